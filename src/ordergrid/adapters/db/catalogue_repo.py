@@ -1,0 +1,140 @@
+"""Locations (cached per process, invalidated by a network version) and products."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.documents import location_doc, location_from
+from ordergrid.adapters.db.upsert import insert_ignore, upsert
+from ordergrid.domain.catalogue import Product
+from ordergrid.domain.network import Location
+from ordergrid.service.ports import Page
+
+NETWORK_VERSION = "network_version"
+
+
+class LocationCache:
+    """Per-process copy of the network, valid while the stored network version matches.
+
+    Every process reads the version in the same transaction as the rest of its work, so
+    a change made by another process is seen at the next transaction.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._locations: dict[str, Location] = {}
+
+    def get(self, version: int) -> dict[str, Location] | None:
+        with self._lock:
+            return self._locations if version == self._version else None
+
+    def put(self, version: int, locations: dict[str, Location]) -> None:
+        with self._lock:
+            self._version, self._locations = version, locations
+
+
+class SqlLocations:
+    def __init__(self, conn: Connection, cache: LocationCache, now: datetime) -> None:
+        self.conn, self.cache, self.now = conn, cache, now
+        self._seen: dict[str, Location] | None = None  # valid for this transaction
+
+    def _version(self) -> int:
+        value = self.conn.execute(
+            select(t.meta.c.value).where(t.meta.c.key == NETWORK_VERSION)
+        ).scalar()
+        return int(value or 0)
+
+    def _all(self) -> dict[str, Location]:
+        if self._seen is not None:
+            return self._seen
+        version = self._version()
+        cached = self.cache.get(version)
+        if cached is None:
+            rows = self.conn.execute(select(t.locations).order_by(t.locations.c.id)).all()
+            cached = {r.id: location_from(r.id, r.name, r.type, r.status, r.doc) for r in rows}
+            self.cache.put(version, cached)
+        self._seen = cached
+        return cached
+
+    def get(self, location_id: str) -> Location | None:
+        return self._all().get(location_id)
+
+    def all(self) -> list[Location]:
+        return list(self._all().values())
+
+    def put(self, location: Location) -> bool:
+        exists = self.conn.execute(
+            select(t.locations.c.id).where(t.locations.c.id == location.id)
+        ).first()
+        row = {
+            "id": location.id,
+            "name": location.name,
+            "type": location.type.value,
+            "status": location.status.value,
+            "doc": location_doc(location),
+            "updated_at": self.now,
+        }
+        upsert(self.conn, t.locations, [row], ["id"])
+        bumped = self.conn.execute(
+            update(t.meta).where(t.meta.c.key == NETWORK_VERSION).values(value=t.meta.c.value + 1)
+        ).rowcount
+        if not bumped:
+            insert_ignore(self.conn, t.meta, {"key": NETWORK_VERSION, "value": 1}, ["key"])
+        self._seen = None
+        return exists is None
+
+
+def _product(r: Any) -> Product:
+    return Product(r.sku, r.name, r.weight_kg, frozenset(r.tags), dict(r.attributes))
+
+
+class SqlProducts:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    def get(self, sku: str) -> Product | None:
+        r = self.conn.execute(select(t.products).where(t.products.c.sku == sku)).first()
+        return None if r is None else _product(r)
+
+    def put(self, product: Product) -> bool:
+        exists = self.conn.execute(
+            select(t.products.c.sku).where(t.products.c.sku == product.sku)
+        ).first()
+        upsert(
+            self.conn,
+            t.products,
+            [
+                {
+                    "sku": product.sku,
+                    "name": product.name,
+                    "weight_kg": product.weight_kg,
+                    "tags": sorted(product.tags),
+                    "attributes": product.attributes,
+                    "updated_at": self.now,
+                }
+            ],
+            ["sku"],
+        )
+        return exists is None
+
+    def known(self, skus: Iterable[str]) -> set[str]:
+        wanted = list(set(skus))
+        if not wanted:
+            return set()
+        rows = self.conn.execute(select(t.products.c.sku).where(t.products.c.sku.in_(wanted)))
+        return {r.sku for r in rows}
+
+    def page(self, limit: int, cursor: str | None) -> Page[Product]:
+        q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)
+        if cursor is not None:
+            q = q.where(t.products.c.sku > cursor)
+        rows = self.conn.execute(q).all()
+        items = [_product(r) for r in rows[:limit]]
+        return Page(items, items[-1].sku if len(rows) > limit else None)

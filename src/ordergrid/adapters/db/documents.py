@@ -1,0 +1,135 @@
+"""JSON documents for aggregates stored whole (orders, locations)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ordergrid.domain.fulfilments import Fulfilment, FulfilmentLine, FulfilmentStatus, Parcel
+from ordergrid.domain.network import Address, Capability, Location, LocationStatus, LocationType
+from ordergrid.domain.orders import (
+    Delivery,
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ServiceLevel,
+)
+
+
+def location_doc(loc: Location) -> dict[str, Any]:
+    return {
+        "address": asdict(loc.address),
+        "capabilities": sorted(c.value for c in loc.capabilities),
+        "handling_cost": loc.handling_cost,
+        "orders_per_day": loc.orders_per_day,
+        "units_per_day": loc.units_per_day,
+        "tags": sorted(loc.tags),
+    }
+
+
+def location_from(row_id: str, name: str, type_: str, status: str, doc: dict[str, Any]) -> Location:
+    return Location(
+        id=row_id,
+        name=name,
+        type=LocationType(type_),
+        status=LocationStatus(status),
+        address=Address(**doc["address"]),
+        capabilities=frozenset(Capability(c) for c in doc["capabilities"]),
+        handling_cost=doc["handling_cost"],
+        orders_per_day=doc["orders_per_day"],
+        units_per_day=doc["units_per_day"],
+        tags=frozenset(doc["tags"]),
+    )
+
+
+def _fulfilment_doc(f: Fulfilment) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "location_id": f.location_id,
+        "status": f.status.value,
+        "created_at": f.created_at.isoformat(),
+        "updated_at": f.updated_at.isoformat(),
+        "lines": [asdict(fl) for fl in f.lines],
+        "parcels": [asdict(p) for p in f.parcels],
+        "reason": f.reason,
+        "history": f.history,
+    }
+
+
+def order_doc(order: Order) -> dict[str, Any]:
+    d = order.delivery
+    return {
+        "customer": order.customer,
+        "delivery": {
+            "method": d.method.value,
+            "service_level": d.service_level.value,
+            "address": None if d.address is None else asdict(d.address),
+            "pickup_location_id": d.pickup_location_id,
+        },
+        "lines": [
+            {
+                "line_id": x.line_id,
+                "sku": x.sku,
+                "quantity": x.quantity,
+                "unit_price": None if x.unit_price is None else str(x.unit_price),
+                "backordered": x.backordered,
+                "cancelled": x.cancelled,
+            }
+            for x in order.lines
+        ],
+        "fulfilments": [_fulfilment_doc(f) for f in order.fulfilments],
+        "on_hold": order.on_hold,
+        "excluded_locations": sorted(order.excluded_locations),
+    }
+
+
+def _fulfilment_from(order_id: str, d: dict[str, Any]) -> Fulfilment:
+    return Fulfilment(
+        id=d["id"],
+        order_id=order_id,
+        location_id=d["location_id"],
+        status=FulfilmentStatus(d["status"]),
+        lines=[FulfilmentLine(**fl) for fl in d["lines"]],
+        created_at=datetime.fromisoformat(d["created_at"]),
+        updated_at=datetime.fromisoformat(d["updated_at"]),
+        parcels=[Parcel(**p) for p in d["parcels"]],
+        reason=d["reason"],
+        history=d["history"],
+    )
+
+
+def order_from(row: Any, doc: dict[str, Any]) -> Order:
+    dd = doc["delivery"]
+    return Order(
+        id=row.id,
+        external_id=row.external_id,
+        channel=row.channel,
+        delivery=Delivery(
+            DeliveryMethod(dd["method"]),
+            ServiceLevel(dd["service_level"]),
+            None if dd["address"] is None else Address(**dd["address"]),
+            dd["pickup_location_id"],
+        ),
+        lines=[
+            OrderLine(
+                x["line_id"],
+                x["sku"],
+                x["quantity"],
+                None if x["unit_price"] is None else Decimal(x["unit_price"]),
+                x["backordered"],
+                x["cancelled"],
+            )
+            for x in doc["lines"]
+        ],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        customer=doc["customer"],
+        fulfilments=[_fulfilment_from(row.id, f) for f in doc["fulfilments"]],
+        status=OrderStatus(row.status),
+        on_hold=doc["on_hold"],
+        excluded_locations=set(doc["excluded_locations"]),
+        version=row.version,
+    )

@@ -1,0 +1,165 @@
+"""Stock positions with conditional reservations, and the inventory ledger.
+
+Hot statements are built once with bind parameters: building SQLAlchemy expressions per
+call costs more than executing them on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, case, func, select, update
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.upsert import insert_ignore
+from ordergrid.domain.inventory import PHYSICAL, Movement, Position
+from ordergrid.service.ports import LedgerEntry
+
+P = t.positions
+L = t.ledger
+_COLUMNS = (
+    P.c.location_id,
+    P.c.sku,
+    P.c.on_hand,
+    P.c.reserved,
+    P.c.safety_stock,
+    P.c.snapshot_as_of,
+)
+_AT = and_(P.c.location_id == bindparam("loc"), P.c.sku == bindparam("b_sku"))
+
+_SELECT_ONE = select(*_COLUMNS).where(_AT)
+# The condition is evaluated on the row as locked by this UPDATE, so concurrent
+# reservations can never drive `available` below zero.
+_RESERVE = (
+    update(P)
+    .where(_AT)
+    .where(P.c.on_hand - P.c.reserved - P.c.safety_stock >= bindparam("q"))
+    .values(reserved=P.c.reserved + bindparam("q"))
+    .returning(*_COLUMNS)
+)
+_MOVE = (
+    update(P)
+    .where(_AT)
+    .where(P.c.on_hand + bindparam("d") >= 0)
+    .values(on_hand=P.c.on_hand + bindparam("d"), reserved=P.c.reserved + bindparam("r"))
+    .returning(*_COLUMNS)
+)
+_MOVE_CLAMPED = (
+    update(P)
+    .where(_AT)
+    .values(
+        on_hand=case((P.c.on_hand + bindparam("d") < 0, 0), else_=P.c.on_hand + bindparam("d")),
+        reserved=P.c.reserved + bindparam("r"),
+    )
+    .returning(*_COLUMNS)
+)
+_SET_ON_HAND = (
+    update(P)
+    .where(_AT)
+    .values(on_hand=bindparam("b_on_hand"), snapshot_as_of=bindparam("as_of"))
+    .returning(*_COLUMNS)
+)
+_PHYSICAL_SINCE = select(func.coalesce(func.sum(L.c.on_hand_delta), 0)).where(
+    L.c.location_id == bindparam("loc"),
+    L.c.sku == bindparam("b_sku"),
+    L.c.at > bindparam("since"),
+    L.c.reason.in_(sorted(r.value for r in PHYSICAL)),
+)
+
+
+def _position(r: Any) -> Position:
+    return Position(r.location_id, r.sku, r.on_hand, r.reserved, r.safety_stock, r.snapshot_as_of)
+
+
+class SqlInventory:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def positions(self, skus: Iterable[str]) -> list[Position]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        rows = self.conn.execute(select(*_COLUMNS).where(P.c.sku.in_(wanted)))
+        return [_position(r) for r in rows]
+
+    def position(self, location_id: str, sku: str) -> Position | None:
+        r = self.conn.execute(_SELECT_ONE, {"loc": location_id, "b_sku": sku}).first()
+        return None if r is None else _position(r)
+
+    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
+        r = self.conn.execute(_RESERVE, {"loc": location_id, "b_sku": sku, "q": quantity}).first()
+        return None if r is None else _position(r)
+
+    def move(self, movement: Movement, clamp: bool = False) -> Position | None:
+        m = movement
+        params = {"loc": m.location_id, "b_sku": m.sku, "d": m.on_hand_delta, "r": m.reserved_delta}
+        r = self.conn.execute(_MOVE_CLAMPED if clamp else _MOVE, params).first()
+        if r is not None:
+            return _position(r)
+        if self.position(m.location_id, m.sku) is not None:
+            return None  # refused: on-hand would go negative
+        if m.on_hand_delta < 0 and not clamp:
+            return None
+        on_hand = max(0, m.on_hand_delta)
+        row = {
+            "location_id": m.location_id,
+            "sku": m.sku,
+            "on_hand": on_hand,
+            "reserved": m.reserved_delta,
+            "safety_stock": 0,
+        }
+        if insert_ignore(self.conn, P, row, ["location_id", "sku"]):
+            return Position(m.location_id, m.sku, on_hand, m.reserved_delta)
+        return self.move(m, clamp)  # another writer created it first
+
+    def set_on_hand(self, location_id: str, sku: str, on_hand: int, as_of: datetime) -> Position:
+        params = {"loc": location_id, "b_sku": sku, "b_on_hand": on_hand, "as_of": as_of}
+        r = self.conn.execute(_SET_ON_HAND, params).first()
+        if r is not None:
+            return _position(r)
+        row = {
+            "location_id": location_id,
+            "sku": sku,
+            "on_hand": on_hand,
+            "reserved": 0,
+            "safety_stock": 0,
+            "snapshot_as_of": as_of,
+        }
+        if insert_ignore(self.conn, P, row, ["location_id", "sku"]):
+            return Position(location_id, sku, on_hand, 0, 0, as_of)
+        return self.set_on_hand(location_id, sku, on_hand, as_of)
+
+    def physical_since(self, location_id: str, sku: str, since: datetime) -> int:
+        total = self.conn.execute(
+            _PHYSICAL_SINCE, {"loc": location_id, "b_sku": sku, "since": since}
+        ).scalar()
+        return int(total or 0)
+
+    def record(self, entries: Sequence[LedgerEntry]) -> None:
+        if not entries:
+            return
+        self.conn.execute(
+            L.insert(),
+            [
+                {
+                    "location_id": e.location_id,
+                    "sku": e.sku,
+                    "at": e.at,
+                    "on_hand_delta": e.on_hand_delta,
+                    "reserved_delta": e.reserved_delta,
+                    "on_hand_after": e.on_hand_after,
+                    "reserved_after": e.reserved_after,
+                    "reason": e.reason,
+                    "ref": e.ref,
+                    "actor": e.actor,
+                }
+                for e in entries
+            ],
+        )
+
+    def claim_adjustment(self, adjustment_id: str, at: datetime) -> bool:
+        return insert_ignore(
+            self.conn, t.applied_adjustments, {"id": adjustment_id, "applied_at": at}, ["id"]
+        )

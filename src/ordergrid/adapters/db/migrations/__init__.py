@@ -1,0 +1,1 @@
+"""Alembic migrations, run by `ordergrid migrate` (configured in code, no alembic.ini)."""

@@ -1,0 +1,162 @@
+"""Orders stored whole as a document, with index tables for the queries that need them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.documents import order_doc, order_from
+from ordergrid.adapters.db.outbox_repo import SqlOutbox
+from ordergrid.adapters.db.upsert import upsert
+from ordergrid.domain.fulfilments import Fulfilment
+from ordergrid.domain.orders import Order
+from ordergrid.service.ports import ConcurrentUpdate, OrderFilter, Page
+
+O = t.orders  # noqa: E741 - table alias
+F = t.fulfilments
+
+
+class SqlOrders:
+    def __init__(self, conn: Connection, outbox: SqlOutbox) -> None:
+        self.conn, self.outbox = conn, outbox
+
+    def _load(self, row: Any) -> Order:
+        return order_from(row, row.doc)
+
+    def get(self, order_id: str) -> Order | None:
+        r = self.conn.execute(select(O).where(O.c.id == order_id)).first()
+        return None if r is None else self._load(r)
+
+    def by_external_id(self, channel: str, external_id: str) -> Order | None:
+        r = self.conn.execute(
+            select(O).where(O.c.channel == channel, O.c.external_id == external_id)
+        ).first()
+        return None if r is None else self._load(r)
+
+    def add(self, order: Order) -> None:
+        order.version = 1
+        self.conn.execute(
+            O.insert().values(
+                id=order.id,
+                channel=order.channel,
+                external_id=order.external_id,
+                status=order.status.value,
+                created_at=order.created_at,
+                updated_at=order.updated_at,
+                version=order.version,
+                doc=order_doc(order),
+            )
+        )
+        self._index(order)
+
+    def save(self, order: Order) -> None:
+        done = self.conn.execute(
+            update(O)
+            .where(O.c.id == order.id, O.c.version == order.version)
+            .values(
+                status=order.status.value,
+                updated_at=order.updated_at,
+                version=order.version + 1,
+                doc=order_doc(order),
+            )
+        ).rowcount
+        if done != 1:
+            raise ConcurrentUpdate(order.id)
+        order.version += 1
+        self._index(order)
+
+    def _index(self, order: Order) -> None:
+        upsert(
+            self.conn,
+            F,
+            [
+                {
+                    "id": f.id,
+                    "order_id": order.id,
+                    "location_id": f.location_id,
+                    "status": f.status.value,
+                    "updated_at": f.updated_at,
+                }
+                for f in order.fulfilments
+            ],
+            ["id"],
+            ["status", "updated_at"],
+        )
+        self.conn.execute(delete(t.backorders).where(t.backorders.c.order_id == order.id))
+        waiting = [
+            {
+                "order_id": order.id,
+                "line_id": x.line_id,
+                "sku": x.sku,
+                "quantity": x.backordered,
+                "order_created_at": order.created_at,
+            }
+            for x in order.lines
+            if x.backordered > 0
+        ]
+        if waiting:
+            self.conn.execute(t.backorders.insert(), waiting)
+        self.outbox.append(order.events, order.updated_at)
+        order.events.clear()
+
+    def page(self, flt: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
+        q = select(O).order_by(O.c.id).limit(limit + 1)
+        if flt.status:
+            q = q.where(O.c.status == flt.status)
+        if flt.channel:
+            q = q.where(O.c.channel == flt.channel)
+        if flt.external_id:
+            q = q.where(O.c.external_id == flt.external_id)
+        if flt.location_id:
+            q = q.where(O.c.id.in_(select(F.c.order_id).where(F.c.location_id == flt.location_id)))
+        if cursor:
+            q = q.where(O.c.id > cursor)
+        rows = self.conn.execute(q).all()
+        items = [self._load(r) for r in rows[:limit]]
+        return Page(items, items[-1].id if len(rows) > limit else None)
+
+    def order_id_of_fulfilment(self, fulfilment_id: str) -> str | None:
+        value = self.conn.execute(select(F.c.order_id).where(F.c.id == fulfilment_id)).scalar()
+        return None if value is None else str(value)
+
+    def fulfilments(
+        self, location_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> Page[tuple[Order, Fulfilment]]:
+        q = select(F.c.id, F.c.order_id).order_by(F.c.id).limit(limit + 1)
+        if location_id:
+            q = q.where(F.c.location_id == location_id)
+        if status:
+            q = q.where(F.c.status == status)
+        if cursor:
+            q = q.where(F.c.id > cursor)
+        rows = self.conn.execute(q).all()
+        orders = {o.id: o for o in self._many({r.order_id for r in rows[:limit]})}
+        items = [
+            (orders[r.order_id], f)
+            for r in rows[:limit]
+            if (f := orders[r.order_id].fulfilment(r.id)) is not None
+        ]
+        return Page(items, rows[limit - 1].id if len(rows) > limit else None)
+
+    def _many(self, ids: set[str]) -> list[Order]:
+        if not ids:
+            return []
+        return [self._load(r) for r in self.conn.execute(select(O).where(O.c.id.in_(sorted(ids))))]
+
+    def backordered(self, skus: Iterable[str], limit: int) -> list[str]:
+        B = t.backorders  # noqa: N806 - table alias
+        q = (
+            select(B.c.order_id, func.min(B.c.order_created_at).label("created"))
+            .where(B.c.sku.in_(sorted(set(skus))))
+            .group_by(B.c.order_id)
+            .order_by("created", B.c.order_id)
+            .limit(limit)
+        )
+        return [r.order_id for r in self.conn.execute(q)]
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.conn.execute(select(O.c.status, func.count()).group_by(O.c.status))
+        return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,76 @@
+"""Transactional outbox: events are rows written with the state change that caused them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text, tuple_, update
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.upsert import insert_ignore
+from ordergrid.domain.events import Event
+from ordergrid.service.ports import EventCursor, StoredEvent
+
+E = t.events
+C = t.consumers
+_TXID = text("pg_current_xact_id()::text::bigint")
+_HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+def _stored(r: Any) -> StoredEvent:
+    return StoredEvent(r.position, r.id, r.type, r.at, r.data, r.order_id, r.actor, r.txid)
+
+
+class SqlOutbox:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def append(self, events: Sequence[Event], at: datetime) -> None:
+        if not events:
+            return
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "type": e.type,
+                "order_id": e.order_id,
+                "at": at,
+                "actor": e.actor,
+                "data": e.data,
+            }
+            for e in events
+        ]
+        stmt = E.insert().values(txid=_TXID if self.postgres else 0)
+        self.conn.execute(stmt, rows)
+
+    def for_order(self, order_id: str) -> list[StoredEvent]:
+        rows = self.conn.execute(select(E).where(E.c.order_id == order_id).order_by(E.c.position))
+        return [_stored(r) for r in rows]
+
+    def after(self, cursor: EventCursor, limit: int) -> list[StoredEvent]:
+        q = (
+            select(E)
+            .where(tuple_(E.c.txid, E.c.position) > tuple_(*cursor))
+            .order_by(E.c.txid, E.c.position)
+            .limit(limit)
+        )
+        if self.postgres:
+            # Only transactions older than every running one: their set of events is final.
+            q = q.where(E.c.txid < _HORIZON)
+        return [_stored(r) for r in self.conn.execute(q)]
+
+    def consumer_position(self, consumer: str) -> EventCursor:
+        insert_ignore(self.conn, C, {"name": consumer, "txid": 0, "position": 0}, ["name"])
+        q = select(C.c.txid, C.c.position).where(C.c.name == consumer)
+        if self.postgres:
+            q = q.with_for_update()
+        r = self.conn.execute(q).one()
+        return (int(r.txid), int(r.position))
+
+    def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
+        self.conn.execute(
+            update(C).where(C.c.name == consumer).values(txid=cursor[0], position=cursor[1])
+        )

@@ -1,0 +1,208 @@
+"""Relational schema (SQLAlchemy Core). Alembic migrations create it; this mirrors them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware UTC on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+#: SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("doc", Json, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(128), primary_key=True),
+    Column("name", String(512), nullable=False),
+    Column("weight_kg", Float),
+    Column("tags", Json, nullable=False),
+    Column("attributes", Json, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("location_id", String(128), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("safety_stock", Integer, nullable=False),
+    Column("snapshot_as_of", UtcDateTime),
+    Index("ix_positions_sku", "sku"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("location_id", String(128), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("on_hand_delta", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False),
+    Column("on_hand_after", Integer, nullable=False),
+    Column("reserved_after", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("ref", String(256)),
+    Column("actor", String(256)),
+    Index("ix_ledger_position_at", "location_id", "sku", "at"),
+)
+
+applied_adjustments = Table(
+    "applied_adjustments",
+    metadata,
+    Column("id", String(256), primary_key=True),
+    Column("applied_at", UtcDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("channel", String(128), nullable=False),
+    Column("external_id", String(256), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Json, nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+    Index("ix_orders_status", "status"),
+)
+
+fulfilments = Table(
+    "fulfilments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("location_id", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_fulfilments_location_status", "location_id", "status"),
+    Index("ix_fulfilments_order", "order_id"),
+)
+
+backorders = Table(
+    "backorders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("line_id", String(128), primary_key=True),
+    Column("sku", String(128), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("order_created_at", UtcDateTime, nullable=False),
+    Index("ix_backorders_sku_created", "sku", "order_created_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigId, primary_key=True, autoincrement=True),
+    # PostgreSQL: the writing transaction's id; readers order by (txid, position) and only
+    # read transactions older than every running one, so no event is ever skipped.
+    Column("txid", BigInteger, nullable=False),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("order_id", String(64)),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(256)),
+    Column("data", Json, nullable=False),
+    Index("ix_events_order", "order_id", "position"),
+    Index("ix_events_txid_position", "txid", "position"),
+)
+
+consumers = Table(
+    "consumers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("txid", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("explanation", Json, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(256), primary_key=True),
+    Column("fingerprint", String(128), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("channels", Json, nullable=False),
+    Column("locations", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,121 @@
+"""The SQL unit of work: one connection and one transaction per use case."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from ordergrid.adapters.db.catalogue_repo import LocationCache, SqlLocations, SqlProducts
+from ordergrid.adapters.db.inventory_repo import SqlInventory
+from ordergrid.adapters.db.orders_repo import SqlOrders
+from ordergrid.adapters.db.outbox_repo import SqlOutbox
+from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
+from ordergrid.domain.errors import Unavailable
+from ordergrid.service.ports import (
+    Clock,
+    ConcurrentUpdate,
+    DecisionRepository,
+    IdempotencyRepository,
+    InventoryRepository,
+    LocationRepository,
+    OrderRepository,
+    Outbox,
+    ProductRepository,
+    TokenRepository,
+)
+
+#: PostgreSQL SQLSTATEs that mean "run the transaction again".
+_RETRYABLE_STATES = {"40001", "40P01", "55P03"}
+
+
+def _translate(exc: BaseException) -> BaseException | None:
+    """Map driver errors to what the service layer understands."""
+    if isinstance(exc, IntegrityError):
+        return ConcurrentUpdate(str(exc.orig))
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None)
+        if state in _RETRYABLE_STATES or "database is locked" in str(exc.orig):
+            return ConcurrentUpdate(str(exc.orig))
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            return Unavailable(
+                "the database is unreachable; retry shortly", code="database_unavailable"
+            )
+    return None
+
+
+class SqlUnitOfWork:
+    # Typed as the ports: a Protocol's attributes must match exactly.
+    locations: LocationRepository
+    products: ProductRepository
+    inventory: InventoryRepository
+    orders: OrderRepository
+    outbox: Outbox
+    decisions: DecisionRepository
+    idempotency: IdempotencyRepository
+    tokens: TokenRepository
+
+    def __init__(
+        self, engine: Engine, cache: LocationCache, clock: Clock, readonly: bool = False
+    ) -> None:
+        self.engine, self.cache, self.clock = engine, cache, clock
+        self.readonly = readonly
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            self.conn = self.engine.connect()
+            if self.readonly:
+                self.conn = self.conn.execution_options(ordergrid_readonly=True)
+            self.conn.begin()
+        except DBAPIError as exc:
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+        now = self.clock.now()
+        self.outbox = outbox = SqlOutbox(self.conn)
+        self.locations = SqlLocations(self.conn, self.cache, now)
+        self.products = SqlProducts(self.conn, now)
+        self.inventory = SqlInventory(self.conn)
+        self.orders = SqlOrders(self.conn, outbox)
+        self.decisions = SqlDecisions(self.conn)
+        self.idempotency = SqlIdempotency(self.conn)
+        self.tokens = SqlTokens(self.conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self.conn is not None
+        try:
+            self.rollback()
+        except DBAPIError:
+            pass  # the connection is gone; closing it below discards it from the pool
+        finally:
+            self.conn.close()
+            self.conn = None
+        if exc is not None:
+            translated = _translate(exc)
+            if translated is not None:
+                raise translated from exc
+
+    def commit(self) -> None:
+        assert self.conn is not None
+        try:
+            self.conn.commit()
+        except DBAPIError as exc:
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def rollback(self) -> None:
+        assert self.conn is not None
+        if self.conn.in_transaction():
+            self.conn.rollback()

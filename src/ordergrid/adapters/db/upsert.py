@@ -1,0 +1,48 @@
+"""INSERT … ON CONFLICT for the two supported dialects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+) -> None:
+    """Insert rows, or update the `update` columns (all non-key columns by default)."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    columns = update if update is not None else [c for c in rows[0] if c not in keys]
+    if columns:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    conn.execute(stmt, list(rows))
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt: Insert = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    # RETURNING tells whether a row went in; rowcount is not reliable for this statement
+    # with every driver (psycopg reports -1).
+    return stmt.returning(table.c[keys[0]])
+
+
+def insert_ignore(conn: Connection, table: Table, row: dict[str, Any], keys: Sequence[str]) -> bool:
+    """Insert unless the key exists; True when a row was inserted."""
+    stmt = _insert_ignore(conn.dialect.name, table, tuple(keys))
+    return conn.execute(stmt, row).first() is not None

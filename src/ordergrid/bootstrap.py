@@ -1,0 +1,82 @@
+"""The composition root: reads settings once and wires adapters into the service layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from ordergrid.adapters.db import migrate
+from ordergrid.adapters.db.catalogue_repo import LocationCache
+from ordergrid.adapters.db.engine import make_engine
+from ordergrid.adapters.db.uow import SqlUnitOfWork
+from ordergrid.adapters.geo import UsZipGeocoder
+from ordergrid.adapters.metrics import Metrics
+from ordergrid.adapters.system import SystemClock, TimeOrderedIds
+from ordergrid.service import queries
+from ordergrid.service.bus import MessageBus
+from ordergrid.service.context import Context
+from ordergrid.service.ports import Clock, Geocoder, IdSource
+from ordergrid.settings import Settings
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is missing or older than this version of ordergrid."""
+
+
+@dataclass(frozen=True)
+class Application:
+    settings: Settings
+    engine: Engine
+    ctx: Context
+    bus: MessageBus
+    metrics: Metrics
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def ensure_schema(engine: Engine, settings: Settings) -> None:
+    """Migrate when allowed (embedded SQLite by default), else refuse an old schema."""
+    auto = settings.is_sqlite if settings.auto_migrate is None else settings.auto_migrate
+    if auto:
+        migrate.upgrade(engine)
+        return
+    current, head = migrate.pending(engine)
+    if current != head:
+        raise NotMigrated(
+            f"database schema is at {current or 'nothing'}, this version needs {head}; "
+            "run `ordergrid migrate` first"
+        )
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    ids: IdSource | None = None,
+    geocoder: Geocoder | None = None,
+    check_schema: bool = True,
+) -> Application:
+    """Wire everything; tests pass their own clock, ids or geocoder."""
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url, settings.db_pool_size)
+    if check_schema:
+        ensure_schema(engine, settings)
+    clock = clock or SystemClock()
+    cache = LocationCache()
+
+    def uow(readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, cache, clock, readonly)
+
+    holder: list[Context] = []
+    metrics = Metrics(lambda: queries.orders_by_status(holder[0]))
+    ctx = Context(
+        uow=uow,
+        clock=clock,
+        ids=ids or TimeOrderedIds(),
+        geocoder=geocoder or UsZipGeocoder(),
+        observer=metrics,
+    )
+    holder.append(ctx)
+    return Application(settings, engine, ctx, MessageBus(ctx), metrics)

@@ -1,0 +1,1 @@
+"""Seeded sample US retail network and order stream for demos and load tests."""

@@ -1,0 +1,1 @@
+"""Pure domain model of ordergrid: no I/O, no clocks, no randomness."""

@@ -1,0 +1,73 @@
+"""Locations of the fulfilment network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LocationType(StrEnum):
+    DC = "dc"
+    STORE = "store"
+    DARK_STORE = "dark_store"
+    THREE_PL = "3pl"
+    DROPSHIP = "dropship"
+    MARKETPLACE = "marketplace"
+
+
+class Capability(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+    SAME_DAY = "same_day"
+    CURBSIDE = "curbside"
+    RETURNS = "returns"
+
+
+class LocationStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    line1: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    line2: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place that holds stock and can fulfil work; immutable, replaced as a whole."""
+
+    id: str
+    name: str
+    type: LocationType
+    address: Address
+    capabilities: frozenset[Capability]
+    status: LocationStatus = LocationStatus.ACTIVE
+    handling_cost: float = 0.0
+    orders_per_day: int | None = None
+    units_per_day: int | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def lat(self) -> float:
+        # Locations are validated to carry coordinates when they are stored.
+        assert self.address.lat is not None
+        return self.address.lat
+
+    @property
+    def lon(self) -> float:
+        assert self.address.lon is not None
+        return self.address.lon
+
+    @property
+    def usable(self) -> bool:
+        """Paused and closed locations are never given new work."""
+        return self.status is LocationStatus.ACTIVE

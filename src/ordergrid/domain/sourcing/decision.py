@@ -1,0 +1,119 @@
+"""A sourcing decision and its explanation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    location_id: str
+    allocations: tuple[Allocation, ...]
+    distance_km: float | None
+    cost_parts: dict[str, float]
+
+    @property
+    def cost(self) -> float:
+        return round(sum(self.cost_parts.values()), 6)
+
+    @property
+    def units(self) -> int:
+        return sum(a.quantity for a in self.allocations)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    shipments: tuple[Shipment, ...]
+
+    @property
+    def cost(self) -> float:
+        return round(sum(s.cost for s in self.shipments), 6)
+
+    @property
+    def units(self) -> int:
+        return sum(s.units for s in self.shipments)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cost": self.cost,
+            "units": self.units,
+            "shipments": [
+                {
+                    "location_id": s.location_id,
+                    "distance_km": None if s.distance_km is None else round(s.distance_km, 1),
+                    "cost": s.cost,
+                    "cost_parts": {k: round(v, 4) for k, v in s.cost_parts.items()},
+                    "lines": [
+                        {"line_id": a.line_id, "sku": a.sku, "quantity": a.quantity}
+                        for a in s.allocations
+                    ],
+                }
+                for s in self.shipments
+            ],
+        }
+
+
+EMPTY_PLAN = Plan(())
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One location the engine looked at: excluded by a named constraint, or scored."""
+
+    location_id: str
+    status: str  # "excluded" | "scored" | "chosen"
+    reason: str | None = None
+    detail: str | None = None
+    distance_km: float | None = None
+    available: dict[str, int] = field(default_factory=dict)
+    single_location_cost: float | None = None
+    covers_order: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "location_id": self.location_id,
+            "status": self.status,
+            "reason": self.reason,
+            "detail": self.detail,
+            "distance_km": None if self.distance_km is None else round(self.distance_km, 1),
+            "available": self.available,
+            "single_location_cost": self.single_location_cost,
+            "covers_order": self.covers_order,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    policy_id: str
+    policy_version: int
+    outcome: str  # allocated | partially_allocated | backordered | cancelled | nothing_to_source
+    plan: Plan
+    backordered: dict[str, int]
+    cancelled: dict[str, int]
+    candidates: tuple[Candidate, ...]
+    runner_ups: tuple[Plan, ...]
+    solver: str
+    summary: str
+    elapsed_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "policy": {"id": self.policy_id, "version": self.policy_version},
+            "outcome": self.outcome,
+            "summary": self.summary,
+            "plan": self.plan.as_dict(),
+            "backordered": [{"line_id": k, "quantity": v} for k, v in self.backordered.items()],
+            "cancelled": [{"line_id": k, "quantity": v} for k, v in self.cancelled.items()],
+            "candidates": [c.as_dict() for c in self.candidates],
+            "runner_ups": [p.as_dict() for p in self.runner_ups],
+            "solver": self.solver,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+        }

@@ -1,0 +1,85 @@
+"""Hard constraints: which locations may serve a request, and why the others may not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ordergrid.domain.geo import great_circle_km
+from ordergrid.domain.network import Capability, Location, LocationStatus
+from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
+
+CAPABILITY_FOR = {
+    DeliveryMethod.SHIP: Capability.SHIP,
+    DeliveryMethod.SAME_DAY: Capability.SAME_DAY,
+    DeliveryMethod.PICKUP: Capability.PICKUP,
+    DeliveryMethod.CURBSIDE: Capability.CURBSIDE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    reason: str  # stable code of the constraint
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    location: Location
+    distance_km: float | None
+    available: dict[str, int]
+    exclusion: Exclusion | None
+
+
+def distance_to(location: Location, request: SourcingRequest) -> float | None:
+    if request.destination is None:
+        return None
+    return great_circle_km(location.lat, location.lon, *request.destination)
+
+
+def _status(loc: Location) -> Exclusion | None:
+    if loc.status is LocationStatus.ACTIVE:
+        return None
+    return Exclusion(f"location_{loc.status.value}", f"location is {loc.status.value}")
+
+
+def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | None:  # noqa: PLR0911
+    c = policy.constraints
+    if loc.id in req.excluded_locations:
+        return Exclusion("excluded_for_order", "location already failed this order")
+    if c.location_types is not None and loc.type.value not in c.location_types:
+        return Exclusion("location_type_not_allowed", f"policy does not use {loc.type.value}")
+    needed = CAPABILITY_FOR[req.method]
+    if needed not in loc.capabilities:
+        return Exclusion("capability_missing", f"location cannot do {needed.value}")
+    if req.method.collects_at_store and loc.id != req.pickup_location_id:
+        return Exclusion("not_pickup_location", "customer collects at another store")
+    blocked = sorted(loc.tags & c.exclude_location_tags)
+    if blocked:
+        return Exclusion("location_tag_excluded", f"tag {blocked[0]!r} is excluded")
+    if c.include_location_tags and not (loc.tags & c.include_location_tags):
+        return Exclusion("location_tag_required", "location lacks every required tag")
+    return None
+
+
+def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Screened]:
+    """Every location holding the request's SKUs (and the pick-up store), screened."""
+    ids = set(view.holders(req.skus))
+    if req.pickup_location_id is not None and req.pickup_location_id in view.locations:
+        ids.add(req.pickup_location_id)
+    out: list[Screened] = []
+    for loc_id in sorted(ids):
+        loc = view.locations.get(loc_id)
+        if loc is None:
+            continue
+        dist = distance_to(loc, req)
+        available = {sku: view.available(loc_id, sku) for sku in sorted(req.skus)}
+        exclusion = _status(loc) or _fit(loc, req, policy)
+        limit = policy.constraints.max_distance_km
+        if exclusion is None and limit is not None and dist is not None and dist > limit:
+            exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
+        if exclusion is None and not any(available.values()):
+            exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
+        out.append(Screened(loc, dist, available, exclusion))
+    return out

@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP API, command line and worker; thin translators to commands."""

@@ -1,0 +1,1 @@
+"""The HTTP API (`/v1`), as fixed by the API contract."""

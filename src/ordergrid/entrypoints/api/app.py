@@ -1,0 +1,60 @@
+"""The FastAPI application for a wired `Application`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ordergrid import __version__
+from ordergrid.bootstrap import Application
+from ordergrid.entrypoints.api import (
+    errors,
+    routes_fulfilments,
+    routes_inventory,
+    routes_network,
+    routes_orders,
+    routes_system,
+)
+from ordergrid.entrypoints.api.middleware import EdgeMiddleware
+from ordergrid.entrypoints.worker import Worker
+
+DESCRIPTION = """Order orchestration: where each unit of every order is fulfilled from,
+reserved, handed to the location and followed to the customer.
+
+Authenticate with `Authorization: Bearer <token>`. Errors are
+`{"error": {"code", "message", "details"}}`."""
+
+
+def create_app(application: Application, *, embedded_worker: bool = False) -> FastAPI:
+    """The API; with `embedded_worker` the outbox relay runs in this process too."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(application) if embedded_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    api = FastAPI(
+        title="ordergrid", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    api.state.ordergrid = application
+    errors.install(api)
+    for module in (
+        routes_system,
+        routes_network,
+        routes_inventory,
+        routes_orders,
+        routes_fulfilments,
+    ):
+        api.include_router(module.router)
+    api.add_middleware(
+        EdgeMiddleware, metrics=application.metrics, max_body=application.settings.max_body_bytes
+    )
+    return api

@@ -1,0 +1,173 @@
+"""Orders: capture, read, cancel, hold, timeline and sourcing decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+
+from ordergrid.domain.errors import InvalidInput
+from ordergrid.domain.network import Address
+from ordergrid.entrypoints.api import schemas as s
+from ordergrid.entrypoints.api.auth import Right, require
+from ordergrid.entrypoints.api.presenters import order_json
+from ordergrid.entrypoints.api.routes_network import App
+from ordergrid.service import queries
+from ordergrid.service.commands import Actor, CancelOrder, LineInput, PlaceOrder, SetHold
+from ordergrid.service.ports import OrderFilter
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+Writer = Annotated[Actor, Depends(require(Right.ORDERS))]
+Reader = Annotated[Actor, Depends(require(Right.READ))]
+
+
+def _check_shape(body: s.OrderIn) -> None:
+    """Rules between fields, reported with the path of the offending field."""
+    seen: set[str] = set()
+    for index, line in enumerate(body.lines):
+        if line.line_id in seen:
+            raise InvalidInput(
+                f"line_id {line.line_id!r} appears twice",
+                code="duplicate_line_id",
+                field=f"lines.{index}.line_id",
+            )
+        seen.add(line.line_id)
+    d = body.delivery
+    if d.method in ("pickup", "curbside") and not d.pickup_location_id:
+        raise InvalidInput(
+            f"{d.method} needs pickup_location_id",
+            code="pickup_location_required",
+            field="delivery.pickup_location_id",
+        )
+    if d.method in ("ship", "same_day") and d.address is None:
+        raise InvalidInput(
+            f"{d.method} needs an address", code="address_required", field="delivery.address"
+        )
+
+
+def fingerprint(body: s.OrderIn) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@router.post(
+    "",
+    response_model=s.OrderOut,
+    status_code=201,
+    responses={200: {"model": s.OrderOut, "description": "already placed"}},
+)
+def place_order(
+    body: s.OrderIn,
+    app: App,
+    response: Response,
+    actor: Writer,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=256)
+    ] = None,
+) -> dict[str, Any]:
+    """Capture an order and source it in the same transaction."""
+    _check_shape(body)
+    d = body.delivery
+    order, created = app.bus.handle(
+        PlaceOrder(
+            external_id=body.external_id,
+            channel=body.channel,
+            method=d.method,
+            service_level=d.service_level,
+            address=None if d.address is None else Address(**d.address.model_dump()),
+            pickup_location_id=d.pickup_location_id,
+            lines=tuple(LineInput(x.line_id, x.sku, x.quantity, x.unit_price) for x in body.lines),
+            customer=body.customer,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint(body),
+            actor=actor,
+        )
+    )
+    response.status_code = 201 if created else 200
+    return order_json(order)
+
+
+@router.get("", response_model=s.OrderList)
+def list_orders(
+    app: App,
+    actor: Reader,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    channel: Annotated[str | None, Query(max_length=128)] = None,
+    external_id: Annotated[str | None, Query(max_length=256)] = None,
+    location_id: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    if actor.channels is not None and channel is None and len(actor.channels) == 1:
+        channel = next(iter(actor.channels))
+    page = queries.orders(
+        app.ctx, OrderFilter(status, channel, external_id, location_id), limit, cursor
+    )
+    items = [o for o in page.items if actor.channels is None or o.channel in actor.channels]
+    return {"items": [order_json(o) for o in items], "next_cursor": page.next_cursor}
+
+
+@router.get("/{order_id}", response_model=s.OrderOut)
+def get_order(order_id: OrderId, app: App, actor: Reader) -> dict[str, Any]:
+    return order_json(queries.order(app.ctx, order_id, actor))
+
+
+@router.post("/{order_id}/cancel", response_model=s.OrderOut)
+def cancel_order(
+    order_id: OrderId, app: App, actor: Writer, body: Annotated[s.CancelIn | None, Body()] = None
+) -> dict[str, Any]:
+    """Cancel the whole order (no `lines`) or some units; reservations are released."""
+    body = body or s.CancelIn()
+    lines = None
+    if body.lines is not None:
+        seen: set[str] = set()
+        for index, line in enumerate(body.lines):
+            if line.line_id in seen:
+                raise InvalidInput(
+                    f"line_id {line.line_id!r} appears twice",
+                    code="duplicate_line_id",
+                    field=f"lines.{index}.line_id",
+                )
+            seen.add(line.line_id)
+        lines = tuple((x.line_id, x.quantity) for x in body.lines)
+    order = app.bus.handle(CancelOrder(order_id, lines, body.reason, actor))
+    return order_json(order)
+
+
+@router.post("/{order_id}/hold", response_model=s.OrderOut)
+def hold(
+    order_id: OrderId, app: App, actor: Writer, body: Annotated[s.HoldIn | None, Body()] = None
+) -> dict[str, Any]:
+    """Keep the order out of sourcing until released."""
+    reason = body.reason if body else None
+    return order_json(app.bus.handle(SetHold(order_id, True, reason, actor)))
+
+
+@router.post("/{order_id}/release", response_model=s.OrderOut)
+def release(
+    order_id: OrderId, app: App, actor: Writer, body: Annotated[s.HoldIn | None, Body()] = None
+) -> dict[str, Any]:
+    """Lift a hold; units still waiting are sourced at once."""
+    reason = body.reason if body else None
+    return order_json(app.bus.handle(SetHold(order_id, False, reason, actor)))
+
+
+@router.get("/{order_id}/events", response_model=list[s.EventOut])
+def timeline(order_id: OrderId, app: App, actor: Reader) -> list[dict[str, Any]]:
+    """The order's timeline, oldest first, read from the outbox."""
+    return [
+        {"id": e.id, "type": e.type, "at": e.at, "actor": e.actor, "data": e.data}
+        for e in queries.timeline(app.ctx, order_id, actor)
+    ]
+
+
+@router.get("/{order_id}/decisions", response_model=list[s.DecisionOut])
+def decisions(order_id: OrderId, app: App, actor: Reader) -> list[dict[str, Any]]:
+    """Every sourcing decision for the order with its explanation."""
+    return [
+        {"id": d.id, "at": d.at, "explanation": d.explanation}
+        for d in queries.decisions(app.ctx, order_id, actor)
+    ]

@@ -1,0 +1,182 @@
+"""The `ordergrid` command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ordergrid.bootstrap import NotMigrated, bootstrap
+from ordergrid.settings import Settings
+
+app = typer.Typer(
+    help="ordergrid: order orchestration for omnichannel retail.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+console = Console()
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL; default $ORDERGRID_DATABASE_URL or ./ordergrid.db"
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="API processes (PostgreSQL for >1)")] = 1,
+    worker: Annotated[
+        bool, typer.Option(help="run the event worker inside the API process (default on)")
+    ] = True,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Start the HTTP API (and, unless --no-worker, the worker that relays events).
+
+    An embedded SQLite database is migrated on first start; PostgreSQL must be migrated
+    with `ordergrid migrate` first.
+    """
+    import uvicorn
+
+    settings = _settings(database_url)
+    if database_url:
+        os.environ["ORDERGRID_DATABASE_URL"] = database_url  # for the API processes
+    os.environ["ORDERGRID_EMBEDDED_WORKER"] = "1" if worker else "0"
+    try:
+        bootstrap(settings).close()  # check (or, for SQLite, create) the schema once
+    except NotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if workers > 1 and settings.is_sqlite:
+        console.print(
+            "[yellow]several API processes on SQLite serialise on one file; "
+            "use PostgreSQL for --workers > 1[/yellow]"
+        )
+    console.print(f"ordergrid API on http://{host}:{port}  (docs at /docs)")
+    uvicorn.run(
+        "ordergrid.entrypoints.api.main:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command(name="worker")
+def run_worker(database_url: DatabaseUrl = None) -> None:
+    """Run the worker alone: relays outbox events (back-order re-sourcing) until stopped."""
+    from ordergrid.entrypoints.worker import Worker
+
+    try:
+        application = bootstrap(_settings(database_url))
+    except NotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    w = Worker(application)
+    signal.signal(signal.SIGTERM, lambda *_: w.stop())
+    console.print("ordergrid worker running; Ctrl+C to stop")
+    try:
+        w.run()
+    except KeyboardInterrupt:
+        w.stop()
+    finally:
+        application.close()
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the database schema to this version (safe to run again)."""
+    from ordergrid.adapters.db import migrate as migrations
+    from ordergrid.adapters.db.engine import make_engine
+
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url)
+    migrations.upgrade(engine)
+    current, _ = migrations.pending(engine)
+    engine.dispose()
+    console.print(f"database at revision {current}")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path(
+        "ordergrid-demo.db"
+    ),
+    rate: Annotated[float, typer.Option(min=0.1, help="orders per second")] = 5.0,
+    orders: Annotated[
+        int, typer.Option(min=0, help="stop after this many (0: run until Ctrl+C)")
+    ] = 0,
+    stores: Annotated[int, typer.Option(min=1, help="stores in the sample network")] = 160,
+    products: Annotated[int, typer.Option(min=1, help="products in the catalogue")] = 300,
+    seed: Annotated[int, typer.Option(help="seed of the sample data")] = 7,
+) -> None:
+    """Seed a sample US network (10 DCs, 160 stores, 300 products) in a fresh SQLite file,
+    start the API, and keep orders flowing through sourcing and fulfilment."""
+    from ordergrid.demo.sample import build_network
+    from ordergrid.entrypoints.cli import demo as runner
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    token = Settings().admin_token or secrets.token_urlsafe(24)
+    application = bootstrap(Settings(database_url=f"sqlite:///{db}", admin_token=token))
+    network = build_network(seed=seed, stores=stores, products=products)
+    runner.load_network(application, network, console)
+    console.print(
+        f"seeded {len(network.locations)} locations, {len(network.products)} products, "
+        f"{len(network.stock)} stock positions"
+    )
+    server = runner.start_server(application, host, port)
+    base_url = f"http://{host}:{port}"
+    runner.banner(console, base_url, token, str(db))
+    try:
+        placed = runner.run_orders(base_url, token, network, rate, orders, console, seed)
+        console.print(f"placed {sum(placed.values())} orders: {placed}")
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        server.should_exit = True
+        application.close()
+
+
+@token_app.command("create")
+def create_token(
+    name: Annotated[str, typer.Option(help="who or what uses the token")],
+    role: Annotated[str, typer.Option(help="admin | integrator | associate | viewer")],
+    channel: Annotated[
+        list[str] | None, typer.Option(help="limit an integrator to channels")
+    ] = None,
+    location: Annotated[
+        list[str] | None, typer.Option(help="limit an associate to locations")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API token and print its secret (shown only once)."""
+    from ordergrid.service.commands import CreateToken
+
+    application = bootstrap(_settings(database_url))
+    secret, token = application.bus.handle(
+        CreateToken(name, role, frozenset(channel or ()), frozenset(location or ()))
+    )
+    application.close()
+    console.print(f"{token.role.value} token {token.name!r}: {secret}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,62 @@
+"""The message bus: one handler per command, retried when a race was lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ordergrid.domain.errors import StockConflict, Unavailable
+from ordergrid.service import backorders, fulfilments, inventory, network, orders, tokens
+from ordergrid.service.commands import (
+    ActOnFulfilment,
+    AdjustInventory,
+    ApplySnapshot,
+    CancelOrder,
+    CreateToken,
+    PlaceOrder,
+    PutLocation,
+    PutProducts,
+    SetHold,
+    SourceBackorders,
+)
+from ordergrid.service.context import Context
+from ordergrid.service.ports import ConcurrentUpdate
+
+Handler = Callable[[Any, Context], Any]
+
+HANDLERS: dict[type, Handler] = {
+    PutLocation: network.put_location,
+    PutProducts: network.put_products,
+    AdjustInventory: inventory.adjust,
+    ApplySnapshot: inventory.snapshot,
+    PlaceOrder: orders.place_order,
+    CancelOrder: orders.cancel_order,
+    SetHold: orders.hold_order,
+    ActOnFulfilment: fulfilments.act,
+    SourceBackorders: backorders.source_backorders,
+    CreateToken: tokens.create_token,
+}
+
+
+class MessageBus:
+    """Runs each command in its own transaction.
+
+    A lost reservation race (`StockConflict`) or a concurrent write to the same order
+    (`ConcurrentUpdate`) rolls the transaction back and runs the command again on fresh
+    data; after `attempts` the caller gets a retryable `Unavailable`.
+    """
+
+    def __init__(self, ctx: Context, attempts: int = 10) -> None:
+        self.ctx = ctx
+        self.attempts = attempts
+
+    def handle(self, command: object) -> Any:
+        handler = HANDLERS[type(command)]
+        for _ in range(self.attempts):
+            try:
+                return handler(command, self.ctx)
+            except (StockConflict, ConcurrentUpdate):
+                continue
+        raise Unavailable(
+            "too much contention on the same stock or order; retry", code="contention"
+        )

@@ -1,0 +1,140 @@
+"""Commands: what a caller asks the service layer to do, already parsed at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ordergrid.domain.network import Address
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is asking, and what their token lets them touch (None: everything)."""
+
+    name: str
+    channels: frozenset[str] | None = None
+    locations: frozenset[str] | None = None
+
+
+SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True, slots=True)
+class PutLocation:
+    location_id: str
+    name: str
+    type: str
+    address: Address
+    capabilities: frozenset[str]
+    status: str = "active"
+    handling_cost: float = 0.0
+    orders_per_day: int | None = None
+    units_per_day: int | None = None
+    tags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInput:
+    sku: str
+    name: str
+    weight_kg: float | None = None
+    tags: frozenset[str] = frozenset()
+    attributes: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PutProducts:
+    products: tuple[ProductInput, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentInput:
+    id: str
+    location_id: str
+    sku: str
+    delta: int
+    reason: str = "adjustment"
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustInventory:
+    adjustments: tuple[AdjustmentInput, ...]
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySnapshot:
+    location_id: str
+    as_of: datetime
+    items: tuple[tuple[str, int], ...]  # (sku, on_hand counted at as_of)
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    external_id: str
+    channel: str
+    method: str
+    lines: tuple[LineInput, ...]
+    service_level: str = "standard"
+    address: Address | None = None
+    pickup_location_id: str | None = None
+    customer: dict[str, Any] = field(default_factory=dict, hash=False)
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: str
+    lines: tuple[tuple[str, int], ...] | None = None  # None: the whole order
+    reason: str | None = None
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class SetHold:
+    order_id: str
+    hold: bool
+    reason: str | None = None
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class ActOnFulfilment:
+    """accept | reject | pick | ship | ready_for_pickup | collect | cancel."""
+
+    fulfilment_id: str
+    action: str
+    reason: str | None = None
+    picked: tuple[tuple[str, int], ...] = ()
+    parcels: tuple[tuple[str, str | None], ...] = ()  # (carrier, tracking number)
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class SourceBackorders:
+    """Stock became available for these SKUs: re-source back-orders, oldest first."""
+
+    skus: frozenset[str]
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class CreateToken:
+    name: str
+    role: str
+    channels: frozenset[str] = frozenset()
+    locations: frozenset[str] = frozenset()

@@ -1,0 +1,86 @@
+"""What a location does with its work, and the re-sourcing a failure triggers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ordergrid.domain import lifecycle
+from ordergrid.domain.errors import Forbidden, NotFound
+from ordergrid.domain.fulfilments import Fulfilment, FulfilmentStatus, Parcel
+from ordergrid.domain.inventory import Movement
+from ordergrid.domain.orders import Order
+from ordergrid.service.commands import ActOnFulfilment, Actor
+from ordergrid.service.context import Context
+from ordergrid.service.orders import check_channel
+from ordergrid.service.ports import UnitOfWork
+from ordergrid.service.sourcing import source_order
+from ordergrid.service.stock import apply_movements
+
+Action = Callable[[Order, ActOnFulfilment, datetime], list[Movement]]
+
+_ACTIONS: dict[str, Action] = {
+    "accept": lambda o, c, now: lifecycle.accept(o, c.fulfilment_id, now, c.actor.name),
+    "reject": lambda o, c, now: lifecycle.give_back(
+        o, c.fulfilment_id, FulfilmentStatus.REJECTED, c.reason or "other", now, c.actor.name
+    ),
+    "cancel": lambda o, c, now: lifecycle.give_back(
+        o,
+        c.fulfilment_id,
+        FulfilmentStatus.CANCELLED,
+        c.reason or "cancelled_by_location",
+        now,
+        c.actor.name,
+    ),
+    "pick": lambda o, c, now: lifecycle.pick(o, c.fulfilment_id, dict(c.picked), now, c.actor.name),
+    "ship": lambda o, c, now: lifecycle.ship(
+        o,
+        c.fulfilment_id,
+        [Parcel(carrier, tracking) for carrier, tracking in c.parcels],
+        now,
+        c.actor.name,
+    ),
+    "ready_for_pickup": lambda o, c, now: lifecycle.ready_for_pickup(
+        o, c.fulfilment_id, now, c.actor.name
+    ),
+    "collect": lambda o, c, now: lifecycle.collect(o, c.fulfilment_id, now, c.actor.name),
+}
+
+#: Actions after which units may be left without a location and are re-sourced.
+_FREEING = {"reject": "fulfilment_rejected", "cancel": "fulfilment_cancelled", "pick": "short_pick"}
+
+
+def check_location(actor: Actor, location_id: str) -> None:
+    if actor.locations is not None and location_id not in actor.locations:
+        raise Forbidden(
+            f"this token may not act for location {location_id!r}", location_id=location_id
+        )
+
+
+def load_fulfilment(uow: UnitOfWork, fulfilment_id: str, actor: Actor) -> tuple[Order, Fulfilment]:
+    order_id = uow.orders.order_id_of_fulfilment(fulfilment_id)
+    order = None if order_id is None else uow.orders.get(order_id)
+    f = None if order is None else order.fulfilment(fulfilment_id)
+    if order is None or f is None:
+        raise NotFound("fulfilment", fulfilment_id)
+    check_location(actor, f.location_id)
+    check_channel(actor, order.channel)
+    return order, f
+
+
+def act(cmd: ActOnFulfilment, ctx: Context) -> tuple[Order, Fulfilment]:
+    """Apply one location action; freed units are re-sourced in the same transaction."""
+    with ctx.uow() as uow:
+        order, f = load_fulfilment(uow, cmd.fulfilment_id, cmd.actor)
+        now = ctx.clock.now()
+        movements = _ACTIONS[cmd.action](order, cmd, now)
+        apply_movements(uow, movements, now, cmd.actor.name)
+        if cmd.action in _FREEING:
+            source_order(uow, order, ctx, now, cmd.actor.name, _FREEING[cmd.action])
+        order.refresh_status(now, cmd.actor.name)
+        uow.orders.save(order)
+        uow.commit()
+    return order, f
+
+
+ACTIONS = frozenset(_ACTIONS)

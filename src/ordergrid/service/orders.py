@@ -1,0 +1,131 @@
+"""Order capture, cancellation and holds."""
+
+from __future__ import annotations
+
+from ordergrid.domain.cancellation import cancel
+from ordergrid.domain.errors import Forbidden, InvalidInput, NotFound
+from ordergrid.domain.lifecycle import set_hold
+from ordergrid.domain.network import Capability
+from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine, ServiceLevel
+from ordergrid.service.commands import Actor, CancelOrder, PlaceOrder, SetHold
+from ordergrid.service.context import Context
+from ordergrid.service.network import locate
+from ordergrid.service.ports import UnitOfWork
+from ordergrid.service.sourcing import source_order
+from ordergrid.service.stock import apply_movements
+
+
+def check_channel(actor: Actor, channel: str) -> None:
+    if actor.channels is not None and channel not in actor.channels:
+        raise Forbidden(f"this token may not act on channel {channel!r}", channel=channel)
+
+
+def load_order(uow: UnitOfWork, order_id: str, actor: Actor) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    check_channel(actor, order.channel)
+    return order
+
+
+def _replay(uow: UnitOfWork, cmd: PlaceOrder) -> Order | None:
+    """The order an earlier identical request created, if any."""
+    if cmd.idempotency_key is not None:
+        seen = uow.idempotency.get(cmd.idempotency_key)
+        if seen is not None:
+            if seen[0] != cmd.fingerprint:
+                raise InvalidInput(
+                    "this Idempotency-Key was used with a different request body",
+                    code="idempotency_key_reused",
+                    field="Idempotency-Key",
+                )
+            return uow.orders.get(seen[1])
+    return uow.orders.by_external_id(cmd.channel, cmd.external_id)
+
+
+def _delivery(uow: UnitOfWork, cmd: PlaceOrder, ctx: Context) -> Delivery:
+    method = DeliveryMethod(cmd.method)
+    if method.collects_at_store:
+        loc = uow.locations.get(cmd.pickup_location_id or "")
+        field = "delivery.pickup_location_id"
+        if loc is None:
+            raise InvalidInput("unknown pick-up location", code="unknown_location", field=field)
+        if Capability(method.value) not in loc.capabilities:
+            raise InvalidInput(
+                f"location {loc.id!r} does not offer {method.value}",
+                code="capability_missing",
+                field=field,
+            )
+        return Delivery(method, ServiceLevel(cmd.service_level), None, loc.id)
+    assert cmd.address is not None  # required at the edge for ship and same-day
+    address = locate(ctx, cmd.address, "delivery.address.postal_code")
+    return Delivery(method, ServiceLevel(cmd.service_level), address)
+
+
+def _new_order(uow: UnitOfWork, cmd: PlaceOrder, ctx: Context) -> Order:
+    known = uow.products.known({line.sku for line in cmd.lines})
+    for index, line in enumerate(cmd.lines):
+        if line.sku not in known:
+            raise InvalidInput(
+                f"unknown SKU {line.sku!r}", code="unknown_sku", field=f"lines.{index}.sku"
+            )
+    now = ctx.clock.now()
+    order = Order(
+        id=ctx.ids.new_id(),
+        external_id=cmd.external_id,
+        channel=cmd.channel,
+        delivery=_delivery(uow, cmd, ctx),
+        lines=[OrderLine(x.line_id, x.sku, x.quantity, x.unit_price) for x in cmd.lines],
+        created_at=now,
+        updated_at=now,
+        customer=dict(cmd.customer),
+    )
+    order.record(
+        "order.received",
+        cmd.actor.name,
+        external_id=order.external_id,
+        channel=order.channel,
+        lines=len(order.lines),
+    )
+    return order
+
+
+def place_order(cmd: PlaceOrder, ctx: Context) -> tuple[Order, bool]:
+    """Capture and source an order in one transaction; (order, created)."""
+    check_channel(cmd.actor, cmd.channel)
+    with ctx.uow() as uow:
+        existing = _replay(uow, cmd)
+        if existing is not None:
+            return existing, False
+        order = _new_order(uow, cmd, ctx)
+        source_order(uow, order, ctx, order.created_at, cmd.actor.name, "order_placed")
+        uow.orders.add(order)
+        if cmd.idempotency_key is not None:
+            uow.idempotency.put(cmd.idempotency_key, cmd.fingerprint, order.id, order.created_at)
+        uow.commit()
+    return order, True
+
+
+def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
+    with ctx.uow() as uow:
+        order = load_order(uow, cmd.order_id, cmd.actor)
+        now = ctx.clock.now()
+        lines = None if cmd.lines is None else dict(cmd.lines)
+        freed = cancel(order, lines, cmd.reason, now, cmd.actor.name)
+        apply_movements(uow, freed, now, cmd.actor.name)
+        uow.orders.save(order)
+        uow.commit()
+    return order
+
+
+def hold_order(cmd: SetHold, ctx: Context) -> Order:
+    """Hold keeps an order out of sourcing; releasing it sources what is still waiting."""
+    with ctx.uow() as uow:
+        order = load_order(uow, cmd.order_id, cmd.actor)
+        now = ctx.clock.now()
+        set_hold(order, cmd.hold, cmd.reason, now, cmd.actor.name)
+        if not cmd.hold:
+            source_order(uow, order, ctx, now, cmd.actor.name, "hold_released")
+        uow.orders.save(order)
+        uow.commit()
+    return order

@@ -1,0 +1,230 @@
+"""Ports the service layer needs; adapters implement them (SQL) and tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from ordergrid.domain.catalogue import Product
+from ordergrid.domain.events import Event
+from ordergrid.domain.fulfilments import Fulfilment
+from ordergrid.domain.inventory import Movement, Position
+from ordergrid.domain.network import Location
+from ordergrid.domain.orders import Order
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    INTEGRATOR = "integrator"
+    ASSOCIATE = "associate"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: str
+    name: str
+    role: Role
+    token_hash: str
+    created_at: datetime
+    channels: frozenset[str] = frozenset()  # integrator scope; empty: all channels
+    locations: frozenset[str] = frozenset()  # associate scope; empty: all locations
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    position: int
+    id: str
+    type: str
+    at: datetime
+    data: dict[str, Any]
+    order_id: str | None = None
+    actor: str | None = None
+    txid: int = 0  # writing transaction (PostgreSQL); 0 where commits are serial
+
+    @property
+    def cursor(self) -> EventCursor:
+        return (self.txid, self.position)
+
+
+#: Where a consumer has read up to: events are delivered in (txid, position) order.
+EventCursor = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    id: str
+    order_id: str
+    at: datetime
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    status: str | None = None
+    channel: str | None = None
+    external_id: str | None = None
+    location_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    location_id: str
+    sku: str
+    at: datetime
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    reason: str
+    ref: str | None = None
+    actor: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ConcurrentUpdate(Exception):
+    """Another transaction changed the aggregate first; the command is retried."""
+
+
+class LocationRepository(Protocol):
+    def get(self, location_id: str) -> Location | None: ...
+    def put(self, location: Location) -> bool: ...  # True when created
+    def all(self) -> list[Location]: ...
+
+
+class ProductRepository(Protocol):
+    def get(self, sku: str) -> Product | None: ...
+    def put(self, product: Product) -> bool: ...
+    def known(self, skus: Iterable[str]) -> set[str]: ...
+    def page(self, limit: int, cursor: str | None) -> Page[Product]: ...
+
+
+class InventoryRepository(Protocol):
+    def positions(self, skus: Iterable[str]) -> list[Position]: ...
+    def position(self, location_id: str, sku: str) -> Position | None: ...
+    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
+        """Reserve only if available stays ≥ 0; None when the stock is no longer there."""
+        ...
+
+    def move(self, movement: Movement, clamp: bool = False) -> Position | None:
+        """Apply a change; on-hand never goes below 0: with `clamp` it stops at 0,
+        without it the change is refused (None)."""
+        ...
+
+    def set_on_hand(
+        self, location_id: str, sku: str, on_hand: int, as_of: datetime
+    ) -> Position: ...
+    def physical_since(self, location_id: str, sku: str, since: datetime) -> int: ...
+    def record(self, entries: Sequence[LedgerEntry]) -> None: ...
+    def claim_adjustment(self, adjustment_id: str, at: datetime) -> bool:
+        """Record the id; False when it was already applied (the adjustment is skipped)."""
+        ...
+
+
+class OrderRepository(Protocol):
+    def get(self, order_id: str) -> Order | None: ...
+    def by_external_id(self, channel: str, external_id: str) -> Order | None: ...
+    def add(self, order: Order) -> None: ...
+    def save(self, order: Order) -> None:
+        """Persist and move the order's pending events to the outbox; may raise ConcurrentUpdate."""
+        ...
+
+    def page(self, flt: OrderFilter, limit: int, cursor: str | None) -> Page[Order]: ...
+    def order_id_of_fulfilment(self, fulfilment_id: str) -> str | None: ...
+    def fulfilments(
+        self, location_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> Page[tuple[Order, Fulfilment]]:
+        """A location's work queue, by fulfilment id, each with its order."""
+        ...
+
+    def backordered(self, skus: Iterable[str], limit: int) -> list[str]:
+        """Ids of orders with back-ordered units of these SKUs, oldest order first."""
+        ...
+
+    def count_by_status(self) -> dict[str, int]: ...
+
+
+class Outbox(Protocol):
+    def append(self, events: Sequence[Event], at: datetime) -> None: ...
+    def for_order(self, order_id: str) -> list[StoredEvent]: ...
+    def after(self, cursor: EventCursor, limit: int) -> list[StoredEvent]:
+        """Committed events after the cursor, in delivery order; never skips a late commit."""
+        ...
+
+    def consumer_position(self, consumer: str) -> EventCursor:
+        """Where a consumer has handled up to; locks its row for this transaction."""
+        ...
+
+    def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None: ...
+
+
+class DecisionRepository(Protocol):
+    def add(self, decision: StoredDecision) -> None: ...
+    def for_order(self, order_id: str) -> list[StoredDecision]: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, key: str) -> tuple[str, str] | None:
+        """(request fingerprint, order id) recorded for the key."""
+        ...
+
+    def put(self, key: str, fingerprint: str, order_id: str, at: datetime) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def by_hash(self, token_hash: str) -> ApiToken | None: ...
+    def add(self, token: ApiToken) -> None: ...
+    def all(self) -> list[ApiToken]: ...
+
+
+class UnitOfWork(Protocol):
+    locations: LocationRepository
+    products: ProductRepository
+    inventory: InventoryRepository
+    orders: OrderRepository
+    outbox: Outbox
+    decisions: DecisionRepository
+    idempotency: IdempotencyRepository
+    tokens: TokenRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdSource(Protocol):
+    def new_id(self) -> str: ...
+
+
+class Geocoder(Protocol):
+    def locate(
+        self, country: str | None, postal_code: str | None
+    ) -> tuple[float, float] | None: ...
+
+
+class Observer(Protocol):
+    """Telemetry hook: the service reports, an adapter counts."""
+
+    def decision_made(self, outcome: str, elapsed_ms: float) -> None: ...

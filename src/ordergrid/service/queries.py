@@ -1,0 +1,87 @@
+"""Read side: what the API and the console show. Read-only units of work, no commands."""
+
+from __future__ import annotations
+
+from ordergrid.domain.catalogue import Product
+from ordergrid.domain.errors import NotFound
+from ordergrid.domain.fulfilments import Fulfilment
+from ordergrid.domain.inventory import Position
+from ordergrid.domain.network import Location
+from ordergrid.domain.orders import Order
+from ordergrid.service.commands import Actor
+from ordergrid.service.context import Context
+from ordergrid.service.fulfilments import load_fulfilment
+from ordergrid.service.orders import load_order
+from ordergrid.service.ports import OrderFilter, Page, StoredDecision, StoredEvent
+
+
+def orders_by_status(ctx: Context) -> dict[str, int]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.orders.count_by_status()
+
+
+def order(ctx: Context, order_id: str, actor: Actor) -> Order:
+    with ctx.uow(readonly=True) as uow:
+        return load_order(uow, order_id, actor)
+
+
+def orders(ctx: Context, flt: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.orders.page(flt, limit, cursor)
+
+
+def timeline(ctx: Context, order_id: str, actor: Actor) -> list[StoredEvent]:
+    with ctx.uow(readonly=True) as uow:
+        load_order(uow, order_id, actor)
+        return uow.outbox.for_order(order_id)
+
+
+def decisions(ctx: Context, order_id: str, actor: Actor) -> list[StoredDecision]:
+    with ctx.uow(readonly=True) as uow:
+        load_order(uow, order_id, actor)
+        return uow.decisions.for_order(order_id)
+
+
+def fulfilment(ctx: Context, fulfilment_id: str, actor: Actor) -> tuple[Order, Fulfilment]:
+    with ctx.uow(readonly=True) as uow:
+        return load_fulfilment(uow, fulfilment_id, actor)
+
+
+def fulfilments(
+    ctx: Context, location_id: str | None, status: str | None, limit: int, cursor: str | None
+) -> Page[tuple[Order, Fulfilment]]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.orders.fulfilments(location_id, status, limit, cursor)
+
+
+def positions(ctx: Context, sku: str) -> list[Position]:
+    with ctx.uow(readonly=True) as uow:
+        if not uow.products.known([sku]):
+            raise NotFound("product", sku)
+        return sorted(uow.inventory.positions([sku]), key=lambda p: p.location_id)
+
+
+def location(ctx: Context, location_id: str) -> Location:
+    with ctx.uow(readonly=True) as uow:
+        loc = uow.locations.get(location_id)
+    if loc is None:
+        raise NotFound("location", location_id)
+    return loc
+
+
+def locations(ctx: Context) -> list[Location]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.locations.all()
+
+
+def product(ctx: Context, sku: str) -> Product:
+    with ctx.uow(readonly=True) as uow:
+        p = uow.products.get(sku)
+    if p is None:
+        raise NotFound("product", sku)
+    return p
+
+
+def products(ctx: Context, limit: int, cursor: str | None) -> Page[Product]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.products.page(limit, cursor)

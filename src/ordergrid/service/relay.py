@@ -1,0 +1,40 @@
+"""Internal reactions to outbox events, read from a durable consumer position."""
+
+from __future__ import annotations
+
+from ordergrid.service.bus import MessageBus
+from ordergrid.service.commands import SourceBackorders
+from ordergrid.service.ports import StoredEvent
+
+CONSUMER = "reactions"
+
+
+def _skus_with_new_stock(events: list[StoredEvent]) -> frozenset[str]:
+    return frozenset(
+        str(e.data["sku"])
+        for e in events
+        if e.type == "inventory.changed" and int(e.data.get("available", 0)) > 0
+    )
+
+
+def relay_once(bus: MessageBus, batch: int = 500) -> int:
+    """Handle the next batch of events; returns how many were read.
+
+    Reactions are idempotent (re-sourcing back-orders places only what is still
+    waiting), so a crash between handling and moving the position repeats work but
+    loses nothing.
+    """
+    with bus.ctx.uow() as uow:
+        position = uow.outbox.consumer_position(CONSUMER)
+        events = uow.outbox.after(position, batch)
+        uow.commit()  # the consumer row may have just been created
+    if not events:
+        return 0
+    skus = _skus_with_new_stock(events)
+    if skus:
+        bus.handle(SourceBackorders(skus))
+    with bus.ctx.uow() as uow:
+        uow.outbox.consumer_position(CONSUMER)
+        uow.outbox.set_consumer_position(CONSUMER, events[-1].cursor)
+        uow.commit()
+    return len(events)

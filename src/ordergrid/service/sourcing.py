@@ -1,0 +1,80 @@
+"""The sourcing step shared by every use case that places units."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from time import perf_counter
+
+from ordergrid.domain.allocation import apply_decision
+from ordergrid.domain.orders import Order
+from ordergrid.domain.sourcing import (
+    DEFAULT_POLICY,
+    Decision,
+    Policy,
+    SourcingRequest,
+    SourcingView,
+    source,
+)
+from ordergrid.service.context import Context
+from ordergrid.service.ports import StoredDecision, UnitOfWork
+from ordergrid.service.stock import apply_movements
+
+
+def select_policy(order: Order) -> Policy:
+    """The routing policy for an order; only the built-in default exists so far."""
+    del order
+    return DEFAULT_POLICY
+
+
+def build_view(uow: UnitOfWork, req: SourcingRequest) -> SourcingView:
+    locations = {loc.id: loc for loc in uow.locations.all()}
+    positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(req.skus)}
+    return SourcingView(locations, positions)
+
+
+def _unchanged(order: Order, decision: Decision) -> bool:
+    """A re-try for back-orders that places nothing new is not worth recording."""
+    return not decision.plan.shipments and decision.backordered == {
+        line.line_id: line.backordered for line in order.lines if line.backordered
+    }
+
+
+def source_order(
+    uow: UnitOfWork,
+    order: Order,
+    ctx: Context,
+    now: datetime,
+    actor: str | None,
+    trigger: str,
+    quiet_if_unchanged: bool = False,
+) -> Decision | None:
+    """Source the order's undecided and back-ordered units, reserve them, record why.
+
+    Raises `StockConflict` when a reservation lost a race; the bus retries the whole
+    command with fresh numbers.
+    """
+    if order.on_hold:
+        return None
+    req = SourcingRequest.for_order(order)
+    if not req.lines:
+        return None
+    view = build_view(uow, req)
+    started = perf_counter()
+    decision = source(req, view, select_policy(order), now)
+    decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
+    if quiet_if_unchanged and _unchanged(order, decision):
+        return None
+    reservations = apply_decision(order, decision, ctx.id_stream(), now, actor)
+    apply_movements(uow, reservations, now, actor)
+    if trigger != "order_placed" and decision.plan.shipments:
+        order.record(
+            "order.rerouted",
+            actor,
+            trigger=trigger,
+            locations=[s.location_id for s in decision.plan.shipments],
+        )
+    explanation = {**decision.as_dict(), "trigger": trigger, "decided_at": now.isoformat()}
+    uow.decisions.add(StoredDecision(ctx.ids.new_id(), order.id, now, explanation))
+    ctx.observer.decision_made(decision.outcome, decision.elapsed_ms)
+    return decision

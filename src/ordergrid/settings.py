@@ -1,0 +1,25 @@
+"""Configuration from the environment (`ORDERGRID_*`), read once by the composition root."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_URL = "sqlite:///ordergrid.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERGRID_", extra="ignore")
+
+    database_url: str = Field(DEFAULT_URL, description="SQLAlchemy URL; default a SQLite file here")
+    admin_token: str | None = Field(None, description="bootstrap admin bearer token")
+    db_pool_size: int = Field(10, ge=1, description="connections per process (PostgreSQL)")
+    worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
+    auto_migrate: bool | None = Field(
+        None, description="migrate at start; default: yes for SQLite, no for PostgreSQL"
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

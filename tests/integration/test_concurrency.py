@@ -1,0 +1,120 @@
+"""Many concurrent writers: reservations never oversell, duplicates never double-reserve."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ordergrid.bootstrap import Application
+from ordergrid.domain.inventory import Movement, MovementReason
+from ordergrid.domain.network import Address
+from ordergrid.service.commands import (
+    AdjustInventory,
+    AdjustmentInput,
+    LineInput,
+    PlaceOrder,
+    ProductInput,
+    PutLocation,
+    PutProducts,
+)
+from ordergrid.service.ports import OrderFilter
+
+THREADS = 16
+
+
+def test_concurrent_reservations_never_oversell(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.inventory.move(Movement("DC1", "A", 20, 0, MovementReason.RECEIPT))
+        uow.commit()
+
+    def reserve_ten(_: int) -> int:
+        won = 0
+        for _ in range(10):
+            with application.ctx.uow() as uow:
+                if uow.inventory.reserve("DC1", "A", 1) is not None:
+                    won += 1
+                uow.commit()
+        return won
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        wins = sum(pool.map(reserve_ten, range(THREADS)))
+    assert wins == 20
+    with application.ctx.uow(readonly=True) as uow:
+        position = uow.inventory.position("DC1", "A")
+        assert position is not None
+        assert (position.reserved, position.available) == (20, 0)
+
+
+def seed_hot_network(app: Application, units_per_location: int) -> None:
+    for loc_id, lat, lon in (("DC-E", 40.0, -75.0), ("DC-W", 37.0, -120.0), ("DC-C", 41.8, -87.6)):
+        app.bus.handle(PutLocation(loc_id, loc_id, "dc", Address(lat=lat, lon=lon),
+                                   frozenset({"ship"})))
+    app.bus.handle(PutProducts((ProductInput("HOT", "Hot item"), ProductInput("COLD", "Other"))))
+    app.bus.handle(AdjustInventory(tuple(
+        AdjustmentInput(f"seed-{loc}-{sku}", loc, sku, units_per_location, "receipt")
+        for loc in ("DC-E", "DC-W", "DC-C") for sku in ("HOT", "COLD")
+    )))
+
+
+def place(app: Application, n: int, lines: tuple[LineInput, ...]) -> None:
+    app.bus.handle(PlaceOrder(
+        external_id=f"W-{n}", channel="web", method="ship", lines=lines,
+        address=Address(lat=39.0 + n % 5, lon=-90.0 - n % 7, country="US"),
+    ))
+
+
+def all_orders(app: Application) -> list:
+    out, cursor = [], None
+    while True:
+        with app.ctx.uow(readonly=True) as uow:
+            page = uow.orders.page(OrderFilter(), 200, cursor)
+        out += page.items
+        if page.next_cursor is None:
+            return out
+        cursor = page.next_cursor
+
+
+def test_concurrent_orders_allocate_exactly_the_stock(application: Application) -> None:
+    seed_hot_network(application, units_per_location=5)  # 15 hot units in all
+
+    def place_some(worker: int) -> None:
+        for k in range(4):
+            n = worker * 10 + k
+            place(application, n, (LineInput("1", "HOT", 1 + n % 2), LineInput("2", "COLD", 1)))
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(place_some, range(THREADS)))
+
+    orders = all_orders(application)
+    assert len(orders) == THREADS * 4
+    held: dict[tuple[str, str], int] = {}
+    for order in orders:
+        for line in order.lines:
+            c = order.counts(line)
+            assert c.allocated + c.backordered + c.shipped + c.cancelled == line.quantity
+        for f in order.fulfilments:
+            for fl in f.lines:
+                key = (f.location_id, fl.sku)
+                held[key] = held.get(key, 0) + fl.quantity * f.is_open
+    with application.ctx.uow(readonly=True) as uow:
+        positions = uow.inventory.positions(["HOT", "COLD"])
+    for p in positions:
+        assert p.reserved == held.get((p.location_id, p.sku), 0)
+        assert p.available >= 0
+    assert sum(p.reserved for p in positions if p.sku == "HOT") == 15
+
+
+def test_concurrent_duplicates_create_one_order(application: Application) -> None:
+    seed_hot_network(application, units_per_location=50)
+
+    def same_order(_: int) -> str:
+        order, _created = application.bus.handle(PlaceOrder(
+            external_id="W-SAME", channel="web", method="ship",
+            lines=(LineInput("1", "HOT", 2),), address=Address(lat=40.0, lon=-75.0),
+        ))
+        return str(order.id)
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(same_order, range(8)))
+    assert len(ids) == 1
+    with application.ctx.uow(readonly=True) as uow:
+        assert sum(p.reserved for p in uow.inventory.positions(["HOT"])) == 2

@@ -1,0 +1,266 @@
+"""The repository / unit-of-work contract, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ordergrid.bootstrap import Application
+from ordergrid.domain.catalogue import Product
+from ordergrid.domain.events import Event
+from ordergrid.domain.fulfilments import Fulfilment, FulfilmentLine, FulfilmentStatus
+from ordergrid.domain.inventory import Movement, MovementReason
+from ordergrid.domain.network import (
+    Address,
+    Capability,
+    Location,
+    LocationStatus,
+    LocationType,
+)
+from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine, OrderStatus
+from ordergrid.service.ports import ConcurrentUpdate, LedgerEntry, OrderFilter, StoredDecision
+from tests.integration.conftest import wire
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def a_location(location_id: str = "DC1", status: str = "active") -> Location:
+    return Location(
+        id=location_id, name=f"Location {location_id}", type=LocationType.DC,
+        address=Address(city="Atlanta", postal_code="30301", country="US", lat=33.7, lon=-84.4),
+        capabilities=frozenset({Capability.SHIP}), handling_cost=1.5, tags=frozenset({"east"}),
+        status=LocationStatus(status),
+    )
+
+
+def an_order(order_id: str, external_id: str = "W-1", created: datetime = T0,
+             backordered: int = 0) -> Order:
+    order = Order(
+        id=order_id, external_id=external_id, channel="web",
+        delivery=Delivery(DeliveryMethod.SHIP,
+                          address=Address(postal_code="10001", country="US", lat=40.7, lon=-74.0)),
+        lines=[OrderLine("1", "A", 3, None, backordered=backordered)],
+        created_at=created, updated_at=created, customer={"id": "C1"},
+    )
+    order.fulfilments.append(Fulfilment(
+        id=f"F-{order_id}", order_id=order_id, location_id="DC1",
+        status=FulfilmentStatus.RELEASED, lines=[FulfilmentLine("1", "A", 3 - backordered)],
+        created_at=created, updated_at=created,
+    ))
+    order.status = OrderStatus.ALLOCATED
+    order.record("order.received", "test", n=1)
+    return order
+
+
+def test_locations_round_trip_and_replace(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        assert uow.locations.put(a_location("DC1")) is True
+        uow.commit()
+    with application.ctx.uow() as uow:
+        assert uow.locations.get("DC1") == a_location("DC1")
+        assert uow.locations.put(a_location("DC1", status="paused")) is False
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        found = uow.locations.get("DC1")
+        assert found is not None
+        assert found.status.value == "paused"
+        assert [loc.id for loc in uow.locations.all()] == ["DC1"]
+
+
+def test_location_change_is_seen_by_another_process_cache(database_url: str) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        for app in (first, second):  # both processes warm their caches
+            with app.ctx.uow() as uow:
+                uow.locations.put(a_location("DC1")) if app is first else None
+                uow.commit()
+        with second.ctx.uow(readonly=True) as uow:
+            assert uow.locations.get("DC1") is not None
+        with first.ctx.uow() as uow:
+            uow.locations.put(a_location("DC1", status="closed"))
+            uow.commit()
+        with second.ctx.uow(readonly=True) as uow:
+            found = uow.locations.get("DC1")
+            assert found is not None
+            assert found.status.value == "closed"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_products_known_and_paged(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        for sku in ("A", "B", "C"):
+            uow.products.put(Product(sku, f"Product {sku}", 1.0, frozenset({"t"}), {"k": 1}))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.products.known(["A", "C", "Z"]) == {"A", "C"}
+        assert uow.products.get("B") == Product("B", "Product B", 1.0, frozenset({"t"}), {"k": 1})
+        first = uow.products.page(2, None)
+        assert [p.sku for p in first.items] == ["A", "B"]
+        second = uow.products.page(2, first.next_cursor)
+        assert [p.sku for p in second.items] == ["C"]
+        assert second.next_cursor is None
+
+
+def test_reservation_is_refused_when_it_would_oversell(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.inventory.move(Movement("DC1", "A", 5, 0, MovementReason.RECEIPT))
+        first = uow.inventory.reserve("DC1", "A", 4)
+        second = uow.inventory.reserve("DC1", "A", 2)
+        uow.commit()
+    assert first is not None
+    assert first.reserved == 4
+    assert second is None
+    with application.ctx.uow(readonly=True) as uow:
+        position = uow.inventory.position("DC1", "A")
+        assert position is not None
+        assert (position.on_hand, position.reserved, position.available) == (5, 4, 1)
+
+
+def test_move_refuses_negative_on_hand_unless_clamped(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.inventory.move(Movement("DC1", "A", 2, 0, MovementReason.RECEIPT))
+        assert uow.inventory.move(Movement("DC1", "A", -3, 0, MovementReason.WRITE_OFF)) is None
+        assert uow.inventory.move(Movement("DC1", "B", -1, 0, MovementReason.WRITE_OFF)) is None
+        clamped = uow.inventory.move(Movement("DC1", "A", -3, 0, MovementReason.SHIPMENT),
+                                     clamp=True)
+        assert clamped is not None
+        assert clamped.on_hand == 0
+        uow.commit()
+
+
+def test_snapshot_support_counts_physical_movements_after_as_of(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.inventory.set_on_hand("DC1", "A", 10, T0)
+        uow.inventory.record([
+            LedgerEntry("DC1", "A", T0 - timedelta(hours=1), 5, 0, 5, 0, "receipt"),
+            LedgerEntry("DC1", "A", T0 + timedelta(hours=1), -2, -2, 8, 0, "shipment"),
+            LedgerEntry("DC1", "A", T0 + timedelta(hours=2), 0, 1, 8, 1, "reservation"),
+            LedgerEntry("DC1", "A", T0 + timedelta(hours=3), 4, 0, 12, 1, "snapshot"),
+        ])
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.inventory.physical_since("DC1", "A", T0) == -2
+        position = uow.inventory.position("DC1", "A")
+        assert position is not None
+        assert position.snapshot_as_of == T0
+
+
+def test_adjustment_ids_are_claimed_once(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        assert uow.inventory.claim_adjustment("adj-1", T0) is True
+        assert uow.inventory.claim_adjustment("adj-1", T0) is False
+        uow.commit()
+    with application.ctx.uow() as uow:
+        assert uow.inventory.claim_adjustment("adj-1", T0) is False
+
+
+def test_uncommitted_work_is_rolled_back(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.inventory.move(Movement("DC1", "A", 5, 0, MovementReason.RECEIPT))
+        uow.orders.add(an_order("O1"))
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.inventory.position("DC1", "A") is None
+        assert uow.orders.get("O1") is None
+        assert uow.outbox.for_order("O1") == []
+
+
+def test_order_round_trip_with_events_in_the_outbox(application: Application) -> None:
+    order = an_order("O1")
+    with application.ctx.uow() as uow:
+        uow.orders.add(order)
+        uow.commit()
+    assert order.events == []
+    with application.ctx.uow(readonly=True) as uow:
+        loaded = uow.orders.get("O1")
+        assert loaded is not None
+        assert loaded.lines == order.lines
+        assert loaded.fulfilments == order.fulfilments
+        assert loaded.delivery == order.delivery
+        assert (loaded.status, loaded.version) == (OrderStatus.ALLOCATED, 1)
+        assert uow.orders.by_external_id("web", "W-1") is not None
+        assert uow.orders.order_id_of_fulfilment("F-O1") == "O1"
+        assert [e.type for e in uow.outbox.for_order("O1")] == ["order.received"]
+
+
+def test_saving_a_stale_order_is_a_concurrent_update(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.orders.add(an_order("O1"))
+        uow.commit()
+    with application.ctx.uow() as one:
+        mine = one.orders.get("O1")
+    with application.ctx.uow() as two:
+        theirs = two.orders.get("O1")
+        assert theirs is not None
+        two.orders.save(theirs)
+        two.commit()
+    assert mine is not None
+    with application.ctx.uow() as uow, pytest.raises(ConcurrentUpdate):
+        uow.orders.save(mine)
+
+
+def test_same_channel_and_external_id_cannot_be_added_twice(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.orders.add(an_order("O1", "W-9"))
+        uow.commit()
+    with pytest.raises(ConcurrentUpdate), application.ctx.uow() as uow:
+        uow.orders.add(an_order("O2", "W-9"))
+        uow.commit()
+
+
+def test_order_pages_filters_and_work_queue(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        for n in range(5):
+            uow.orders.add(an_order(f"O{n}", f"W-{n}", T0 + timedelta(minutes=n)))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        page = uow.orders.page(OrderFilter(status="allocated", location_id="DC1"), 3, None)
+        assert [o.id for o in page.items] == ["O0", "O1", "O2"]
+        rest = uow.orders.page(OrderFilter(status="allocated"), 3, page.next_cursor)
+        assert [o.id for o in rest.items] == ["O3", "O4"]
+        assert uow.orders.page(OrderFilter(external_id="W-3"), 10, None).items[0].id == "O3"
+        assert uow.orders.page(OrderFilter(location_id="DC9"), 10, None).items == []
+        queue = uow.orders.fulfilments("DC1", "released", 10, None)
+        assert [f.id for _, f in queue.items] == [f"F-O{n}" for n in range(5)]
+        assert uow.orders.count_by_status() == {"allocated": 5}
+
+
+def test_backorders_come_oldest_first(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.orders.add(an_order("new", "W-new", T0 + timedelta(hours=1), backordered=1))
+        uow.orders.add(an_order("old", "W-old", T0, backordered=2))
+        uow.orders.add(an_order("none", "W-none", T0 - timedelta(hours=1)))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.orders.backordered({"A"}, 10) == ["old", "new"]
+        assert uow.orders.backordered({"B"}, 10) == []
+
+
+def test_outbox_cursor_and_consumer_positions(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.outbox.append([Event("inventory.changed", {"sku": "A", "n": n}) for n in range(3)], T0)
+        uow.commit()
+    with application.ctx.uow() as uow:
+        start = uow.outbox.consumer_position("test")
+        first = uow.outbox.after(start, 2)
+        assert [e.data["n"] for e in first] == [0, 1]
+        uow.outbox.set_consumer_position("test", first[-1].cursor)
+        uow.commit()
+    with application.ctx.uow() as uow:
+        rest = uow.outbox.after(uow.outbox.consumer_position("test"), 10)
+        assert [e.data["n"] for e in rest] == [2]
+        assert rest[0].at == T0
+
+
+def test_decisions_and_idempotency_keys(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.decisions.add(StoredDecision("D1", "O1", T0, {"outcome": "allocated"}))
+        uow.idempotency.put("key-1", "fingerprint", "O1", T0)
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        [decision] = uow.decisions.for_order("O1")
+        assert decision.explanation == {"outcome": "allocated"}
+        assert uow.idempotency.get("key-1") == ("fingerprint", "O1")
+        assert uow.idempotency.get("key-2") is None
