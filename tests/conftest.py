@@ -22,8 +22,10 @@ def postgres_server() -> str:
     """The PostgreSQL server URL (an existing database to connect to for admin work)."""
     url = _admin_url()
     if url is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); .ci/run sets it")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); .ci/run sets it"
+        )
     return url
 
 

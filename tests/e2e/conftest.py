@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.entrypoints.api.app import create_app
@@ -21,10 +23,21 @@ ADMIN = {"Authorization": "Bearer admin-secret"}
 LOCATIONS = {
     "DC-ATL": {"type": "dc", "lat": 33.75, "lon": -84.39, "caps": ["ship"], "handling": 1.0},
     "DC-RNO": {"type": "dc", "lat": 39.53, "lon": -119.81, "caps": ["ship"], "handling": 1.0},
-    "ST-NYC": {"type": "store", "lat": 40.75, "lon": -73.99, "caps": ["ship", "pickup"],
-               "handling": 3.0},
-    "ST-BRK": {"type": "store", "lat": 40.68, "lon": -73.97, "caps": ["ship", "pickup"],
-               "handling": 3.0, "status": "paused"},
+    "ST-NYC": {
+        "type": "store",
+        "lat": 40.75,
+        "lon": -73.99,
+        "caps": ["ship", "pickup"],
+        "handling": 3.0,
+    },
+    "ST-BRK": {
+        "type": "store",
+        "lat": 40.68,
+        "lon": -73.97,
+        "caps": ["ship", "pickup"],
+        "handling": 3.0,
+        "status": "paused",
+    },
 }
 NEW_YORK = {"line1": "1 Main St", "city": "New York", "postal_code": "10001", "country": "US"}
 
@@ -46,21 +59,36 @@ class Api:
         return self.client.put(path, json=body, headers=ADMIN)
 
     def stock(self, location_id: str, sku: str, delta: int, adjustment_id: str) -> None:
-        r = self.post("/v1/inventory/adjustments", {"adjustments": [
-            {"id": adjustment_id, "location_id": location_id, "sku": sku, "delta": delta,
-             "reason": "receipt"}]})
+        r = self.post(
+            "/v1/inventory/adjustments",
+            {
+                "adjustments": [
+                    {
+                        "id": adjustment_id,
+                        "location_id": location_id,
+                        "sku": sku,
+                        "delta": delta,
+                        "reason": "receipt",
+                    }
+                ]
+            },
+        )
         assert r.status_code == 200, r.text
 
     def position(self, location_id: str, sku: str) -> dict[str, int]:
         positions = self.get(f"/v1/inventory/{sku}").json()["positions"]
         return next(p for p in positions if p["location_id"] == location_id)
 
-    def order(self, external_id: str, lines: list[tuple[str, str, int]], **delivery: Any
-              ) -> dict[str, Any]:
+    def order(
+        self, external_id: str, lines: list[tuple[str, str, int]], **delivery: Any
+    ) -> dict[str, Any]:
         body = {
-            "external_id": external_id, "channel": "web",
+            "external_id": external_id,
+            "channel": "web",
             "delivery": {"method": "ship", "address": NEW_YORK, **delivery},
-            "lines": [{"line_id": i, "sku": s, "quantity": q, "unit_price": 10} for i, s, q in lines],
+            "lines": [
+                {"line_id": i, "sku": s, "quantity": q, "unit_price": 10} for i, s, q in lines
+            ],
         }
         r = self.post("/v1/orders", body)
         assert r.status_code == 201, r.text
@@ -74,29 +102,68 @@ class Api:
         return result
 
     def relay(self) -> int:
-        """Run the worker until nothing is waiting (back-order re-sourcing)."""
-        return Worker(self.app).run_until_idle()
+        """Run the worker until every committed event is handled (back-order re-sourcing).
+
+        On PostgreSQL an event is read once every older transaction on the server has
+        ended, so a busy shared server can hold it back for a moment: wait for it.
+        """
+        handled, deadline = 0, time.monotonic() + 10
+        while True:
+            handled += Worker(self.app).run_until_idle()
+            if not self._unhandled():
+                return handled
+            assert time.monotonic() < deadline, "events stayed unhandled"
+            time.sleep(0.05)
+
+    def _unhandled(self) -> int:
+        with self.app.engine.connect() as conn:
+            cursor = conn.execute(
+                text("SELECT txid, position FROM consumers WHERE name = 'reactions'")
+            ).first()
+            txid, position = cursor if cursor is not None else (0, 0)
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM events"
+                        " WHERE txid > :t OR (txid = :t AND position > :p)"
+                    ),
+                    {"t": txid, "p": position},
+                ).scalar()
+                or 0
+            )
 
 
 def seed(api: Api) -> None:
     for loc_id, spec in LOCATIONS.items():
-        r = api.put(f"/v1/locations/{loc_id}", {
-            "name": loc_id, "type": spec["type"], "capabilities": spec["caps"],
-            "address": {"country": "US", "lat": spec["lat"], "lon": spec["lon"]},
-            "handling_cost": spec["handling"], "status": spec.get("status", "active"),
-        })
+        r = api.put(
+            f"/v1/locations/{loc_id}",
+            {
+                "name": loc_id,
+                "type": spec["type"],
+                "capabilities": spec["caps"],
+                "address": {"country": "US", "lat": spec["lat"], "lon": spec["lon"]},
+                "handling_cost": spec["handling"],
+                "status": spec.get("status", "active"),
+            },
+        )
         assert r.status_code == 201, r.text
-    r = api.post("/v1/products/batch", {"products": [
-        {"sku": "A", "name": "T-shirt", "weight_kg": 0.2},
-        {"sku": "B", "name": "Mug", "weight_kg": 0.4, "tags": ["fragile"]},
-    ]})
+    r = api.post(
+        "/v1/products/batch",
+        {
+            "products": [
+                {"sku": "A", "name": "T-shirt", "weight_kg": 0.2},
+                {"sku": "B", "name": "Mug", "weight_kg": 0.4, "tags": ["fragile"]},
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
 
 
 @pytest.fixture
 def api(database_url: str) -> Iterator[Api]:
-    app = bootstrap(Settings(database_url=database_url, admin_token="admin-secret",
-                             auto_migrate=True))
+    app = bootstrap(
+        Settings(database_url=database_url, admin_token="admin-secret", auto_migrate=True)
+    )
     with TestClient(create_app(app)) as client:
         instance = Api(client, app)
         seed(instance)

@@ -21,7 +21,8 @@ def test_order_is_sourced_and_stock_reserved(api: Api) -> None:
     assert (f["location_id"], f["status"]) == ("DC-ATL", "released")  # nearer of two DCs
     assert order["lines"][0] | {"allocated": 2, "backordered": 0} == order["lines"][0]
     assert api.position("DC-ATL", "A") | {"reserved": 2, "available": 8} == api.position(
-        "DC-ATL", "A")
+        "DC-ATL", "A"
+    )
 
 
 def test_ship_flow_consumes_stock_and_order_follows(api: Api) -> None:
@@ -36,19 +37,32 @@ def test_ship_flow_consumes_stock_and_order_follows(api: Api) -> None:
     after = api.get(f"/v1/orders/{order['id']}").json()
     assert after["status"] == "shipped"
     assert after["lines"][0]["shipped"] == 2
-    assert api.position("DC-ATL", "A") == {"location_id": "DC-ATL", "sku": "A", "on_hand": 3,
-                                           "reserved": 0, "safety_stock": 0, "available": 3}
+    assert api.position("DC-ATL", "A") == {
+        "location_id": "DC-ATL",
+        "sku": "A",
+        "on_hand": 3,
+        "reserved": 0,
+        "safety_stock": 0,
+        "available": 3,
+    }
     assert events(api, order["id"]) == [
-        "order.received", "fulfilment.released", "order.allocated", "fulfilment.accepted",
-        "order.in_progress", "fulfilment.picked", "fulfilment.shipped", "order.shipped",
+        "order.received",
+        "fulfilment.released",
+        "order.allocated",
+        "fulfilment.accepted",
+        "order.in_progress",
+        "fulfilment.picked",
+        "fulfilment.shipped",
+        "order.shipped",
     ]
 
 
 def test_pickup_flow_ready_then_collected_completes_the_order(api: Api) -> None:
     api.stock("ST-NYC", "A", 3, "a1")
     api.stock("DC-ATL", "A", 50, "a2")
-    order = api.order("W-3", [("1", "A", 1)], method="pickup", address=None,
-                      pickup_location_id="ST-NYC")
+    order = api.order(
+        "W-3", [("1", "A", 1)], method="pickup", address=None, pickup_location_id="ST-NYC"
+    )
     [f] = order["fulfilments"]
     assert f["location_id"] == "ST-NYC"
     api.act(f["id"], "accept")
@@ -109,7 +123,8 @@ def test_short_pick_writes_off_and_resources_the_rest(api: Api) -> None:
     picked = api.act(fid, "pick", {"lines": [{"line_id": "1", "picked": 1}]})
     assert picked["lines"][0] | {"quantity": 1, "short": 1} == picked["lines"][0]
     assert api.position("DC-ATL", "A") | {"on_hand": 1, "reserved": 1} == api.position(
-        "DC-ATL", "A")
+        "DC-ATL", "A"
+    )
     after = api.get(f"/v1/orders/{order['id']}").json()
     rno = [f for f in after["fulfilments"] if f["location_id"] == "DC-RNO"]
     assert rno[0]["lines"][0]["quantity"] == 1
@@ -135,9 +150,12 @@ def test_backorder_is_sourced_when_stock_arrives(api: Api) -> None:
 def test_same_external_id_returns_the_existing_order(api: Api) -> None:
     api.stock("DC-ATL", "A", 5, "a1")
     first = api.order("W-10", [("1", "A", 2)])
-    body = {"external_id": "W-10", "channel": "web",
-            "delivery": {"method": "ship", "address": {"postal_code": "10001", "country": "US"}},
-            "lines": [{"line_id": "1", "sku": "A", "quantity": 2}]}
+    body = {
+        "external_id": "W-10",
+        "channel": "web",
+        "delivery": {"method": "ship", "address": {"postal_code": "10001", "country": "US"}},
+        "lines": [{"line_id": "1", "sku": "A", "quantity": 2}],
+    }
     again = api.post("/v1/orders", body)
     assert again.status_code == 200
     assert again.json()["id"] == first["id"]
@@ -146,9 +164,12 @@ def test_same_external_id_returns_the_existing_order(api: Api) -> None:
 
 def test_idempotency_key_replays_and_refuses_a_different_body(api: Api) -> None:
     api.stock("DC-ATL", "A", 5, "a1")
-    body = {"external_id": "W-11", "channel": "web",
-            "delivery": {"method": "ship", "address": {"postal_code": "10001", "country": "US"}},
-            "lines": [{"line_id": "1", "sku": "A", "quantity": 1}]}
+    body = {
+        "external_id": "W-11",
+        "channel": "web",
+        "delivery": {"method": "ship", "address": {"postal_code": "10001", "country": "US"}},
+        "lines": [{"line_id": "1", "sku": "A", "quantity": 1}],
+    }
     key = {"Idempotency-Key": "k-11"}
     first = api.post("/v1/orders", body, headers=key)
     second = api.post("/v1/orders", body, headers=key)
@@ -171,10 +192,17 @@ def test_decisions_explain_every_stock_holding_location(api: Api) -> None:
     assert by_location["ST-BRK"]["reason"] == "location_paused"
     chosen = explanation["plan"]["shipments"][0]["location_id"]
     assert by_location[chosen]["status"] == "chosen"
-    assert all(c["status"] == "scored" and c["reason"] == "beaten"
-               for loc, c in by_location.items() if loc not in {chosen, "ST-BRK"})
+    assert all(
+        c["status"] == "scored" and c["reason"] == "beaten"
+        for loc, c in by_location.items()
+        if loc not in {chosen, "ST-BRK"}
+    )
     assert set(explanation["plan"]["shipments"][0]["cost_parts"]) == {
-        "per_shipment", "handling", "per_unit", "distance"}
+        "per_shipment",
+        "handling",
+        "per_unit",
+        "distance",
+    }
     assert explanation["policy"] == {"id": "default", "version": 1}
     assert explanation["runner_ups"]
 
@@ -216,8 +244,10 @@ def test_orders_list_filters_and_pages(api: Api) -> None:
 
 def snapshot(api: Api, hours_ago: float, on_hand: int) -> dict[str, Any]:
     as_of = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
-    r = api.post("/v1/inventory/snapshots",
-                 {"location_id": "DC-ATL", "as_of": as_of, "items": [{"sku": "A", "on_hand": on_hand}]})
+    r = api.post(
+        "/v1/inventory/snapshots",
+        {"location_id": "DC-ATL", "as_of": as_of, "items": [{"sku": "A", "on_hand": on_hand}]},
+    )
     assert r.status_code == 200, r.text
     result: dict[str, Any] = r.json()
     return result

@@ -46,20 +46,31 @@ def test_concurrent_reservations_never_oversell(application: Application) -> Non
 
 def seed_hot_network(app: Application, units_per_location: int) -> None:
     for loc_id, lat, lon in (("DC-E", 40.0, -75.0), ("DC-W", 37.0, -120.0), ("DC-C", 41.8, -87.6)):
-        app.bus.handle(PutLocation(loc_id, loc_id, "dc", Address(lat=lat, lon=lon),
-                                   frozenset({"ship"})))
+        app.bus.handle(
+            PutLocation(loc_id, loc_id, "dc", Address(lat=lat, lon=lon), frozenset({"ship"}))
+        )
     app.bus.handle(PutProducts((ProductInput("HOT", "Hot item"), ProductInput("COLD", "Other"))))
-    app.bus.handle(AdjustInventory(tuple(
-        AdjustmentInput(f"seed-{loc}-{sku}", loc, sku, units_per_location, "receipt")
-        for loc in ("DC-E", "DC-W", "DC-C") for sku in ("HOT", "COLD")
-    )))
+    app.bus.handle(
+        AdjustInventory(
+            tuple(
+                AdjustmentInput(f"seed-{loc}-{sku}", loc, sku, units_per_location, "receipt")
+                for loc in ("DC-E", "DC-W", "DC-C")
+                for sku in ("HOT", "COLD")
+            )
+        )
+    )
 
 
 def place(app: Application, n: int, lines: tuple[LineInput, ...]) -> None:
-    app.bus.handle(PlaceOrder(
-        external_id=f"W-{n}", channel="web", method="ship", lines=lines,
-        address=Address(lat=39.0 + n % 5, lon=-90.0 - n % 7, country="US"),
-    ))
+    app.bus.handle(
+        PlaceOrder(
+            external_id=f"W-{n}",
+            channel="web",
+            method="ship",
+            lines=lines,
+            address=Address(lat=39.0 + n % 5, lon=-90.0 - n % 7, country="US"),
+        )
+    )
 
 
 def all_orders(app: Application) -> list:
@@ -107,10 +118,15 @@ def test_concurrent_duplicates_create_one_order(application: Application) -> Non
     seed_hot_network(application, units_per_location=50)
 
     def same_order(_: int) -> str:
-        order, _created = application.bus.handle(PlaceOrder(
-            external_id="W-SAME", channel="web", method="ship",
-            lines=(LineInput("1", "HOT", 2),), address=Address(lat=40.0, lon=-75.0),
-        ))
+        order, _created = application.bus.handle(
+            PlaceOrder(
+                external_id="W-SAME",
+                channel="web",
+                method="ship",
+                lines=(LineInput("1", "HOT", 2),),
+                address=Address(lat=40.0, lon=-75.0),
+            )
+        )
         return str(order.id)
 
     with ThreadPoolExecutor(8) as pool:

@@ -10,9 +10,23 @@ from ordergrid.adapters.db.engine import make_engine
 from ordergrid.bootstrap import NotMigrated, bootstrap
 from ordergrid.settings import Settings
 
-TABLES = {"locations", "products", "positions", "ledger", "applied_adjustments", "orders",
-          "fulfilments", "backorders", "events", "consumers", "decisions",
-          "idempotency_keys", "api_tokens", "meta", "alembic_version"}
+TABLES = {
+    "locations",
+    "products",
+    "positions",
+    "ledger",
+    "applied_adjustments",
+    "orders",
+    "fulfilments",
+    "backorders",
+    "events",
+    "consumers",
+    "decisions",
+    "idempotency_keys",
+    "api_tokens",
+    "meta",
+    "alembic_version",
+}
 
 
 def test_migrations_run_up_from_empty_and_again(database_url: str) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.integration.conftest import wire
 
 from ordergrid.bootstrap import Application
 from ordergrid.domain.catalogue import Product
@@ -20,34 +22,50 @@ from ordergrid.domain.network import (
 )
 from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine, OrderStatus
 from ordergrid.service.ports import ConcurrentUpdate, LedgerEntry, OrderFilter, StoredDecision
-from tests.integration.conftest import wire
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 def a_location(location_id: str = "DC1", status: str = "active") -> Location:
     return Location(
-        id=location_id, name=f"Location {location_id}", type=LocationType.DC,
+        id=location_id,
+        name=f"Location {location_id}",
+        type=LocationType.DC,
         address=Address(city="Atlanta", postal_code="30301", country="US", lat=33.7, lon=-84.4),
-        capabilities=frozenset({Capability.SHIP}), handling_cost=1.5, tags=frozenset({"east"}),
+        capabilities=frozenset({Capability.SHIP}),
+        handling_cost=1.5,
+        tags=frozenset({"east"}),
         status=LocationStatus(status),
     )
 
 
-def an_order(order_id: str, external_id: str = "W-1", created: datetime = T0,
-             backordered: int = 0) -> Order:
+def an_order(
+    order_id: str, external_id: str = "W-1", created: datetime = T0, backordered: int = 0
+) -> Order:
     order = Order(
-        id=order_id, external_id=external_id, channel="web",
-        delivery=Delivery(DeliveryMethod.SHIP,
-                          address=Address(postal_code="10001", country="US", lat=40.7, lon=-74.0)),
+        id=order_id,
+        external_id=external_id,
+        channel="web",
+        delivery=Delivery(
+            DeliveryMethod.SHIP,
+            address=Address(postal_code="10001", country="US", lat=40.7, lon=-74.0),
+        ),
         lines=[OrderLine("1", "A", 3, None, backordered=backordered)],
-        created_at=created, updated_at=created, customer={"id": "C1"},
+        created_at=created,
+        updated_at=created,
+        customer={"id": "C1"},
     )
-    order.fulfilments.append(Fulfilment(
-        id=f"F-{order_id}", order_id=order_id, location_id="DC1",
-        status=FulfilmentStatus.RELEASED, lines=[FulfilmentLine("1", "A", 3 - backordered)],
-        created_at=created, updated_at=created,
-    ))
+    order.fulfilments.append(
+        Fulfilment(
+            id=f"F-{order_id}",
+            order_id=order_id,
+            location_id="DC1",
+            status=FulfilmentStatus.RELEASED,
+            lines=[FulfilmentLine("1", "A", 3 - backordered)],
+            created_at=created,
+            updated_at=created,
+        )
+    )
     order.status = OrderStatus.ALLOCATED
     order.record("order.received", "test", n=1)
     return order
@@ -124,8 +142,9 @@ def test_move_refuses_negative_on_hand_unless_clamped(application: Application) 
         uow.inventory.move(Movement("DC1", "A", 2, 0, MovementReason.RECEIPT))
         assert uow.inventory.move(Movement("DC1", "A", -3, 0, MovementReason.WRITE_OFF)) is None
         assert uow.inventory.move(Movement("DC1", "B", -1, 0, MovementReason.WRITE_OFF)) is None
-        clamped = uow.inventory.move(Movement("DC1", "A", -3, 0, MovementReason.SHIPMENT),
-                                     clamp=True)
+        clamped = uow.inventory.move(
+            Movement("DC1", "A", -3, 0, MovementReason.SHIPMENT), clamp=True
+        )
         assert clamped is not None
         assert clamped.on_hand == 0
         uow.commit()
@@ -134,12 +153,14 @@ def test_move_refuses_negative_on_hand_unless_clamped(application: Application) 
 def test_snapshot_support_counts_physical_movements_after_as_of(application: Application) -> None:
     with application.ctx.uow() as uow:
         uow.inventory.set_on_hand("DC1", "A", 10, T0)
-        uow.inventory.record([
-            LedgerEntry("DC1", "A", T0 - timedelta(hours=1), 5, 0, 5, 0, "receipt"),
-            LedgerEntry("DC1", "A", T0 + timedelta(hours=1), -2, -2, 8, 0, "shipment"),
-            LedgerEntry("DC1", "A", T0 + timedelta(hours=2), 0, 1, 8, 1, "reservation"),
-            LedgerEntry("DC1", "A", T0 + timedelta(hours=3), 4, 0, 12, 1, "snapshot"),
-        ])
+        uow.inventory.record(
+            [
+                LedgerEntry("DC1", "A", T0 - timedelta(hours=1), 5, 0, 5, 0, "receipt"),
+                LedgerEntry("DC1", "A", T0 + timedelta(hours=1), -2, -2, 8, 0, "shipment"),
+                LedgerEntry("DC1", "A", T0 + timedelta(hours=2), 0, 1, 8, 1, "reservation"),
+                LedgerEntry("DC1", "A", T0 + timedelta(hours=3), 4, 0, 12, 1, "snapshot"),
+            ]
+        )
         uow.commit()
     with application.ctx.uow(readonly=True) as uow:
         assert uow.inventory.physical_since("DC1", "A", T0) == -2
@@ -205,9 +226,9 @@ def test_same_channel_and_external_id_cannot_be_added_twice(application: Applica
     with application.ctx.uow() as uow:
         uow.orders.add(an_order("O1", "W-9"))
         uow.commit()
-    with pytest.raises(ConcurrentUpdate), application.ctx.uow() as uow:
+    uow = application.ctx.uow()
+    with pytest.raises(ConcurrentUpdate), uow:  # the unit of work translates the conflict
         uow.orders.add(an_order("O2", "W-9"))
-        uow.commit()
 
 
 def test_order_pages_filters_and_work_queue(application: Application) -> None:
@@ -242,12 +263,19 @@ def test_outbox_cursor_and_consumer_positions(application: Application) -> None:
     with application.ctx.uow() as uow:
         uow.outbox.append([Event("inventory.changed", {"sku": "A", "n": n}) for n in range(3)], T0)
         uow.commit()
-    with application.ctx.uow() as uow:
-        start = uow.outbox.consumer_position("test")
-        first = uow.outbox.after(start, 2)
-        assert [e.data["n"] for e in first] == [0, 1]
-        uow.outbox.set_consumer_position("test", first[-1].cursor)
-        uow.commit()
+    first = []
+    deadline = time.monotonic() + 10
+    while not first:
+        # On PostgreSQL events become readable once every older transaction on the server
+        # has ended; another client's long transaction delays them, never loses them.
+        with application.ctx.uow() as uow:
+            start = uow.outbox.consumer_position("test")
+            first = uow.outbox.after(start, 2)
+            if first:
+                uow.outbox.set_consumer_position("test", first[-1].cursor)
+                uow.commit()
+        assert time.monotonic() < deadline
+    assert [e.data["n"] for e in first] == [0, 1]
     with application.ctx.uow() as uow:
         rest = uow.outbox.after(uow.outbox.consumer_position("test"), 10)
         assert [e.data["n"] for e in rest] == [2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from tests.unit.factories import (
     NOW,
@@ -20,6 +22,7 @@ from ordergrid.domain.errors import Conflict, InvalidInput, InvalidTransition
 from ordergrid.domain.fulfilments import FulfilmentStatus
 from ordergrid.domain.inventory import Movement, MovementReason
 from ordergrid.domain.orders import Order, OrderStatus
+from ordergrid.domain.sourcing import DEFAULT_POLICY
 
 S = FulfilmentStatus
 R = MovementReason
@@ -46,8 +49,9 @@ def layered_order() -> Order:
     """
     o = order([("1", "A", 8)])
     fids = ids()
+    four = replace(DEFAULT_POLICY, constraints=replace(DEFAULT_POLICY.constraints, max_shipments=4))
     for loc, on_hand in (("DC1", 2), ("DC2", 2), ("DC3", 1), ("DC4", 1)):
-        sourced(o, view([location(loc, 48.0, 2.0)], {(loc, "A"): on_hand}), id_source=fids)
+        sourced(o, view([location(loc, 48.0, 2.0)], {(loc, "A"): on_hand}), four, id_source=fids)
     lifecycle.give_back(o, "F4", S.REJECTED, "no_stock", NOW)  # 1 unit now unsourced
     lifecycle.accept(o, "F1", NOW)
     lifecycle.pick(o, "F1", {}, NOW)

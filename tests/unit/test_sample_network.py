@@ -22,7 +22,7 @@ METHODS = {"ship", "same_day", "pickup", "curbside"}
 SERVICE_LEVELS = {"standard", "express", "next_day"}
 ORDER_COUNT = 2000
 
-# (lat_min, lat_max, lon_min, lon_max)
+# Bounding boxes as latitude min/max, longitude min/max.
 US_BOXES = {
     "continental": (24.4, 49.5, -125.0, -66.9),
     "alaska": (51.0, 71.5, -180.0, -129.9),
@@ -57,9 +57,7 @@ def _tagged(network: SampleNetwork, tag: str) -> set[str]:
 
 
 def _stock_at(network: SampleNetwork, location_id: str) -> dict[str, int]:
-    return {
-        s["sku"]: s["delta"] for s in network.stock if s["location_id"] == location_id
-    }
+    return {s["sku"]: s["delta"] for s in network.stock if s["location_id"] == location_id}
 
 
 # ------------------------------------------------------------------------ cities
@@ -115,7 +113,7 @@ def test_every_location_lies_inside_us_bounds(network: SampleNetwork) -> None:
         address = body["address"]
         assert _in_us(address["lat"], address["lon"]), lid
         assert address["country"] == "US"
-        assert address["line1"] and address["city"] and address["postal_code"]
+        assert all(address[k] for k in ("line1", "city", "postal_code"))
 
 
 def test_location_bodies_use_only_contract_enum_values(network: SampleNetwork) -> None:
@@ -142,9 +140,7 @@ def test_stores_have_store_capabilities_capacity_and_cost_ranges(
 ) -> None:
     stores = _by_type(network, "store")
     for lid, body in stores.items():
-        assert {"ship", "pickup", "curbside", "returns"} <= set(body["capabilities"]), (
-            lid
-        )
+        assert {"ship", "pickup", "curbside", "returns"} <= set(body["capabilities"]), lid
         assert 80 <= body["capacity"]["orders_per_day"] <= 300
         assert 2.5 <= body["handling_cost"] <= 4.0
     same_day = [lid for lid, b in stores.items() if "same_day" in b["capabilities"]]
@@ -221,9 +217,7 @@ def test_stock_adjustment_ids_are_unique_and_deltas_positive(
     assert all(s["delta"] >= 1 for s in network.stock)
     location_ids = {lid for lid, _ in network.locations}
     skus = {p["sku"] for p in network.products}
-    assert all(
-        s["location_id"] in location_ids and s["sku"] in skus for s in network.stock
-    )
+    assert all(s["location_id"] in location_ids and s["sku"] in skus for s in network.stock)
 
 
 def test_stores_never_stock_oversize_or_dropship_only_skus(
@@ -231,9 +225,7 @@ def test_stores_never_stock_oversize_or_dropship_only_skus(
 ) -> None:
     banned = _tagged(network, "oversize") | _tagged(network, "dropship-only")
     stores = _by_type(network, "store")
-    assert not [
-        s for s in network.stock if s["location_id"] in stores and s["sku"] in banned
-    ]
+    assert not [s for s in network.stock if s["location_id"] in stores and s["sku"] in banned]
 
 
 def test_dropship_only_skus_are_stocked_only_at_the_dropship_vendor(
@@ -306,7 +298,8 @@ def test_orders_have_required_fields_and_contract_enum_values(
     for order in orders:
         assert order["external_id"]
         assert order["channel"] in {"web", "app", "marketplace"}
-        assert order["customer"]["id"] and "@" in order["customer"]["email"]
+        assert order["customer"]["id"]
+        assert "@" in order["customer"]["email"]
         assert order["delivery"]["method"] in METHODS
         assert order["delivery"]["service_level"] in SERVICE_LEVELS
         assert order["lines"]
@@ -327,7 +320,8 @@ def test_order_lines_have_positive_quantity_and_catalog_sku_and_price(
     for order in orders:
         assert 1 <= len(order["lines"]) <= 5
         for line in order["lines"]:
-            assert isinstance(line["quantity"], int) and line["quantity"] >= 1
+            assert isinstance(line["quantity"], int)
+            assert line["quantity"] >= 1
             assert line["unit_price"] == prices[line["sku"]]
 
 
@@ -341,7 +335,8 @@ def test_ship_and_same_day_orders_carry_a_us_address_with_a_known_postal_code(
             continue
         address = delivery["address"]
         assert "pickup_location_id" not in delivery
-        assert address["country"] == "US" and address["line1"] and address["city"]
+        assert address["country"] == "US"
+        assert all(address[k] for k in ("line1", "city"))
         assert address["postal_code"] in postal_codes
         assert _in_us(address["lat"], address["lon"])
 
@@ -405,9 +400,7 @@ def test_delivery_method_and_service_level_mix_is_roughly_as_specified(
     assert 0.02 <= methods["same_day"] / ORDER_COUNT <= 0.08
     assert 0.10 <= (methods["pickup"] + methods["curbside"]) / ORDER_COUNT <= 0.20
     levels = Counter(
-        o["delivery"]["service_level"]
-        for o in orders
-        if o["delivery"]["method"] == "ship"
+        o["delivery"]["service_level"] for o in orders if o["delivery"]["method"] == "ship"
     )
     assert levels["standard"] > levels["express"] > levels["next_day"] > 0
 
@@ -433,16 +426,12 @@ def test_order_lines_favour_popular_skus(
 
 def test_order_stream_is_deterministic_per_seed(network: SampleNetwork) -> None:
     first, second = OrderStream(network, seed=5), OrderStream(network, seed=5)
-    assert [first.next_order() for _ in range(200)] == [
-        second.next_order() for _ in range(200)
-    ]
+    assert [first.next_order() for _ in range(200)] == [second.next_order() for _ in range(200)]
 
 
 def test_order_streams_with_different_seeds_differ(network: SampleNetwork) -> None:
     first, second = OrderStream(network, seed=5), OrderStream(network, seed=6)
-    assert [first.next_order() for _ in range(50)] != [
-        second.next_order() for _ in range(50)
-    ]
+    assert [first.next_order() for _ in range(50)] != [second.next_order() for _ in range(50)]
 
 
 def test_channel_mix_limits_channels_and_prefixes(network: SampleNetwork) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from tests.unit.factories import NOW, location, order, position, view
+from tests.unit.factories import NOW, location, order, position, sourced, view
 
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
@@ -742,3 +742,19 @@ def test_two_lines_of_one_sku_never_overdraw_a_location() -> None:
     one_location = source(o, view([near], {("NEAR", "A"): 3}))
     assert one_location.plan.units == 3
     assert one_location.backordered == {"2": 1}
+
+
+def test_resourcing_counts_locations_already_shipping_against_max_shipments() -> None:
+    locs = [location(x, 48.0 + n / 10, 2.0) for n, x in enumerate(("L1", "L2", "L3", "L4"))]
+    stock = {(x.id, "A"): 1 for x in locs}
+    o = order([("1", "A", 4)])
+    first, _ = sourced(o, view(locs, stock))
+    assert len(first.plan.shipments) == 3
+    assert first.backordered == {"1": 1}
+    used = {f.location_id for f in o.fulfilments}
+    assert used == {"L2", "L3", "L4"}  # the three nearest to Paris
+    again = source(o, view(locs, stock))
+    # More from a location already shipping is fine; a 4th location is not.
+    assert {sh.location_id for sh in again.plan.shipments} <= used
+    blocked = [c for c in again.candidates if c.reason == "max_shipments_reached"]
+    assert [c.location_id for c in blocked] == ["L1"]

@@ -43,7 +43,9 @@ def _requested(order: Order, lines: Mapping[str, int] | None) -> dict[str, int]:
         if qty < 1:
             raise InvalidInput(
                 f"cancel at least one unit of line {line_id!r}",
-                code="invalid_quantity", field=f"lines.{index}.quantity", line_id=line_id,
+                code="invalid_quantity",
+                field=f"lines.{index}.quantity",
+                line_id=line_id,
             )
         available = cancellable(order, line)
         if qty > available:

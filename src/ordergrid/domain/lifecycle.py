@@ -96,7 +96,9 @@ def pick(
         if qty < 0:
             raise InvalidInput(
                 f"picked quantity of line {line_id!r} cannot be negative",
-                code="invalid_quantity", field="lines", line_id=line_id,
+                code="invalid_quantity",
+                field="lines",
+                line_id=line_id,
             )
         if qty > fl.quantity:
             raise InvalidInput(

@@ -7,7 +7,13 @@ from datetime import datetime
 
 from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.events import Event
-from ordergrid.domain.inventory import Movement, MovementReason, Position, snapshot_on_hand
+from ordergrid.domain.inventory import (
+    ADJUSTMENT_REASONS,
+    Movement,
+    MovementReason,
+    Position,
+    snapshot_on_hand,
+)
 from ordergrid.service.commands import AdjustInventory, AdjustmentInput, ApplySnapshot
 from ordergrid.service.context import Context
 from ordergrid.service.ports import LedgerEntry, UnitOfWork
@@ -57,9 +63,18 @@ class FeedResult:
 
 
 def _check_references(uow: UnitOfWork, adjustments: tuple[AdjustmentInput, ...]) -> None:
-    """Every location and SKU must exist; report the first unknown one by its field path."""
+    """Every location and SKU must exist and every reason be a feed reason; the first
+    offender is reported by its field path."""
     known_skus = uow.products.known({a.sku for a in adjustments})
+    reasons = {r.value for r in ADJUSTMENT_REASONS}
     for index, a in enumerate(adjustments):
+        if a.reason not in reasons:
+            raise InvalidInput(
+                f"{a.reason!r} is not an adjustment reason",
+                code="invalid_reason",
+                field=f"adjustments.{index}.reason",
+                allowed=sorted(reasons),
+            )
         if uow.locations.get(a.location_id) is None:
             raise InvalidInput(
                 f"unknown location {a.location_id!r}",

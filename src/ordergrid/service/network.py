@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.errors import InvalidInput
+from ordergrid.domain.events import Event
 from ordergrid.domain.network import Address, Capability, Location, LocationStatus, LocationType
 from ordergrid.service.commands import PutLocation, PutProducts
 from ordergrid.service.context import Context
@@ -32,7 +33,7 @@ def put_location(cmd: PutLocation, ctx: Context) -> tuple[Location, bool]:
         id=cmd.location_id,
         name=cmd.name,
         type=LocationType(cmd.type),
-        address=locate(ctx, cmd.address, "address"),
+        address=locate(ctx, cmd.address, "address.postal_code"),
         capabilities=frozenset(Capability(c) for c in cmd.capabilities),
         status=LocationStatus(cmd.status),
         handling_cost=cmd.handling_cost,
@@ -41,7 +42,24 @@ def put_location(cmd: PutLocation, ctx: Context) -> tuple[Location, bool]:
         tags=cmd.tags,
     )
     with ctx.uow() as uow:
+        before = uow.locations.get(location.id)
         created = uow.locations.put(location)
+        previous = None if before is None else before.status.value
+        if previous != location.status.value:
+            # A location that starts serving can fill back-orders (the relay reacts).
+            uow.outbox.append(
+                [
+                    Event(
+                        "location.status_changed",
+                        {
+                            "location_id": location.id,
+                            "status": location.status.value,
+                            "previous": previous,
+                        },
+                    )
+                ],
+                ctx.clock.now(),
+            )
         uow.commit()
     return location, created
 

@@ -62,7 +62,28 @@ def _delivery(uow: UnitOfWork, cmd: PlaceOrder, ctx: Context) -> Delivery:
     return Delivery(method, ServiceLevel(cmd.service_level), address)
 
 
+def _check_lines(cmd: PlaceOrder) -> None:
+    if not cmd.lines:
+        raise InvalidInput("an order needs at least one line", code="lines_required", field="lines")
+    seen: set[str] = set()
+    for index, line in enumerate(cmd.lines):
+        if line.line_id in seen:
+            raise InvalidInput(
+                f"line_id {line.line_id!r} appears twice",
+                code="duplicate_line_id",
+                field=f"lines.{index}.line_id",
+            )
+        seen.add(line.line_id)
+        if line.quantity < 1:
+            raise InvalidInput(
+                "quantity must be at least 1",
+                code="invalid_quantity",
+                field=f"lines.{index}.quantity",
+            )
+
+
 def _new_order(uow: UnitOfWork, cmd: PlaceOrder, ctx: Context) -> Order:
+    _check_lines(cmd)
     known = uow.products.known({line.sku for line in cmd.lines})
     for index, line in enumerate(cmd.lines):
         if line.sku not in known:

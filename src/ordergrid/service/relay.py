@@ -9,12 +9,23 @@ from ordergrid.service.ports import StoredEvent
 CONSUMER = "reactions"
 
 
-def _skus_with_new_stock(events: list[StoredEvent]) -> frozenset[str]:
-    return frozenset(
+def _skus_with_new_stock(bus: MessageBus, events: list[StoredEvent]) -> frozenset[str]:
+    """SKUs whose stock became sellable: availability rose, or a location started serving."""
+    skus = {
         str(e.data["sku"])
         for e in events
         if e.type == "inventory.changed" and int(e.data.get("available", 0)) > 0
-    )
+    }
+    opened = [
+        str(e.data["location_id"])
+        for e in events
+        if e.type == "location.status_changed" and e.data.get("status") == "active"
+    ]
+    if opened:
+        with bus.ctx.uow(readonly=True) as uow:
+            for location_id in opened:
+                skus.update(uow.inventory.skus_available_at(location_id))
+    return frozenset(skus)
 
 
 def relay_once(bus: MessageBus, batch: int = 500) -> int:
@@ -30,7 +41,7 @@ def relay_once(bus: MessageBus, batch: int = 500) -> int:
         uow.commit()  # the consumer row may have just been created
     if not events:
         return 0
-    skus = _skus_with_new_stock(events)
+    skus = _skus_with_new_stock(bus, events)
     if skus:
         bus.handle(SourceBackorders(skus))
     with bus.ctx.uow() as uow:

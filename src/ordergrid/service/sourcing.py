@@ -65,15 +65,16 @@ def source_order(
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
     if quiet_if_unchanged and _unchanged(order, decision):
         return None
-    reservations = apply_decision(order, decision, ctx.id_stream(), now, actor)
-    apply_movements(uow, reservations, now, actor)
     if trigger != "order_placed" and decision.plan.shipments:
+        # Before the new fulfilments, so re-sourcing ends with `fulfilment.released`.
         order.record(
             "order.rerouted",
             actor,
             trigger=trigger,
             locations=[s.location_id for s in decision.plan.shipments],
         )
+    reservations = apply_decision(order, decision, ctx.id_stream(), now, actor)
+    apply_movements(uow, reservations, now, actor)
     explanation = {**decision.as_dict(), "trigger": trigger, "decided_at": now.isoformat()}
     uow.decisions.add(StoredDecision(ctx.ids.new_id(), order.id, now, explanation))
     ctx.observer.decision_made(decision.outcome, decision.elapsed_ms)

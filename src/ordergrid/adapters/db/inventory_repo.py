@@ -88,6 +88,17 @@ class SqlInventory:
         r = self.conn.execute(_SELECT_ONE, {"loc": location_id, "b_sku": sku}).first()
         return None if r is None else _position(r)
 
+    def skus_available_at(self, location_id: str) -> list[str]:
+        rows = self.conn.execute(
+            select(P.c.sku)
+            .where(
+                P.c.location_id == location_id,
+                P.c.on_hand - P.c.reserved - P.c.safety_stock > 0,
+            )
+            .order_by(P.c.sku)
+        )
+        return [r.sku for r in rows]
+
     def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
         r = self.conn.execute(_RESERVE, {"loc": location_id, "b_sku": sku, "q": quantity}).first()
         return None if r is None else _position(r)

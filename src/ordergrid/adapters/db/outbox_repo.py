@@ -59,6 +59,8 @@ class SqlOutbox:
         )
         if self.postgres:
             # Only transactions older than every running one: their set of events is final.
+            # The horizon is server-wide, so a long transaction anywhere on the server
+            # delays delivery (never loses events); keep transactions short.
             q = q.where(E.c.txid < _HORIZON)
         return [_stored(r) for r in self.conn.execute(q)]
 

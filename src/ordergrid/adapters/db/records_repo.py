@@ -54,8 +54,13 @@ class SqlTokens:
 
     def _token(self, r: Any) -> ApiToken:  # a SQLAlchemy Row
         return ApiToken(
-            r.id, r.name, Role(r.role), r.token_hash, r.created_at,
-            frozenset(r.channels), frozenset(r.locations),
+            r.id,
+            r.name,
+            Role(r.role),
+            r.token_hash,
+            r.created_at,
+            frozenset(r.channels),
+            frozenset(r.locations),
         )
 
     def by_hash(self, token_hash: str) -> ApiToken | None:

@@ -6,14 +6,14 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from ordergrid.adapters.db.catalogue_repo import LocationCache, SqlLocations, SqlProducts
 from ordergrid.adapters.db.inventory_repo import SqlInventory
 from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
-from ordergrid.domain.errors import Unavailable
+from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.service.ports import (
     Clock,
     ConcurrentUpdate,
@@ -35,6 +35,14 @@ def _translate(exc: BaseException) -> BaseException | None:
     """Map driver errors to what the service layer understands."""
     if isinstance(exc, IntegrityError):
         return ConcurrentUpdate(str(exc.orig))
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (out of range, untranslatable text).
+        return InvalidInput(
+            "a value is out of range or not storable",
+            code="invalid_value",
+            field="body",
+            reason=str(exc.orig).splitlines()[0],
+        )
     if isinstance(exc, DBAPIError):
         state = getattr(exc.orig, "sqlstate", None)
         if state in _RETRYABLE_STATES or "database is locked" in str(exc.orig):

@@ -89,8 +89,12 @@ def _pool(
     chosen: dict[str, Screened] = {}
     for units in req.lines:
         holders = [s for s in eligible if s.available.get(units.sku, 0) > 0]
-        holders.sort(key=lambda s: (costs.fixed(s.location) + costs.per_unit_at(s.distance_km or 0.0),
-                                    s.location.id))
+        holders.sort(
+            key=lambda s: (
+                costs.fixed(s.location) + costs.per_unit_at(s.distance_km or 0.0),
+                s.location.id,
+            )
+        )
         chosen.update((s.location.id, s) for s in holders[:POOL_PER_LINE])
     by_cover = sorted(eligible, key=lambda s: _rank(singles[s.location.id]))
     chosen.update((s.location.id, s) for s in by_cover[:POOL_BY_COVERAGE])
@@ -103,16 +107,27 @@ def _variable_floor(eligible: list[Screened], req: SourcingRequest, policy: Poli
     return sum(s.cost_parts["per_unit"] + s.cost_parts["distance"] for s in everything.shipments)
 
 
-def _multi(pool: list[Screened], req: SourcingRequest, policy: Policy, total: int,
-           best_full: float | None, floor: float) -> list[Plan]:
+def _multi(
+    pool: list[Screened],
+    req: SourcingRequest,
+    policy: Policy,
+    total: int,
+    best_full: float | None,
+    floor: float,
+) -> list[Plan]:
     """Plans of 2..max_shipments locations; groups whose fixed costs alone already lose
     to the best complete plan are skipped (bound), which keeps the search exact."""
     plans: list[Plan] = []
     fixed = {s.location.id: policy.costs.fixed(s.location) for s in pool}
+    budget = _budget(req, policy)
     for size in range(2, policy.constraints.max_shipments + 1):
         for group in combinations(pool, size):
-            if best_full is not None and \
-                    sum(fixed[s.location.id] for s in group) + floor >= best_full:
+            if sum(s.location.id not in req.used_locations for s in group) > budget:
+                continue
+            if (
+                best_full is not None
+                and sum(fixed[s.location.id] for s in group) + floor >= best_full
+            ):
                 continue
             plan = _fill(group, req, policy)
             if len(plan.shipments) == size:  # smaller plans are enumerated on their own
@@ -122,23 +137,55 @@ def _multi(pool: list[Screened], req: SourcingRequest, policy: Policy, total: in
     return plans
 
 
+def _budget(req: SourcingRequest, policy: Policy) -> int:
+    """How many locations not yet shipping part of the order may still be added."""
+    return policy.constraints.max_shipments - len(req.used_locations)
+
+
+def _fits(plan: Plan, req: SourcingRequest, budget: int) -> bool:
+    return sum(sh.location_id not in req.used_locations for sh in plan.shipments) <= budget
+
+
+def _verdict(
+    s: Screened, single: Plan | None, chosen: Plan, total: int, budget: int, req: SourcingRequest
+) -> tuple[str, str | None, str | None]:
+    """(status, reason, detail) of one screened location."""
+    if s.exclusion is not None:
+        return "excluded", s.exclusion.reason, s.exclusion.detail
+    if any(sh.location_id == s.location.id for sh in chosen.shipments):
+        return "chosen", None, None
+    if budget <= 0 and s.location.id not in req.used_locations:
+        return (
+            "scored",
+            "max_shipments_reached",
+            (f"the order already ships from {len(req.used_locations)} location(s)"),
+        )
+    if single is None or single.units == 0:
+        return "scored", "beaten", "holds none of what is still needed"
+    if single.units < total and chosen.units > single.units:
+        return "scored", "beaten", f"alone covers {single.units} of {total} units"
+    return "scored", "beaten", f"alone costs {single.cost:.2f}; chosen plan {chosen.cost:.2f}"
+
+
 def _candidates(
-    screened: list[Screened], singles: dict[str, Plan], chosen: Plan, total: int
+    screened: list[Screened],
+    singles: dict[str, Plan],
+    chosen: Plan,
+    total: int,
+    req: SourcingRequest,
+    policy: Policy,
 ) -> tuple[Candidate, ...]:
-    used = {s.location_id for s in chosen.shipments}
     out = []
+    budget = _budget(req, policy)
     for s in screened:
         single = singles.get(s.location.id)
+        status, reason, detail = _verdict(s, single, chosen, total, budget, req)
         out.append(
             Candidate(
                 location_id=s.location.id,
-                status="excluded"
-                if s.exclusion
-                else ("chosen" if s.location.id in used else "scored"),
-                reason=s.exclusion.reason
-                if s.exclusion
-                else (None if s.location.id in used else "beaten"),
-                detail=s.exclusion.detail if s.exclusion else None,
+                status=status,
+                reason=reason,
+                detail=detail,
                 distance_km=s.distance_km,
                 available=s.available,
                 single_location_cost=None if single is None or not single.units else single.cost,
@@ -155,7 +202,8 @@ def _search(
     complete single (lower bound: cheapest unit costs plus the two smallest fixed costs).
     Returns the singles, every plan found (best first), and whether the search was exact."""
     singles = {s.location.id: _fill((s,), req, policy) for s in eligible}
-    plans = [p for p in singles.values() if p.units > 0]
+    budget = _budget(req, policy)
+    plans = [p for p in singles.values() if p.units > 0 and _fits(p, req, budget)]
     exact = True
     if policy.constraints.max_shipments > 1 and len(eligible) > 1:
         best_full = min((p.cost for p in plans if p.units == total), default=None)
@@ -222,7 +270,7 @@ def source(req: SourcingRequest, view: SourcingView, policy: Policy, now: dateti
         plan=plan,
         backordered=backordered,
         cancelled=cancelled,
-        candidates=_candidates(screened, singles, plan, total),
+        candidates=_candidates(screened, singles, plan, total, req, policy),
         runner_ups=runner_ups,
         solver=SOLVER if exact else f"{SOLVER}-pooled",
         summary=_summary(outcome, plan, len(screened), excluded),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ordergrid.domain.fulfilments import HANDED_OVER
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod, Order
@@ -26,6 +27,8 @@ class SourcingRequest:
     destination: tuple[float, float] | None  # lat, lon; None for store pick-up
     pickup_location_id: str | None = None
     excluded_locations: frozenset[str] = frozenset()
+    #: Locations already shipping part of the order: they count against `max_shipments`.
+    used_locations: frozenset[str] = frozenset()
 
     @classmethod
     def for_order(cls, order: Order) -> SourcingRequest:
@@ -47,6 +50,9 @@ class SourcingRequest:
             destination=destination,
             pickup_location_id=order.delivery.pickup_location_id,
             excluded_locations=frozenset(order.excluded_locations),
+            used_locations=frozenset(
+                f.location_id for f in order.fulfilments if f.is_open or f.status in HANDED_OVER
+            ),
         )
 
     @property

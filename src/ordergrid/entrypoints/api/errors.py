@@ -54,7 +54,12 @@ def field_path(loc: Sequence[int | str]) -> str:
 def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": field_path(e["loc"]), "code": e["type"], "message": e["msg"]}
+        {
+            # A body that is not JSON at all has no field; the parser's offset is not one.
+            "field": "body" if e["type"] == "json_invalid" else field_path(e["loc"]),
+            "code": e["type"],
+            "message": e["msg"],
+        }
         for e in exc.errors()
     ]
     first = errors[0] if errors else {"field": "body", "code": "invalid", "message": "invalid"}
@@ -73,6 +78,16 @@ def _domain(_: Request, exc: Exception) -> JSONResponse:
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI answers 400 for a body it cannot decode (bad UTF-8, nesting beyond the
+        # JSON parser); to a client that is invalid input like any other.
+        errors = [{"field": "body", "code": "json_invalid", "message": str(exc.detail)}]
+        return JSONResponse(
+            error_body(
+                "validation_error", f"body: {exc.detail}", {"field": "body", "errors": errors}
+            ),
+            422,
+        )
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(
         error_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)

@@ -6,14 +6,19 @@ import json
 import time
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.entrypoints.api.errors import error_body
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in (no Content-Length); FastAPI lets an
+    HTTPException through, so the application answers 413 itself."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "request body too large")
 
 
 class EdgeMiddleware:
@@ -29,7 +34,19 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 500}
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        if scope["path"].startswith("/v1/") and b"authorization" not in headers:
+            # Before the body is read: without credentials the answer is 401, whatever
+            # the body holds.
+            await _reply(
+                send,
+                401,
+                error_body("unauthorized", "missing bearer token"),
+                [(b"www-authenticate", b"Bearer")],
+            )
+            self._observe(scope, 401, started)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             await self._too_large(send)
             self._observe(scope, 413, started)
@@ -57,20 +74,8 @@ class EdgeMiddleware:
         self._observe(scope, status["code"], started)
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            error_body("body_too_large", f"request body over {self.max_body} bytes")
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        message = f"request body over {self.max_body} bytes"
+        await _reply(send, 413, error_body("body_too_large", message))
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:
         route: Any = scope.get("route")
@@ -78,3 +83,14 @@ class EdgeMiddleware:
         self.metrics.observe_request(
             scope["method"], template, status, time.perf_counter() - started
         )
+
+
+async def _reply(
+    send: Send, status: int, payload: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from ordergrid.domain.errors import InvalidInput
+from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.presenters import fulfilment_json
@@ -15,7 +15,7 @@ from ordergrid.service import queries
 from ordergrid.service.commands import ActOnFulfilment, Actor
 
 router = APIRouter(prefix="/v1/fulfilments", tags=["fulfilments"])
-FulfilmentId = Annotated[str, Path(min_length=1, max_length=64)]
+FulfilmentId = Annotated[str, Path(min_length=1, max_length=64, pattern=s.ID_PATTERN)]
 Worker = Annotated[Actor, Depends(require(Right.FULFIL))]
 Reader = Annotated[Actor, Depends(require(Right.READ))]
 
@@ -29,13 +29,21 @@ def _act(app: App, cmd: ActOnFulfilment) -> dict[str, Any]:
 def work_queue(
     app: App,
     actor: Reader,
-    location_id: Annotated[str | None, Query(max_length=128)] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
+    location_id: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
+    status: Annotated[s.FulfilmentStatusName | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=64, pattern=s.QUERY_TEXT)] = None,
 ) -> dict[str, Any]:
     """Fulfilments of a location (its work queue), optionally by status."""
-    if actor.locations is not None and location_id not in actor.locations:
+    if (
+        actor.locations is not None
+        and location_id is not None
+        and location_id not in actor.locations
+    ):
+        raise Forbidden(
+            f"this token may not see the work of {location_id!r}", location_id=location_id
+        )
+    if actor.locations is not None and location_id is None:
         if len(actor.locations) != 1:
             raise InvalidInput(
                 "this token must name one of its locations",
@@ -44,7 +52,11 @@ def work_queue(
             )
         location_id = next(iter(actor.locations))
     page = queries.fulfilments(app.ctx, location_id, status, limit, cursor)
-    items = [fulfilment_json(f, o.delivery.method.value) for o, f in page.items]
+    items = [
+        fulfilment_json(f, o.delivery.method.value)
+        for o, f in page.items
+        if actor.channels is None or o.channel in actor.channels
+    ]
     return {"items": items, "next_cursor": page.next_cursor}
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ordergrid.bootstrap import Application
+from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, application, require
@@ -16,8 +17,8 @@ from ordergrid.service.commands import Actor, ProductInput, PutLocation, PutProd
 
 router = APIRouter(prefix="/v1", tags=["network and catalogue"])
 App = Annotated[Application, Depends(application)]
-LocationId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
-Sku = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+LocationId = Annotated[str, Path(min_length=1, max_length=128, pattern=s.ID_PATTERN)]
+Sku = Annotated[str, Path(min_length=1, max_length=128, pattern=s.ID_PATTERN)]
 
 
 @router.put(
@@ -90,6 +91,13 @@ def put_products(
     body: s.ProductBatchIn, app: App, _: Annotated[Actor, Depends(require(Right.NETWORK))]
 ) -> dict[str, Any]:
     """Create or replace many products in one transaction."""
+    seen: set[str] = set()
+    for index, p in enumerate(body.products):
+        if p.sku in seen:
+            raise InvalidInput(
+                f"SKU {p.sku!r} appears twice", code="duplicate_sku", field=f"products.{index}.sku"
+            )
+        seen.add(p.sku)
     items = tuple(_product_input(p.sku, p) for p in body.products)
     saved = app.bus.handle(PutProducts(items))
     return {"items": [product_json(p) for p, _ in saved]}
@@ -100,7 +108,7 @@ def list_products(
     app: App,
     _: Annotated[Actor, Depends(require(Right.READ))],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=128)] = None,
+    cursor: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
 ) -> dict[str, Any]:
     page = queries.products(app.ctx, limit, cursor)
     return {"items": [product_json(p) for p in page.items], "next_cursor": page.next_cursor}

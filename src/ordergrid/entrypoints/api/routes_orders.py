@@ -19,7 +19,7 @@ from ordergrid.service.commands import Actor, CancelOrder, LineInput, PlaceOrder
 from ordergrid.service.ports import OrderFilter
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=s.ID_PATTERN)]
 Writer = Annotated[Actor, Depends(require(Right.ORDERS))]
 Reader = Annotated[Actor, Depends(require(Right.READ))]
 
@@ -94,12 +94,12 @@ def place_order(
 def list_orders(
     app: App,
     actor: Reader,
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    channel: Annotated[str | None, Query(max_length=128)] = None,
-    external_id: Annotated[str | None, Query(max_length=256)] = None,
-    location_id: Annotated[str | None, Query(max_length=128)] = None,
+    status: Annotated[s.OrderStatusName | None, Query()] = None,
+    channel: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
+    external_id: Annotated[str | None, Query(max_length=256, pattern=s.QUERY_TEXT)] = None,
+    location_id: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=64, pattern=s.QUERY_TEXT)] = None,
 ) -> dict[str, Any]:
     if actor.channels is not None and channel is None and len(actor.channels) == 1:
         channel = next(iter(actor.channels))

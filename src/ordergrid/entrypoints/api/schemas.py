@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+ID_PATTERN = r"^[A-Za-z0-9._:\-]+$"
+#: Free text in query strings: anything but control characters.
+QUERY_TEXT = r"^[^\x00-\x1f]*$"
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
@@ -18,10 +22,69 @@ CapabilityName = Literal["ship", "pickup", "same_day", "curbside", "returns"]
 LocationStatus = Literal["active", "paused", "closed"]
 AdjustmentReason = Literal["receipt", "adjustment", "write_off", "damaged", "return", "cycle_count"]
 RejectReason = Literal["no_stock", "damaged", "capacity", "closed", "other"]
+OrderStatusName = Literal[
+    "received",
+    "on_hold",
+    "allocated",
+    "partially_allocated",
+    "backordered",
+    "in_progress",
+    "partially_shipped",
+    "shipped",
+    "ready_for_pickup",
+    "completed",
+    "cancelled",
+]
+FulfilmentStatusName = Literal[
+    "released",
+    "accepted",
+    "picked",
+    "shipped",
+    "ready_for_pickup",
+    "collected",
+    "rejected",
+    "expired",
+    "cancelled",
+]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+MAX_JSON_DEPTH = 16
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # Databases refuse NUL in text (PostgreSQL); no identifier or name needs it.
+        if _has_nul(value):
+            raise PydanticCustomError("nul_character", "text may not contain NUL characters")
+        if isinstance(value, dict | list) and _depth(value) > MAX_JSON_DEPTH:
+            raise PydanticCustomError(
+                "too_deep",
+                "free-form JSON may nest at most {limit} levels",
+                {"limit": MAX_JSON_DEPTH},
+            )
+        return value
 
 
 class AddressIn(Body):
@@ -116,6 +179,14 @@ class SnapshotIn(Body):
     location_id: Id
     as_of: AwareDatetime
     items: list[SnapshotItemIn] = Field(min_length=1, max_length=100_000)
+
+    @field_validator("as_of")
+    @classmethod
+    def _in_range(cls, value: datetime) -> datetime:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise PydanticCustomError("datetime_out_of_range", "as_of is out of range") from exc
 
 
 class PositionOut(BaseModel):

@@ -1,0 +1,267 @@
+"""Property: whatever sequence of commands runs, stock and orders stay consistent.
+
+A hypothesis state machine places, cancels, holds, works fulfilments (accept, reject,
+pick possibly short, ship, ready + collect, cancel by location), adjusts and snapshots
+stock and relays back-orders on the in-memory backend, and checks `check_invariants`
+after every step. A command refused with a domain error must change nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+from tests.service.factories import LOCATION_IDS, SKUS, World
+from tests.service.invariants import check_invariants
+
+from ordergrid.domain.errors import DomainError
+from ordergrid.domain.fulfilments import Fulfilment, FulfilmentStatus
+from ordergrid.domain.orders import Order
+from ordergrid.service.commands import (
+    ActOnFulfilment,
+    AdjustInventory,
+    AdjustmentInput,
+    ApplySnapshot,
+    CancelOrder,
+    SetHold,
+)
+from ordergrid.service.relay import relay_once
+
+S = FulfilmentStatus
+ACTIONS = ("accept", "reject", "pick", "ship", "ready_for_pickup", "collect", "cancel")
+#: Actions a location may take in each status, by whether the customer collects.
+NEXT: dict[tuple[FulfilmentStatus, bool], tuple[str, ...]] = {
+    (S.RELEASED, False): ("accept", "accept", "reject", "cancel"),
+    (S.RELEASED, True): ("accept", "accept", "reject", "cancel"),
+    (S.ACCEPTED, False): ("pick", "pick", "ship", "reject"),
+    (S.ACCEPTED, True): ("pick", "pick", "ready_for_pickup", "reject"),
+    (S.PICKED, False): ("ship", "ship", "cancel"),
+    (S.PICKED, True): ("ready_for_pickup", "ready_for_pickup", "cancel"),
+    (S.READY_FOR_PICKUP, True): ("collect", "collect", "cancel"),
+}
+
+skus = st.sampled_from(SKUS)
+locations = st.sampled_from(LOCATION_IDS)
+
+
+class OrderGrid(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World()
+        self.order_ids: list[str] = []
+        #: (time, on-hand per position) after each step: true counts a snapshot may report.
+        self.counts: list[tuple[datetime, dict[tuple[str, str], int]]] = []
+        #: Index into `counts` from which no snapshot has been applied to a position.
+        self.counted_since: dict[tuple[str, str], int] = {}
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _run(self, command: object) -> object:
+        """Run a command; a domain error is fine but must leave the store untouched."""
+        before = self.world.store.generation
+        name = type(command).__name__ + (
+            f".{command.action}" if isinstance(command, ActOnFulfilment) else ""
+        )
+        try:
+            result = self.world.bus.handle(command)
+        except DomainError as err:
+            assert self.world.store.generation == before, "a refused command changed state"
+            event(f"{name}: refused {err.code}")
+            return None
+        finally:
+            self.world.clock.advance(seconds=1)
+        event(f"{name}: done")
+        return result
+
+    def _orders(self) -> list[Order]:
+        return [self.world.order(i) for i in self.order_ids]
+
+    def _fulfilments(self, open_only: bool) -> list[tuple[Order, Fulfilment]]:
+        return [(o, f) for o in self._orders() for f in o.fulfilments if f.is_open or not open_only]
+
+    # --- rules -----------------------------------------------------------------------
+
+    @initialize(stock=st.lists(st.tuples(locations, skus, st.integers(1, 8)), max_size=8))
+    def seed(self, stock: list[tuple[str, str, int]]) -> None:
+        for loc, sku, qty in stock:
+            self.world.stock(loc, sku, qty)
+
+    @rule(
+        lines=st.lists(st.tuples(skus, st.integers(1, 4)), min_size=1, max_size=3),
+        where=st.sampled_from(("NYC", "SAC", "pickup:ST-CHI", "pickup:ST-NY1", "pickup:ST-NY2")),
+    )
+    def place(self, lines: list[tuple[str, int]], where: str) -> None:
+        pickup = where.removeprefix("pickup:") if where.startswith("pickup:") else None
+        order = self.world.place(
+            *lines,
+            to="NYC" if pickup else where,
+            method="pickup" if pickup else "ship",
+            pickup=pickup,
+        )
+        self.order_ids.append(order.id)
+
+    @precondition(lambda self: self.order_ids)
+    @rule(data=st.data(), whole=st.booleans())
+    def cancel(self, data: st.DataObject, whole: bool) -> None:
+        order = self.world.order(data.draw(st.sampled_from(self.order_ids)))
+        if whole:
+            self._run(CancelOrder(order.id, None, "customer"))
+            return
+        line = data.draw(st.sampled_from(order.lines))
+        qty = data.draw(st.integers(1, line.quantity))
+        self._run(CancelOrder(order.id, ((line.line_id, qty),), "customer"))
+
+    @precondition(lambda self: self.order_ids)
+    @rule(data=st.data())
+    def toggle_hold(self, data: st.DataObject) -> None:
+        order = self.world.order(data.draw(st.sampled_from(self.order_ids)))
+        self._run(SetHold(order.id, not order.on_hold, "review"))
+
+    @rule(data=st.data())
+    def work_a_fulfilment(self, data: st.DataObject) -> None:
+        """A location takes a step its fulfilment allows (pick possibly short)."""
+        candidates = [
+            (o, f)
+            for o, f in self._fulfilments(open_only=True)
+            if (f.status, o.delivery.method.collects_at_store) in NEXT
+        ]
+        if not candidates:
+            return
+        order, f = data.draw(st.sampled_from(candidates))
+        collects = order.delivery.method.collects_at_store
+        action = data.draw(st.sampled_from(NEXT[(f.status, collects)]))
+        picked: tuple[tuple[str, int], ...] = ()
+        if action == "pick":
+            picked = tuple(
+                (fl.line_id, data.draw(st.integers(0, fl.quantity), label="picked"))
+                for fl in f.lines
+            )
+        reason = "no_stock" if action in ("reject", "cancel") else None
+        self._run(
+            ActOnFulfilment(
+                f.id,
+                action,
+                reason=reason,
+                picked=picked,
+                parcels=(("ups", None),) if action == "ship" else (),
+            )
+        )
+
+    @rule(data=st.data())
+    def work_another_fulfilment(self, data: st.DataObject) -> None:
+        """The same as `work_a_fulfilment`: locations work more often than anything else."""
+        self.work_a_fulfilment(data)
+
+    @precondition(lambda self: self.order_ids)
+    @rule(data=st.data(), action=st.sampled_from(ACTIONS))
+    def any_action_on_any_fulfilment(self, data: st.DataObject, action: str) -> None:
+        """Often illegal: must be refused cleanly."""
+        every = self._fulfilments(open_only=False)
+        if every:
+            _, f = data.draw(st.sampled_from(every))
+            self._run(ActOnFulfilment(f.id, action, reason="other"))
+
+    @rule(location=locations, sku=skus, delta=st.integers(-5, 6).filter(bool))
+    def adjust(self, location: str, sku: str, delta: int) -> None:
+        reason = "receipt" if delta > 0 else "write_off"
+        ref = f"adj-{self.world.ctx.ids.new_id()}"
+        self._run(AdjustInventory((AdjustmentInput(ref, location, sku, delta, reason),)))
+
+    def _snapshot(self, location: str, sku: str, as_of: datetime, counted: int) -> None:
+        before = self.world.position(location, sku).snapshot_as_of
+        self._run(ApplySnapshot(location, as_of, ((sku, counted),)))
+        if self.world.position(location, sku).snapshot_as_of != before:
+            self.counted_since[(location, sku)] = len(self.counts)
+
+    @rule(location=locations, sku=skus, counted=st.integers(0, 8), ago=st.integers(0, 20))
+    def snapshot(self, location: str, sku: str, counted: int, ago: int) -> None:
+        self._snapshot(location, sku, self.world.clock.now() - timedelta(seconds=ago), counted)
+
+    @precondition(lambda self: self.counts)
+    @rule(location=locations, sku=skus, data=st.data())
+    def snapshot_of_a_true_count(self, location: str, sku: str, data: st.DataObject) -> None:
+        """A count that was right when taken changes nothing, whatever moved since."""
+        first = self.counted_since.get((location, sku), 0)
+        if first >= len(self.counts):
+            return
+        as_of, on_hand = self.counts[data.draw(st.integers(first, len(self.counts) - 1))]
+        current = self.world.position(location, sku).on_hand
+        self._snapshot(location, sku, as_of, on_hand.get((location, sku), 0))
+        assert self.world.position(location, sku).on_hand == current
+
+    @rule()
+    def relay(self) -> None:
+        for _ in range(20):
+            if not relay_once(self.world.bus):
+                break
+        self.world.clock.advance(seconds=1)
+
+    # --- what must always hold -------------------------------------------------------
+
+    @invariant()
+    def stock_and_orders_are_consistent(self) -> None:
+        seen = check_invariants(self.world.ctx.uow)
+        # Commands so far ran before now; the next one runs at now: a count taken in
+        # between is stamped half a second earlier.
+        as_of = self.world.clock.now() - timedelta(milliseconds=500)
+        self.counts.append((as_of, {(p.location_id, p.sku): p.on_hand for p in seen.positions}))
+
+    @invariant()
+    def ledger_explains_every_position(self) -> None:
+        """Each entry's deltas lead from the previous entry's balances to its own, and the
+        last balances are the position's (read from the in-memory store directly)."""
+        tables = self.world.store.tables
+        last: dict[tuple[str, str], tuple[int, int]] = {}
+        for e in tables.ledger:
+            on_hand, reserved = last.get((e.location_id, e.sku), (0, 0))
+            assert (on_hand + e.on_hand_delta, reserved + e.reserved_delta) == (
+                e.on_hand_after,
+                e.reserved_after,
+            ), f"ledger entry does not add up: {e}"
+            last[(e.location_id, e.sku)] = (e.on_hand_after, e.reserved_after)
+        for key, p in tables.positions.items():
+            assert last.get(key, (0, 0)) == (p.on_hand, p.reserved), f"ledger misses {p}"
+
+
+OrderGrid.TestCase.settings = settings(
+    max_examples=150,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestOrderGrid = OrderGrid.TestCase
+
+
+def test_check_invariants_reports_a_reservation_nobody_holds() -> None:
+    """The checker is not vacuous: a reservation without a fulfilment is caught."""
+    world = World()
+    world.stock("DC-ATL", "A", 5)
+    order = world.place(("A", 2))
+    assert check_invariants(world.ctx.uow).orders[0].id == order.id
+    with world.uow() as uow:
+        uow.inventory.reserve("DC-ATL", "A", 1)
+        uow.commit()
+    with pytest.raises(AssertionError, match=r"reserved 3 but open fulfilments hold 2"):
+        check_invariants(world.ctx.uow)
+
+
+def test_check_invariants_reports_units_neither_placed_nor_backordered() -> None:
+    world = World()
+    order = world.place(("A", 2))
+    with world.uow() as uow:
+        stored = uow.orders.get(order.id)
+        assert stored is not None
+        stored.lines[0].backordered = 1  # one unit silently dropped
+        uow.orders.save(stored)
+        uow.commit()
+    with pytest.raises(AssertionError, match="neither placed nor back-ordered"):
+        check_invariants(world.ctx.uow)
