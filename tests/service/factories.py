@@ -27,7 +27,7 @@ from ordergrid.service.commands import (
     PutLocation,
     PutProducts,
 )
-from ordergrid.service.context import Context
+from ordergrid.service.context import Context, UnitOfWorkFactory
 from ordergrid.service.inventory import FeedResult
 from ordergrid.service.ports import StoredDecision, StoredEvent, UnitOfWork
 
@@ -84,11 +84,18 @@ def build_network(bus: MessageBus) -> None:
 class World:
     """The bus on a fresh store, with factories that read like the test's sentence."""
 
-    def __init__(self, store: InMemoryStore | None = None) -> None:
+    def __init__(
+        self,
+        store: InMemoryStore | None = None,
+        uow: UnitOfWorkFactory | None = None,
+        clock: FixedClock | None = None,
+    ) -> None:
+        """On the in-memory store by default; `uow` (with its `clock`) runs the same
+        world on a real database."""
         self.store = store or InMemoryStore()
-        self.clock = FixedClock(datetime.fromisoformat("2026-03-02T09:00:00+00:00"))
+        self.clock = clock or FixedClock(datetime.fromisoformat("2026-03-02T09:00:00+00:00"))
         self.ctx = Context(
-            uow=unit_of_work_factory(self.store),
+            uow=uow or unit_of_work_factory(self.store),
             clock=self.clock,
             ids=SequentialIds(),
             geocoder=GEOCODER,

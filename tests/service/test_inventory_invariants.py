@@ -56,7 +56,7 @@ locations = st.sampled_from(LOCATION_IDS)
 class OrderGrid(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.world = World()
+        self.world = self.make_world()
         self.order_ids: list[str] = []
         #: (time, on-hand per position) after each step: true counts a snapshot may report.
         self.counts: list[tuple[datetime, dict[tuple[str, str], int]]] = []
@@ -65,16 +65,24 @@ class OrderGrid(RuleBasedStateMachine):
 
     # --- helpers ---------------------------------------------------------------------
 
+    def make_world(self) -> World:
+        """The in-memory backend; integration tests run the same machine on SQL."""
+        return World()
+
+    def marker(self) -> object:
+        """Changes whenever anything is committed (compared around refused commands)."""
+        return self.world.store.generation
+
     def _run(self, command: object) -> object:
         """Run a command; a domain error is fine but must leave the store untouched."""
-        before = self.world.store.generation
+        before = self.marker()
         name = type(command).__name__ + (
             f".{command.action}" if isinstance(command, ActOnFulfilment) else ""
         )
         try:
             result = self.world.bus.handle(command)
         except DomainError as err:
-            assert self.world.store.generation == before, "a refused command changed state"
+            assert self.marker() == before, "a refused command changed state"
             event(f"{name}: refused {err.code}")
             return None
         finally:
