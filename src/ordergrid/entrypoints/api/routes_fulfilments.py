@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
+from ordergrid.entrypoints.api.checks import require_unique
 from ordergrid.entrypoints.api.presenters import fulfilment_json
 from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.service import queries
@@ -93,15 +94,7 @@ def pick(
     """Record picked quantities (lines not listed are picked in full). Units not picked
     are written off the location's on-hand and re-sourced elsewhere."""
     lines = (body or s.PickIn()).lines
-    seen: set[str] = set()
-    for index, line in enumerate(lines):
-        if line.line_id in seen:
-            raise InvalidInput(
-                f"line_id {line.line_id!r} appears twice",
-                code="duplicate_line_id",
-                field=f"lines.{index}.line_id",
-            )
-        seen.add(line.line_id)
+    require_unique((x.line_id for x in lines), "lines.{}.line_id", "line_id", "duplicate_line_id")
     picked = tuple((x.line_id, x.picked) for x in lines)
     return _act(app, ActOnFulfilment(fulfilment_id, "pick", picked=picked, actor=actor))
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from ordergrid.domain.errors import InvalidInput
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
+from ordergrid.entrypoints.api.checks import require_unique
 from ordergrid.entrypoints.api.presenters import position_json
 from ordergrid.entrypoints.api.routes_network import App, Sku
 from ordergrid.service import queries
@@ -45,13 +45,7 @@ def snapshot(
 ) -> dict[str, Any]:
     """Counts at `as_of` become on-hand plus the movements recorded since; older
     snapshots than the last applied one change nothing for that position."""
-    seen: set[str] = set()
-    for index, item in enumerate(body.items):
-        if item.sku in seen:
-            raise InvalidInput(
-                f"SKU {item.sku!r} appears twice", code="duplicate_sku", field=f"items.{index}.sku"
-            )
-        seen.add(item.sku)
+    require_unique((i.sku for i in body.items), "items.{}.sku", "SKU", "duplicate_sku")
     result = app.bus.handle(
         ApplySnapshot(
             body.location_id, body.as_of, tuple((i.sku, i.on_hand) for i in body.items), actor

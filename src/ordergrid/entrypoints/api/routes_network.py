@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ordergrid.bootstrap import Application
-from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, application, require
+from ordergrid.entrypoints.api.checks import require_unique
 from ordergrid.entrypoints.api.presenters import location_json, product_json
 from ordergrid.service import queries
 from ordergrid.service.commands import Actor, ProductInput, PutLocation, PutProducts
@@ -91,13 +91,7 @@ def put_products(
     body: s.ProductBatchIn, app: App, _: Annotated[Actor, Depends(require(Right.NETWORK))]
 ) -> dict[str, Any]:
     """Create or replace many products in one transaction."""
-    seen: set[str] = set()
-    for index, p in enumerate(body.products):
-        if p.sku in seen:
-            raise InvalidInput(
-                f"SKU {p.sku!r} appears twice", code="duplicate_sku", field=f"products.{index}.sku"
-            )
-        seen.add(p.sku)
+    require_unique((p.sku for p in body.products), "products.{}.sku", "SKU", "duplicate_sku")
     items = tuple(_product_input(p.sku, p) for p in body.products)
     saved = app.bus.handle(PutProducts(items))
     return {"items": [product_json(p) for p, _ in saved]}

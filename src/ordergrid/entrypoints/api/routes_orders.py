@@ -12,6 +12,7 @@ from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
+from ordergrid.entrypoints.api.checks import require_unique
 from ordergrid.entrypoints.api.presenters import order_json
 from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.service import queries
@@ -25,16 +26,7 @@ Reader = Annotated[Actor, Depends(require(Right.READ))]
 
 
 def _check_shape(body: s.OrderIn) -> None:
-    """Rules between fields, reported with the path of the offending field."""
-    seen: set[str] = set()
-    for index, line in enumerate(body.lines):
-        if line.line_id in seen:
-            raise InvalidInput(
-                f"line_id {line.line_id!r} appears twice",
-                code="duplicate_line_id",
-                field=f"lines.{index}.line_id",
-            )
-        seen.add(line.line_id)
+    """Which delivery fields the method needs (line rules are the service's)."""
     d = body.delivery
     if d.method in ("pickup", "curbside") and not d.pickup_location_id:
         raise InvalidInput(
@@ -123,15 +115,9 @@ def cancel_order(
     body = body or s.CancelIn()
     lines = None
     if body.lines is not None:
-        seen: set[str] = set()
-        for index, line in enumerate(body.lines):
-            if line.line_id in seen:
-                raise InvalidInput(
-                    f"line_id {line.line_id!r} appears twice",
-                    code="duplicate_line_id",
-                    field=f"lines.{index}.line_id",
-                )
-            seen.add(line.line_id)
+        require_unique(
+            (x.line_id for x in body.lines), "lines.{}.line_id", "line_id", "duplicate_line_id"
+        )
         lines = tuple((x.line_id, x.quantity) for x in body.lines)
     order = app.bus.handle(CancelOrder(order_id, lines, body.reason, actor))
     return order_json(order)
