@@ -53,10 +53,13 @@ class MessageBus:
     def handle(self, command: object) -> Any:
         handler = HANDLERS[type(command)]
         for _ in range(self.attempts):
+            self.ctx.pending.discard()
             try:
-                return handler(command, self.ctx)
+                result = handler(command, self.ctx)
             except (StockConflict, ConcurrentUpdate):
                 continue
+            self.ctx.pending.report(self.ctx.observer)
+            return result
         raise Unavailable(
             "too much contention on the same stock or order; retry", code="contention"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,6 +21,25 @@ class NullObserver:
         del outcome, elapsed_ms
 
 
+class PendingObservations(threading.local):
+    """Telemetry of the command running on this thread, reported only once it commits:
+    an attempt that is rolled back and retried must not be counted twice."""
+
+    def __init__(self) -> None:
+        self.decisions: list[tuple[str, float]] = []
+
+    def decision_made(self, outcome: str, elapsed_ms: float) -> None:
+        self.decisions.append((outcome, elapsed_ms))
+
+    def discard(self) -> None:
+        self.decisions.clear()
+
+    def report(self, observer: Observer) -> None:
+        for outcome, elapsed_ms in self.decisions:
+            observer.decision_made(outcome, elapsed_ms)
+        self.decisions.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     uow: UnitOfWorkFactory
@@ -27,6 +47,7 @@ class Context:
     ids: IdSource
     geocoder: Geocoder
     observer: Observer = field(default_factory=NullObserver)
+    pending: PendingObservations = field(default_factory=PendingObservations)
 
     def id_stream(self) -> Iterator[str]:
         while True:

@@ -77,5 +77,5 @@ def source_order(
     apply_movements(uow, reservations, now, actor)
     explanation = {**decision.as_dict(), "trigger": trigger, "decided_at": now.isoformat()}
     uow.decisions.add(StoredDecision(ctx.ids.new_id(), order.id, now, explanation))
-    ctx.observer.decision_made(decision.outcome, decision.elapsed_ms)
+    ctx.pending.decision_made(decision.outcome, decision.elapsed_ms)
     return decision
