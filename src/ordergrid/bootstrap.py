@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -66,8 +67,10 @@ def bootstrap(
     clock = clock or SystemClock()
     cache = LocationCache()
 
+    gate = threading.RLock() if settings.is_sqlite else None
+
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cache, clock, readonly)
+        return SqlUnitOfWork(engine, cache, clock, readonly, gate)
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))

@@ -13,7 +13,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_URL, description="SQLAlchemy URL; default a SQLite file here")
     admin_token: str | None = Field(None, description="bootstrap admin bearer token")
-    db_pool_size: int = Field(10, ge=1, description="connections per process (PostgreSQL)")
+    db_pool_size: int = Field(20, ge=1, description="connections per process (PostgreSQL)")
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
     auto_migrate: bool | None = Field(
         None, description="migrate at start; default: yes for SQLite, no for PostgreSQL"

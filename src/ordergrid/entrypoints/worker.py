@@ -7,7 +7,7 @@ import threading
 
 from ordergrid.bootstrap import Application
 from ordergrid.domain.errors import DomainError
-from ordergrid.service.relay import relay_once
+from ordergrid.service.relay import BATCH, relay_once
 
 log = logging.getLogger("ordergrid.worker")
 
@@ -31,7 +31,8 @@ class Worker:
         poll = self.application.settings.worker_poll_seconds
         while not self._stop.is_set():
             try:
-                busy = relay_once(self.application.bus) > 0
+                # A full batch means more is waiting; otherwise wait for new events.
+                busy = relay_once(self.application.bus) >= BATCH
             except DomainError as exc:  # contention or database down: retried next round
                 log.warning("worker round failed: %s", exc.message)
                 busy = False

@@ -7,6 +7,7 @@ from ordergrid.service.commands import SourceBackorders
 from ordergrid.service.ports import StoredEvent
 
 CONSUMER = "reactions"
+BATCH = 500
 
 
 def _skus_with_new_stock(bus: MessageBus, events: list[StoredEvent]) -> frozenset[str]:
@@ -28,24 +29,23 @@ def _skus_with_new_stock(bus: MessageBus, events: list[StoredEvent]) -> frozense
     return frozenset(skus)
 
 
-def relay_once(bus: MessageBus, batch: int = 500) -> int:
+def relay_once(bus: MessageBus, batch: int = BATCH) -> int:
     """Handle the next batch of events; returns how many were read.
 
-    Reactions are idempotent (re-sourcing back-orders places only what is still
+    Reading is read-only (it never waits for the write lock); only moving the position
+    writes. Reactions are idempotent (re-sourcing back-orders places only what is still
     waiting), so a crash between handling and moving the position repeats work but
     loses nothing.
     """
-    with bus.ctx.uow() as uow:
+    with bus.ctx.uow(readonly=True) as uow:
         position = uow.outbox.consumer_position(CONSUMER)
         events = uow.outbox.after(position, batch)
-        uow.commit()  # the consumer row may have just been created
     if not events:
         return 0
     skus = _skus_with_new_stock(bus, events)
     if skus:
         bus.handle(SourceBackorders(skus))
     with bus.ctx.uow() as uow:
-        uow.outbox.consumer_position(CONSUMER)
         uow.outbox.set_consumer_position(CONSUMER, events[-1].cursor)
         uow.commit()
     return len(events)

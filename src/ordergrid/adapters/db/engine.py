@@ -30,17 +30,21 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 20) -> Engine:
     """An engine for `url`; SQLite files get WAL, a busy timeout and immediate BEGIN."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         _sqlite_setup(engine)
         return engine
+    # A pool as large as the request concurrency: overflow connections are opened and
+    # closed per request, and each costs PostgreSQL a new backend. No ping per checkout
+    # (an extra round trip each time): a dead connection fails one unit of work, which
+    # answers 503 and is discarded from the pool.
     kwargs: dict[str, Any] = {
         "pool_size": pool_size,
-        "max_overflow": pool_size,
-        "pool_pre_ping": True,
+        "max_overflow": max(2, pool_size // 4),
+        "pool_recycle": 1800,
         "pool_timeout": 5,
     }
     return create_engine(url, **kwargs)

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, tuple_, update
+from sqlalchemy import Connection, select, text, tuple_
 
 from ordergrid.adapters.db import tables as t
-from ordergrid.adapters.db.upsert import insert_ignore
+from ordergrid.adapters.db.upsert import upsert
 from ordergrid.domain.events import Event
 from ordergrid.service.ports import EventCursor, StoredEvent
 
@@ -65,14 +65,9 @@ class SqlOutbox:
         return [_stored(r) for r in self.conn.execute(q)]
 
     def consumer_position(self, consumer: str) -> EventCursor:
-        insert_ignore(self.conn, C, {"name": consumer, "txid": 0, "position": 0}, ["name"])
-        q = select(C.c.txid, C.c.position).where(C.c.name == consumer)
-        if self.postgres:
-            q = q.with_for_update()
-        r = self.conn.execute(q).one()
-        return (int(r.txid), int(r.position))
+        r = self.conn.execute(select(C.c.txid, C.c.position).where(C.c.name == consumer)).first()
+        return (0, 0) if r is None else (int(r.txid), int(r.position))
 
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
-        self.conn.execute(
-            update(C).where(C.c.name == consumer).values(txid=cursor[0], position=cursor[1])
-        )
+        row = {"name": consumer, "txid": cursor[0], "position": cursor[1]}
+        upsert(self.conn, C, [row], ["name"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -66,19 +67,30 @@ class SqlUnitOfWork:
     tokens: TokenRepository
 
     def __init__(
-        self, engine: Engine, cache: LocationCache, clock: Clock, readonly: bool = False
+        self,
+        engine: Engine,
+        cache: LocationCache,
+        clock: Clock,
+        readonly: bool = False,
+        write_gate: threading.RLock | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
         self.readonly = readonly
         self.conn: Connection | None = None
+        # SQLite allows one writer: queueing this process's writers here is fairer and
+        # faster than letting each one sleep-poll on the database's busy timeout.
+        self.gate = None if readonly else write_gate
 
     def __enter__(self) -> Self:
+        if self.gate is not None:
+            self.gate.acquire()
         try:
             self.conn = self.engine.connect()
             if self.readonly:
                 self.conn = self.conn.execution_options(ordergrid_readonly=True)
             self.conn.begin()
         except DBAPIError as exc:
+            self._open_gate()
             translated = _translate(exc)
             if translated is None:
                 raise
@@ -108,10 +120,15 @@ class SqlUnitOfWork:
         finally:
             self.conn.close()
             self.conn = None
+            self._open_gate()
         if exc is not None:
             translated = _translate(exc)
             if translated is not None:
                 raise translated from exc
+
+    def _open_gate(self) -> None:
+        if self.gate is not None:
+            self.gate.release()
 
     def commit(self) -> None:
         assert self.conn is not None

@@ -19,27 +19,24 @@ class Shipment:
     allocations: tuple[Allocation, ...]
     distance_km: float | None
     cost_parts: dict[str, float]
+    # Derived once: the search compares plans by these many times.
+    cost: float = field(init=False)
+    units: int = field(init=False)
 
-    @property
-    def cost(self) -> float:
-        return round(sum(self.cost_parts.values()), 6)
-
-    @property
-    def units(self) -> int:
-        return sum(a.quantity for a in self.allocations)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", round(sum(self.cost_parts.values()), 6))
+        object.__setattr__(self, "units", sum(a.quantity for a in self.allocations))
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     shipments: tuple[Shipment, ...]
+    cost: float = field(init=False)
+    units: int = field(init=False)
 
-    @property
-    def cost(self) -> float:
-        return round(sum(s.cost for s in self.shipments), 6)
-
-    @property
-    def units(self) -> int:
-        return sum(s.units for s in self.shipments)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", round(sum(s.cost for s in self.shipments), 6))
+        object.__setattr__(self, "units", sum(s.units for s in self.shipments))
 
     def as_dict(self) -> dict[str, Any]:
         return {
