@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: statistics, CPU accounting, BENCH lines, ports.
+"""Helpers shared by the benchmarks: statistics, BENCH lines, ports, the console, and
+processes of closed-loop threads started in lock-step.
 
 Not a benchmark itself (`run_all.py` skips it).
 """
@@ -7,15 +8,21 @@ from __future__ import annotations
 
 import json
 import math
-import os
+import multiprocessing
+import shutil
 import socket
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Self
 
-_PROC = Path("/proc")
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+from rich.console import Console
+
+SPAWN = multiprocessing.get_context("spawn")
+# Wide enough for the table when the output goes to a file or a pipe.
+console = Console(highlight=False, width=max(150, shutil.get_terminal_size((150, 40)).columns))
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -61,89 +68,112 @@ def wait_until(check: Callable[[], bool], timeout_s: float, interval_s: float = 
     return check()
 
 
-# ------------------------------------------------------------------- CPU accounting
-# Linux /proc only; elsewhere every figure is None and the benchmark says so.
+def split(total: int, parts: int) -> list[int]:
+    """`total` spread over `parts` as evenly as possible, none empty."""
+    parts = max(1, min(parts, total))
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        text = (_PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # The command name may contain spaces: fields start after its closing parenthesis.
-    return text[text.rindex(")") + 2 :].split()
+# --------------------------------------------------------------- processes in lock-step
 
 
-def _children_of(pid: int) -> list[int]:
-    found: list[int] = []
-    for entry in _PROC.iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+class Lockstep:
+    """One spawned process per job, running `target(job, barrier, results)`.
 
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and all its descendants that are alive now."""
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(_children_of(current))
-    return tree
-
-
-def pids_named(command: str) -> list[int]:
-    """Processes whose command name is `command` (e.g. every PostgreSQL backend)."""
-    found: list[int] = []
-    for entry in _PROC.glob("[0-9]*"):
-        try:
-            if (entry / "comm").read_text().strip() == command:
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-def cpu_seconds_by_pid(pids: Iterable[int]) -> dict[int, float] | None:
-    """User + system CPU seconds used so far by each live process (None off Linux)."""
-    if not _PROC.exists():
-        return None
-    used: dict[int, float] = {}
-    for pid in pids:
-        fields = _stat_fields(pid)
-        if fields is not None:
-            used[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
-    return used
-
-
-def cpu_used_between(
-    before: dict[int, float] | None, after: dict[int, float] | None
-) -> float | None:
-    """CPU seconds used between two readings of `cpu_seconds_by_pid` (None off Linux).
-
-    A process found only in the second reading started in between: all its CPU counts.
-    One that exited in between is missed (its CPU is gone from /proc), never negative.
+    The children start at once, prepare (imports, data) while the caller does its own
+    set-up, wait at the barrier, and count their time from its release.
     """
-    if before is None or after is None:
-        return None
-    return sum(max(0.0, used - before.get(pid, 0.0)) for pid, used in after.items())
+
+    def __init__(self, target: Callable[..., None], jobs: Sequence[Any]) -> None:
+        self._barrier = SPAWN.Barrier(len(jobs) + 1, timeout=120)
+        self._results = SPAWN.Queue()
+        self._procs = [
+            SPAWN.Process(target=target, args=(job, self._barrier, self._results), daemon=True)
+            for job in jobs
+        ]
+
+    def __enter__(self) -> Self:
+        for proc in self._procs:
+            proc.start()
+        return self
+
+    def release(
+        self, timeout_s: float, on_release: Callable[[float], None] | None = None
+    ) -> list[Any]:
+        """Let the children go (`on_release(now)` runs here too); their results."""
+        self._barrier.wait()
+        if on_release is not None:
+            on_release(time.monotonic())
+        return [self._results.get(timeout=timeout_s) for _ in self._procs]
+
+    def __exit__(self, *_: object) -> None:
+        for proc in self._procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
 
 
-def machine_busy_seconds() -> float | None:
-    """CPU seconds all cores spent not idle since boot (None off Linux)."""
-    try:
-        first = (_PROC / "stat").read_text().splitlines()[0].split()
-    except OSError:
-        return None
-    values = [int(v) for v in first[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    return (sum(values[:8]) - idle) / _TICKS
+@dataclass(frozen=True)
+class Window:
+    """The measured span, in seconds after the barrier released everyone."""
+
+    warmup_s: float
+    duration_s: float
+
+    def bounds(self, released: float) -> tuple[float, float]:
+        start = released + self.warmup_s
+        return start, start + self.duration_s
 
 
-def cpu_percent(seconds: float | None, wall_s: float) -> float | None:
-    """CPU seconds over a wall-clock span as percent of one core."""
-    if seconds is None or wall_s <= 0:
-        return None
-    return round(100 * seconds / wall_s, 1)
+@dataclass
+class Tally:
+    """What one thread saw inside the window."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    lines: Counter[int] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: Tally) -> None:
+        self.latencies += other.latencies
+        self.errors.update(other.errors)
+        self.statuses.update(other.statuses)
+        self.lines.update(other.lines)
+        self.methods.update(other.methods)
+
+
+@dataclass
+class ChildResult:
+    tally: Tally
+    cpu_s: float
+
+
+def merged(results: Iterable[ChildResult]) -> Tally:
+    """The tallies of several children, as one."""
+    total = Tally()
+    for result in results:
+        total.merge(result.tally)
+    return total
+
+
+Work = Callable[[Tally, float], None]
+
+
+def threads_in_window(count: int, work: Work, start: float, end: float) -> ChildResult:
+    """Run `work(tally, end)` on `count` threads; CPU of this process inside the window."""
+    tallies = [Tally() for _ in range(count)]
+    threads = [threading.Thread(target=work, args=(tally, end)) for tally in tallies]
+    for thread in threads:
+        thread.start()
+    time.sleep(max(0.0, start - time.monotonic()))
+    cpu_start = time.process_time()
+    time.sleep(max(0.0, end - time.monotonic()))
+    cpu_s = time.process_time() - cpu_start
+    for thread in threads:
+        thread.join()
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return ChildResult(total, cpu_s)

@@ -2,15 +2,18 @@
 
     python benchmarks/run_all.py [--quick] [other arguments passed to each benchmark]
 
-A benchmark is any `benchmarks/*.py` except this file, `common.py` and files starting
-with `_` (helpers). Each runs in its own process; its output is shown as it comes, except
-its `BENCH {json}` lines, which are printed together at the very end (after a summary of
-which benchmarks ran), so the collected output still ends with the BENCH lines. Exits
-non-zero when a benchmark failed.
+A benchmark is a `benchmarks/*.py` script that runs as a program (it has an
+`if __name__ == "__main__":` block), except this file and files starting with `_`; the
+other modules (`common.py`, the parts a benchmark is split into) are helpers it imports.
+Each runs in its own process; its output is shown as it comes, except its `BENCH {json}`
+lines, which are printed together at the very end (after a summary of which benchmarks
+ran), so the collected output still ends with the BENCH lines. Exits non-zero when a
+benchmark failed.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -18,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NOT_BENCHMARKS = {"run_all.py", "common.py"}
+NOT_BENCHMARKS = {"run_all.py"}
+# Helper modules are imported, never run: only a script has this block.
+MAIN_BLOCK = re.compile(r"^if __name__ == [\"']__main__[\"']:", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -30,11 +35,13 @@ class Outcome:
 
 
 def discover(folder: Path = HERE) -> list[Path]:
-    """The benchmark scripts, by name."""
+    """The benchmark scripts, by name (not the helper modules they import)."""
     return sorted(
         path
         for path in folder.glob("*.py")
-        if path.name not in NOT_BENCHMARKS and not path.name.startswith("_")
+        if path.name not in NOT_BENCHMARKS
+        and not path.name.startswith("_")
+        and MAIN_BLOCK.search(path.read_text(encoding="utf-8"))
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from ordergrid.adapters.db import migrate
 from ordergrid.adapters.db.catalogue_repo import LocationCache
 from ordergrid.adapters.db.engine import make_engine
+from ordergrid.adapters.db.policies_repo import ActivePolicyCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.geo import UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
@@ -68,9 +69,10 @@ def bootstrap(
     cache = LocationCache()
 
     gate = threading.RLock() if settings.is_sqlite else None
+    policies = ActivePolicyCache()
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cache, clock, readonly, gate)
+        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies)
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
         None, description="migrate at start; default: yes for SQLite, no for PostgreSQL"
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
+    embedded_worker: bool = Field(
+        True, description="run the event worker inside each API process (`serve`)"
+    )
 
     @property
     def is_sqlite(self) -> bool:

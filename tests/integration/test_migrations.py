@@ -12,6 +12,8 @@ from ordergrid.settings import Settings
 
 TABLES = {
     "locations",
+    "policies",
+    "policy_versions",
     "products",
     "positions",
     "ledger",

@@ -292,3 +292,38 @@ def test_decisions_and_idempotency_keys(application: Application) -> None:
         assert decision.explanation == {"outcome": "allocated"}
         assert uow.idempotency.get("key-1") == ("fingerprint", "O1")
         assert uow.idempotency.get("key-2") is None
+
+
+def test_policy_versions_activation_and_active_set(application: Application) -> None:
+    doc = {"name": "web", "selector": {"channels": ["web"]}, "constraints": {"max_shipments": 1}}
+    with application.ctx.uow() as uow:
+        assert uow.policies.add_version("web", doc, T0, "admin") == 1
+        assert uow.policies.add_version("web", {**doc, "priority": 5}, T0, "admin") == 2
+        assert uow.policies.active() == []
+        uow.policies.set_active("web", 1)
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        record = uow.policies.record("web")
+        assert record is not None
+        assert (record.latest_version, record.active_version) == (2, 1)
+        [active] = uow.policies.active()
+        assert (active.id, active.version, active.constraints.max_shipments) == ("web", 1, 1)
+        assert [v.version for v in uow.policies.versions("web")] == [1, 2]
+        assert uow.policies.versions("web")[1].document["priority"] == 5
+        assert [r.id for r in uow.policies.records()] == ["web"]
+
+
+def test_policy_activation_is_seen_by_another_process(database_url: str) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        with second.ctx.uow(readonly=True) as uow:
+            assert uow.policies.active() == []  # warms the second process's cache
+        with first.ctx.uow() as uow:
+            uow.policies.add_version("web", {"name": "web"}, T0, None)
+            uow.policies.set_active("web", 1)
+            uow.commit()
+        with second.ctx.uow(readonly=True) as uow:
+            assert [p.id for p in uow.policies.active()] == ["web"]
+    finally:
+        first.close()
+        second.close()

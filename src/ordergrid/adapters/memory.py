@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.events import Event
@@ -31,6 +31,7 @@ from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import PHYSICAL, Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.sourcing.policy import Policy, policy_from_document
 from ordergrid.service.context import UnitOfWorkFactory
 from ordergrid.service.ports import (
     ApiToken,
@@ -45,6 +46,9 @@ from ordergrid.service.ports import (
     OrderRepository,
     Outbox,
     Page,
+    PolicyRecord,
+    PolicyRepository,
+    PolicyVersion,
     ProductRepository,
     StoredDecision,
     StoredEvent,
@@ -72,6 +76,8 @@ class _Tables:
     decisions: list[StoredDecision] = field(default_factory=list)
     idempotency: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     tokens: dict[str, ApiToken] = field(default_factory=dict)
+    policies: dict[str, PolicyRecord] = field(default_factory=dict)
+    policy_versions: dict[str, list[PolicyVersion]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -89,6 +95,8 @@ class _Tables:
             list(self.decisions),
             dict(self.idempotency),
             dict(self.tokens),
+            dict(self.policies),
+            {k: list(v) for k, v in self.policy_versions.items()},
         )
 
 
@@ -362,6 +370,42 @@ class InMemoryDecisions(_Repo):
         return [replace(d, explanation=copy.deepcopy(d.explanation)) for d in found]
 
 
+class InMemoryPolicies(_Repo):
+    def add_version(
+        self, policy_id: str, document: dict[str, Any], at: datetime, actor: str | None
+    ) -> int:
+        current = self._t.policies.get(policy_id)
+        version = 1 if current is None else current.latest_version + 1
+        stored = PolicyVersion(policy_id, version, copy.deepcopy(document), at, actor)
+        self._t.policy_versions.setdefault(policy_id, []).append(stored)
+        active = None if current is None else current.active_version
+        self._t.policies[policy_id] = PolicyRecord(policy_id, version, active)
+        return version
+
+    def record(self, policy_id: str) -> PolicyRecord | None:
+        return self._t.policies.get(policy_id)
+
+    def records(self) -> list[PolicyRecord]:
+        return [self._t.policies[k] for k in sorted(self._t.policies)]
+
+    def versions(self, policy_id: str) -> list[PolicyVersion]:
+        return [
+            replace(v, document=copy.deepcopy(v.document))
+            for v in self._t.policy_versions.get(policy_id, [])
+        ]
+
+    def set_active(self, policy_id: str, version: int | None) -> None:
+        self._t.policies[policy_id] = replace(self._t.policies[policy_id], active_version=version)
+
+    def active(self) -> list[Policy]:
+        out = []
+        for record in self.records():
+            if record.active_version is not None:
+                v = self._t.policy_versions[record.id][record.active_version - 1]
+                out.append(policy_from_document(v.policy_id, v.version, v.document))
+        return out
+
+
 class InMemoryIdempotency(_Repo):
     def get(self, key: str) -> tuple[str, str] | None:
         seen = self._t.idempotency.get(key)
@@ -403,6 +447,7 @@ class InMemoryUnitOfWork:
     orders: OrderRepository
     outbox: Outbox
     decisions: DecisionRepository
+    policies: PolicyRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
 
@@ -417,6 +462,7 @@ class InMemoryUnitOfWork:
         self.orders = InMemoryOrders(self)
         self.outbox = InMemoryOutbox(self)
         self.decisions = InMemoryDecisions(self)
+        self.policies = InMemoryPolicies(self)
         self.idempotency = InMemoryIdempotency(self)
         self.tokens = InMemoryTokens(self)
 

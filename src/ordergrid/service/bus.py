@@ -6,8 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 from ordergrid.domain.errors import StockConflict, Unavailable
-from ordergrid.service import backorders, fulfilments, inventory, network, orders, tokens
+from ordergrid.service import (
+    backorders,
+    fulfilments,
+    inventory,
+    network,
+    orders,
+    policies,
+    tokens,
+)
 from ordergrid.service.commands import (
+    ActivatePolicy,
     ActOnFulfilment,
     AdjustInventory,
     ApplySnapshot,
@@ -15,6 +24,7 @@ from ordergrid.service.commands import (
     CreateToken,
     PlaceOrder,
     PutLocation,
+    PutPolicy,
     PutProducts,
     SetHold,
     SourceBackorders,
@@ -35,6 +45,8 @@ HANDLERS: dict[type, Handler] = {
     ActOnFulfilment: fulfilments.act,
     SourceBackorders: backorders.source_backorders,
     CreateToken: tokens.create_token,
+    PutPolicy: policies.put_policy,
+    ActivatePolicy: policies.activate_policy,
 }
 
 

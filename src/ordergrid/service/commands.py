@@ -138,3 +138,23 @@ class CreateToken:
     role: str
     channels: frozenset[str] = frozenset()
     locations: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PutPolicy:
+    """Store a new version of a routing policy (a document validated at the edge)."""
+
+    policy_id: str
+    document: dict[str, Any] = field(hash=False)
+    activate: bool = False
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class ActivatePolicy:
+    """Make a version active (the latest when None); `active=False` switches it off."""
+
+    policy_id: str
+    version: int | None = None
+    active: bool = True
+    actor: Actor = SYSTEM

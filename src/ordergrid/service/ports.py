@@ -15,6 +15,7 @@ from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.sourcing.policy import Policy
 
 T = TypeVar("T")
 
@@ -92,6 +93,22 @@ class LedgerEntry:
     ref: str | None = None
     actor: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    policy_id: str
+    version: int
+    document: dict[str, Any]
+    created_at: datetime
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRecord:
+    id: str
+    latest_version: int
+    active_version: int | None
 
 
 class ConcurrentUpdate(Exception):
@@ -174,6 +191,22 @@ class Outbox(Protocol):
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None: ...
 
 
+class PolicyRepository(Protocol):
+    def add_version(
+        self, policy_id: str, document: dict[str, Any], at: datetime, actor: str | None
+    ) -> int:
+        """Store the next version of a policy (1 for a new one); returns its number."""
+        ...
+
+    def record(self, policy_id: str) -> PolicyRecord | None: ...
+    def records(self) -> list[PolicyRecord]: ...
+    def versions(self, policy_id: str) -> list[PolicyVersion]: ...
+    def set_active(self, policy_id: str, version: int | None) -> None: ...
+    def active(self) -> list[Policy]:
+        """The active version of every active policy, as domain policies."""
+        ...
+
+
 class DecisionRepository(Protocol):
     def add(self, decision: StoredDecision) -> None: ...
     def for_order(self, order_id: str) -> list[StoredDecision]: ...
@@ -200,6 +233,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     outbox: Outbox
     decisions: DecisionRepository
+    policies: PolicyRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
 

@@ -9,11 +9,12 @@ from time import perf_counter
 from ordergrid.domain.allocation import apply_decision
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing import (
-    DEFAULT_POLICY,
     Decision,
+    OrderFacts,
     Policy,
     SourcingRequest,
     SourcingView,
+    select_policy,
     source,
 )
 from ordergrid.service.context import Context
@@ -21,10 +22,9 @@ from ordergrid.service.ports import StoredDecision, UnitOfWork
 from ordergrid.service.stock import apply_movements
 
 
-def select_policy(order: Order) -> Policy:
-    """The routing policy for an order; only the built-in default exists so far."""
-    del order
-    return DEFAULT_POLICY
+def policy_for(uow: UnitOfWork, order: Order) -> Policy:
+    """The active policy whose selector fits the order best (or the built-in default)."""
+    return select_policy(uow.policies.active(), OrderFacts.of(order))
 
 
 def build_view(uow: UnitOfWork, req: SourcingRequest) -> SourcingView:
@@ -61,7 +61,7 @@ def source_order(
         return None
     view = build_view(uow, req)
     started = perf_counter()
-    decision = source(req, view, select_policy(order), now)
+    decision = source(req, view, policy_for(uow, order), now)
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
     if quiet_if_unchanged and _unchanged(order, decision):
         return None

@@ -19,6 +19,20 @@ from ordergrid.service.ports import Page
 NETWORK_VERSION = "network_version"
 
 
+def read_version(conn: Connection, key: str) -> int:
+    """A counter in `meta` that writers bump so per-process caches know to reload."""
+    value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+    return int(value or 0)
+
+
+def bump_version(conn: Connection, key: str) -> None:
+    bumped = conn.execute(
+        update(t.meta).where(t.meta.c.key == key).values(value=t.meta.c.value + 1)
+    ).rowcount
+    if not bumped:
+        insert_ignore(conn, t.meta, {"key": key, "value": 1}, ["key"])
+
+
 class LocationCache:
     """Per-process copy of the network, valid while the stored network version matches.
 
@@ -46,10 +60,7 @@ class SqlLocations:
         self._seen: dict[str, Location] | None = None  # valid for this transaction
 
     def _version(self) -> int:
-        value = self.conn.execute(
-            select(t.meta.c.value).where(t.meta.c.key == NETWORK_VERSION)
-        ).scalar()
-        return int(value or 0)
+        return read_version(self.conn, NETWORK_VERSION)
 
     def _all(self) -> dict[str, Location]:
         if self._seen is not None:
@@ -82,11 +93,7 @@ class SqlLocations:
             "updated_at": self.now,
         }
         upsert(self.conn, t.locations, [row], ["id"])
-        bumped = self.conn.execute(
-            update(t.meta).where(t.meta.c.key == NETWORK_VERSION).values(value=t.meta.c.value + 1)
-        ).rowcount
-        if not bumped:
-            insert_ignore(self.conn, t.meta, {"key": NETWORK_VERSION, "value": 1}, ["key"])
+        bump_version(self.conn, NETWORK_VERSION)
         self._seen = None
         return exists is None
 

@@ -206,3 +206,22 @@ api_tokens = Table(
     Column("locations", Json, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("active_version", Integer),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("policy_id", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("document", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(256)),
+)

@@ -13,6 +13,7 @@ from ordergrid.adapters.db.catalogue_repo import LocationCache, SqlLocations, Sq
 from ordergrid.adapters.db.inventory_repo import SqlInventory
 from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
+from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.service.ports import (
@@ -24,6 +25,7 @@ from ordergrid.service.ports import (
     LocationRepository,
     OrderRepository,
     Outbox,
+    PolicyRepository,
     ProductRepository,
     TokenRepository,
 )
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
     orders: OrderRepository
     outbox: Outbox
     decisions: DecisionRepository
+    policies: PolicyRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
 
@@ -73,8 +76,10 @@ class SqlUnitOfWork:
         clock: Clock,
         readonly: bool = False,
         write_gate: threading.RLock | None = None,
+        policy_cache: ActivePolicyCache | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
+        self.policy_cache = policy_cache or ActivePolicyCache()
         self.readonly = readonly
         self.conn: Connection | None = None
         # SQLite allows one writer: queueing this process's writers here is fairer and
@@ -102,6 +107,7 @@ class SqlUnitOfWork:
         self.inventory = SqlInventory(self.conn)
         self.orders = SqlOrders(self.conn, outbox)
         self.decisions = SqlDecisions(self.conn)
+        self.policies = SqlPolicies(self.conn, self.policy_cache)
         self.idempotency = SqlIdempotency(self.conn)
         self.tokens = SqlTokens(self.conn)
         return self

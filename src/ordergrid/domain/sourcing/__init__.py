@@ -2,15 +2,26 @@
 
 from ordergrid.domain.sourcing.decision import Decision
 from ordergrid.domain.sourcing.engine import source
-from ordergrid.domain.sourcing.policy import DEFAULT_POLICY, Fallback, Policy
+from ordergrid.domain.sourcing.policy import (
+    DEFAULT_POLICY,
+    Fallback,
+    Policy,
+    Selector,
+    policy_from_document,
+)
+from ordergrid.domain.sourcing.selection import OrderFacts, select_policy
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 __all__ = [
     "DEFAULT_POLICY",
     "Decision",
     "Fallback",
+    "OrderFacts",
     "Policy",
+    "Selector",
     "SourcingRequest",
     "SourcingView",
+    "policy_from_document",
+    "select_policy",
     "source",
 ]

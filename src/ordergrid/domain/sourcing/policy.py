@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from ordergrid.domain.network import Location
 
@@ -44,11 +47,38 @@ class Constraints:
 
 
 @dataclass(frozen=True, slots=True)
+class Selector:
+    """Which orders a policy is for; an empty dimension matches everything."""
+
+    channels: frozenset[str] = frozenset()
+    delivery_methods: frozenset[str] = frozenset()
+    service_levels: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()
+    postal_prefixes: frozenset[str] = frozenset()
+    min_order_value: Decimal | None = None
+    max_order_value: Decimal | None = None
+
+    @property
+    def specificity(self) -> int:
+        """How many dimensions the selector restricts: more specific policies win."""
+        sets = (
+            self.channels,
+            self.delivery_methods,
+            self.service_levels,
+            self.countries,
+            self.postal_prefixes,
+        )
+        bounds = (self.min_order_value, self.max_order_value)
+        return sum(bool(x) for x in sets) + sum(x is not None for x in bounds)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     id: str
     version: int
     name: str
     priority: int = 0
+    selector: Selector = field(default_factory=Selector)
     constraints: Constraints = field(default_factory=Constraints)
     costs: Costs = field(default_factory=Costs)
     fallback: Fallback = Fallback.PARTIAL
@@ -58,3 +88,50 @@ class Policy:
 #: method, no distance limit, at most 3 shipments, nearer wins among equals, and partial
 #: allocation with back-order of the rest.
 DEFAULT_POLICY = Policy(id="default", version=1, name="Default policy")
+
+
+def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -> Policy:
+    """The policy a validated document describes (validation happens at the edge).
+
+    Absent sections take the defaults of the built-in policy.
+    """
+    sel = doc.get("selector") or {}
+    con = doc.get("constraints") or {}
+    cost = doc.get("costs") or {}
+    base_costs = Costs()
+
+    def bound(key: str) -> Decimal | None:
+        value = sel.get(key)
+        return None if value is None else Decimal(str(value))
+
+    return Policy(
+        id=policy_id,
+        version=version,
+        name=str(doc.get("name") or policy_id),
+        priority=int(doc.get("priority", 0)),
+        selector=Selector(
+            channels=frozenset(sel.get("channels") or ()),
+            delivery_methods=frozenset(sel.get("delivery_methods") or ()),
+            service_levels=frozenset(sel.get("service_levels") or ()),
+            countries=frozenset(c.upper() for c in sel.get("countries") or ()),
+            postal_prefixes=frozenset(sel.get("postal_prefixes") or ()),
+            min_order_value=bound("min_order_value"),
+            max_order_value=bound("max_order_value"),
+        ),
+        constraints=Constraints(
+            location_types=None
+            if con.get("location_types") is None
+            else frozenset(con["location_types"]),
+            max_shipments=int(con.get("max_shipments", Constraints().max_shipments)),
+            max_distance_km=con.get("max_distance_km"),
+            exclude_location_tags=frozenset(con.get("exclude_location_tags") or ()),
+            include_location_tags=frozenset(con.get("include_location_tags") or ()),
+        ),
+        costs=Costs(
+            per_shipment=float(cost.get("per_shipment", base_costs.per_shipment)),
+            per_unit=float(cost.get("per_unit", base_costs.per_unit)),
+            per_unit_km=float(cost.get("per_unit_km", base_costs.per_unit_km)),
+            handling_per_shipment=dict(cost.get("handling_per_shipment") or {}),
+        ),
+        fallback=Fallback(doc.get("fallback", Fallback.PARTIAL.value)),
+    )

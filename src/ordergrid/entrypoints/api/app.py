@@ -15,6 +15,7 @@ from ordergrid.entrypoints.api import (
     routes_inventory,
     routes_network,
     routes_orders,
+    routes_policies,
     routes_system,
 )
 from ordergrid.entrypoints.api.middleware import EdgeMiddleware
@@ -52,6 +53,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_inventory,
         routes_orders,
         routes_fulfilments,
+        routes_policies,
     ):
         api.include_router(module.router)
     api.add_middleware(

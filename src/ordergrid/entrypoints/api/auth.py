@@ -23,6 +23,7 @@ class Right(StrEnum):
     INVENTORY = "inventory"
     ORDERS = "orders"
     FULFIL = "fulfil"
+    POLICIES = "policies"
     ADMIN = "admin"
 
 

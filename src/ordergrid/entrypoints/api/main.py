@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 
 from ordergrid.bootstrap import bootstrap
@@ -11,5 +9,5 @@ from ordergrid.entrypoints.api.app import create_app
 
 
 def app_from_environment() -> FastAPI:
-    embedded = os.environ.get("ORDERGRID_EMBEDDED_WORKER", "1") != "0"
-    return create_app(bootstrap(), embedded_worker=embedded)
+    application = bootstrap()
+    return create_app(application, embedded_worker=application.settings.embedded_worker)

@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+policy_app = typer.Typer(
+    help="Manage routing policies kept as YAML or JSON files.", no_args_is_help=True
+)
+app.add_typer(policy_app, name="policy")
 console = Console()
 
 DatabaseUrl = Annotated[
@@ -176,6 +180,26 @@ def create_token(
     )
     application.close()
     console.print(f"{token.role.value} token {token.name!r}: {secret}")
+
+
+@policy_app.command("apply")
+def apply_policy(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML or JSON file")],
+    policy_id: Annotated[
+        str | None, typer.Option("--id", help="policy id; default: file name")
+    ] = None,
+    activate: Annotated[bool, typer.Option(help="activate the new version at once")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Validate a policy document and store it as the policy's next version."""
+    from ordergrid.entrypoints.cli.policies import apply
+
+    application = bootstrap(_settings(database_url))
+    try:
+        code = apply(application, file, policy_id or file.stem, activate, console)
+    finally:
+        application.close()
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+"""The routing policy document of the API contract, validated field by field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from ordergrid.entrypoints.api.schemas import Body, LocationType, Tag
+
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), max_digits=14, decimal_places=4)]
+Rate = Annotated[float, Field(ge=0, le=1_000_000)]
+Name = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class SelectorDoc(Body):
+    channels: list[Name] = Field(default_factory=list, max_length=100)
+    delivery_methods: list[Literal["ship", "same_day", "pickup", "curbside"]] = Field(
+        default_factory=list, max_length=4
+    )
+    service_levels: list[Literal["standard", "express", "next_day"]] = Field(
+        default_factory=list, max_length=3
+    )
+    countries: list[Annotated[str, Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list, max_length=300, description="ISO 3166-1 alpha-2"
+    )
+    postal_prefixes: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(
+        default_factory=list, max_length=10_000
+    )
+    min_order_value: Money | None = None
+    max_order_value: Money | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        low, high = self.min_order_value, self.max_order_value
+        if low is not None and high is not None and low > high:
+            raise PydanticCustomError("invalid_range", "min_order_value is above max_order_value")
+        return self
+
+
+class ConstraintsDoc(Body):
+    location_types: list[LocationType] | None = Field(
+        None, description="allowed types; absent: every type"
+    )
+    max_shipments: int = Field(3, ge=1, le=10)
+    max_distance_km: float | None = Field(None, gt=0, le=40_000)
+    exclude_location_tags: list[Tag] = Field(default_factory=list, max_length=100)
+    include_location_tags: list[Tag] = Field(default_factory=list, max_length=100)
+
+
+class CostsDoc(Body):
+    per_shipment: Rate = 8.759
+    per_unit: Rate = 0.423
+    per_unit_km: Rate = 0.000336
+    handling_per_shipment: dict[LocationType, Rate] = Field(default_factory=dict)
+
+
+class PolicyDocument(Body):
+    """A routing policy: which orders it is for, where they may come from, what plans cost,
+    and what happens to units no plan can cover."""
+
+    name: Name
+    priority: int = Field(0, ge=-1_000_000, le=1_000_000)
+    selector: SelectorDoc = Field(default_factory=SelectorDoc)
+    constraints: ConstraintsDoc = Field(default_factory=ConstraintsDoc)
+    costs: CostsDoc = Field(default_factory=CostsDoc)
+    fallback: Literal["partial", "backorder", "cancel"] = "partial"
+
+    def stored(self) -> dict[str, Any]:
+        """The normalised document as it is stored and shown (JSON types only)."""
+        return self.model_dump(mode="json")
+
+
+class ActivateIn(Body):
+    version: int | None = Field(None, ge=1, description="a version to roll back to; absent: latest")
+
+
+class PolicyVersionOut(BaseModel):
+    version: int
+    document: dict[str, Any]
+    created_at: datetime | None
+    created_by: str | None
+
+
+class PolicyOut(BaseModel):
+    id: str
+    name: str
+    builtin: bool = False
+    latest_version: int
+    active_version: int | None
+    document: dict[str, Any] = Field(description="the active version, else the latest")
+
+
+class PolicyList(BaseModel):
+    items: list[PolicyOut]
+
+
+class PolicyDetail(PolicyOut):
+    versions: list[PolicyVersionOut]

@@ -1,0 +1,110 @@
+"""Routing policies over HTTP: validation, versions, activation, roll-back, effect, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import Api
+
+MARKETPLACE = {
+    "name": "marketplace from DCs",
+    "priority": 10,
+    "selector": {"channels": ["web"], "delivery_methods": ["ship"]},
+    "constraints": {"location_types": ["dc"], "max_shipments": 2},
+    "fallback": "backorder",
+}
+EXAMPLES = Path(__file__).parents[2] / "examples" / "policies"
+
+
+def test_put_activate_and_the_decision_records_the_version(api: Api) -> None:
+    # Ten units to New York: distance makes the NYC store cheapest under the default.
+    api.stock("ST-NYC", "A", 20, "s1")
+    api.stock("DC-RNO", "A", 20, "d1")
+    created = api.client.put("/v1/policies/mkt", json=MARKETPLACE, headers=api_headers())
+    assert created.status_code == 201
+    assert (created.json()["latest_version"], created.json()["active_version"]) == (1, None)
+    assert api.order("P-1", [("1", "A", 10)])["fulfilments"][0]["location_id"] == "ST-NYC"
+    activated = api.post("/v1/policies/mkt/activate")
+    assert activated.json()["active_version"] == 1
+    order = api.order("P-2", [("1", "A", 10)])
+    assert order["fulfilments"][0]["location_id"] == "DC-RNO"
+    [decision] = api.get(f"/v1/orders/{order['id']}/decisions").json()
+    assert decision["explanation"]["policy"] == {"id": "mkt", "version": 1}
+
+
+def test_versions_and_roll_back(api: Api) -> None:
+    api.client.put("/v1/policies/mkt", json=MARKETPLACE, headers=api_headers())
+    second = {**MARKETPLACE, "constraints": {"max_shipments": 1}}
+    r = api.client.put("/v1/policies/mkt?activate=true", json=second, headers=api_headers())
+    assert (r.json()["latest_version"], r.json()["active_version"]) == (2, 2)
+    back = api.post("/v1/policies/mkt/activate", {"version": 1}).json()
+    assert back["active_version"] == 1
+    assert back["document"]["constraints"]["location_types"] == ["dc"]
+    detail = api.get("/v1/policies/mkt").json()
+    assert [v["version"] for v in detail["versions"]] == [1, 2]
+    listed = {p["id"]: p for p in api.get("/v1/policies").json()["items"]}
+    assert listed["mkt"]["active_version"] == 1
+    assert listed["default"]["builtin"] is True
+    off = api.post("/v1/policies/mkt/deactivate").json()
+    assert off["active_version"] is None
+
+
+def test_invalid_documents_name_the_offending_field(api: Api) -> None:
+    cases = [
+        ({**MARKETPLACE, "constraints": {"max_shipments": 0}}, "constraints.max_shipments"),
+        ({**MARKETPLACE, "fallback": "later"}, "fallback"),
+        ({**MARKETPLACE, "selector": {"channel": ["web"]}}, "selector.channel"),
+        (
+            {**MARKETPLACE, "constraints": {"location_types": ["warehouse"]}},
+            "constraints.location_types.0",
+        ),
+        ({**MARKETPLACE, "costs": {"per_unit_km": -1}}, "costs.per_unit_km"),
+        ({"priority": 1}, "name"),
+        ({**MARKETPLACE, "selector": {"min_order_value": 50, "max_order_value": 10}}, "selector"),
+    ]
+    for body, field in cases:
+        r = api.client.put("/v1/policies/bad", json=body, headers=api_headers())
+        assert r.status_code == 422, body
+        assert r.json()["error"]["details"]["field"] == field, body
+    assert api.get("/v1/policies/bad").status_code == 404
+
+
+def test_unknown_policy_and_version_and_rights(api: Api) -> None:
+    assert api.post("/v1/policies/none/activate").status_code == 404
+    api.client.put("/v1/policies/mkt", json=MARKETPLACE, headers=api_headers())
+    r = api.post("/v1/policies/mkt/activate", {"version": 9})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "unknown_policy_version")
+    token = api.post("/v1/tokens", {"name": "shop", "role": "integrator"}).json()["token"]
+    other = {"Authorization": f"Bearer {token}"}
+    assert api.client.put("/v1/policies/x", json=MARKETPLACE, headers=other).status_code == 403
+    assert api.client.get("/v1/policies", headers=other).status_code == 200
+
+
+def test_cli_applies_the_example_policies(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/og.db"
+    for name in ("marketplace-dc-only", "store-ship-local"):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ordergrid.entrypoints.cli.main",
+                "policy",
+                "apply",
+                str(EXAMPLES / f"{name}.yaml"),
+                "--activate",
+                "--database-url",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"policy '{name}' version 1 (active)" in result.stdout
+
+
+def api_headers() -> dict[str, str]:
+    return {"Authorization": "Bearer admin-secret"}
