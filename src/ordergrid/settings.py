@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="bootstrap admin bearer token")
     db_pool_size: int = Field(20, ge=1, description="connections per process (PostgreSQL)")
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
+    backorder_sweep_seconds: float = Field(
+        30.0, gt=0, description="how often the worker re-offers stock to waiting back-orders"
+    )
     auto_migrate: bool | None = Field(
         None, description="migrate at start; default: yes for SQLite, no for PostgreSQL"
     )

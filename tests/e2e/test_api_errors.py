@@ -746,11 +746,11 @@ def test_pick_more_than_asked_is_422(client: TestClient) -> None:
     resp = client.post(
         f"/v1/fulfilments/{fid}/pick", json={"lines": [{"line_id": "1", "picked": 3}]}, headers=H
     )
-    assert_error(resp, 422, "picked_exceeds_quantity", "lines")
+    assert_error(resp, 422, "picked_exceeds_quantity", "lines.0.picked")
     resp = client.post(
         f"/v1/fulfilments/{fid}/pick", json={"lines": [{"line_id": "9", "picked": 0}]}, headers=H
     )
-    assert_error(resp, 422, "unknown_line", "lines")
+    assert_error(resp, 422, "unknown_line", "lines.0.line_id")
     assert ok(client.get(f"/v1/fulfilments/{fid}", headers=H))["status"] == "accepted"
 
 

@@ -277,3 +277,46 @@ def test_operations_endpoints(api: Api) -> None:
     assert 'route="/v1/orders",status="201"' in metrics
     assert api.client.get("/openapi.json").json()["info"]["title"] == "ordergrid"
     assert api.client.get("/docs").status_code == 200
+
+
+def test_money_is_a_json_number(api: Api) -> None:
+    api.stock("DC-ATL", "A", 5, "a1")
+    order = api.order("W-60", [("1", "A", 1)])
+    assert order["lines"][0]["unit_price"] == 10
+    assert isinstance(order["lines"][0]["unit_price"], int | float)
+
+
+def test_a_count_from_the_future_is_refused(api: Api) -> None:
+    r = api.post(
+        "/v1/inventory/snapshots",
+        {
+            "location_id": "DC-ATL",
+            "as_of": "2099-01-01T00:00:00+00:00",
+            "items": [{"sku": "A", "on_hand": 5}],
+        },
+    )
+    assert r.status_code == 422
+    assert (r.json()["error"]["code"], r.json()["error"]["details"]["field"]) == (
+        "as_of_in_future",
+        "as_of",
+    )
+
+
+def test_associates_see_only_orders_with_work_at_their_location(api: Api) -> None:
+    api.stock("DC-ATL", "A", 5, "a1")
+    api.stock("ST-NYC", "A", 5, "a2")
+    at_dc = api.order("W-61", [("1", "A", 1)])
+    at_store = api.order(
+        "W-62", [("1", "A", 1)], method="pickup", address=None, pickup_location_id="ST-NYC"
+    )
+    token = api.post(
+        "/v1/tokens", {"name": "clerk", "role": "associate", "locations": ["ST-NYC"]}
+    ).json()["token"]
+    clerk = {"Authorization": f"Bearer {token}"}
+    assert api.client.get(f"/v1/orders/{at_store['id']}", headers=clerk).status_code == 200
+    for path in ("", "/events", "/decisions"):
+        r = api.client.get(f"/v1/orders/{at_dc['id']}{path}", headers=clerk)
+        assert r.status_code == 403, path
+    listed = api.client.get("/v1/orders", headers=clerk).json()["items"]
+    assert [o["id"] for o in listed] == [at_store["id"]]
+    assert api.client.get("/v1/orders?location_id=DC-ATL", headers=clerk).status_code == 403

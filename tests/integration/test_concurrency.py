@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from threading import Thread
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from ordergrid.adapters.db.uow import _translate
 from ordergrid.bootstrap import Application
+from ordergrid.domain.errors import Unavailable
 from ordergrid.domain.inventory import Movement, MovementReason
 from ordergrid.domain.network import Address
 from ordergrid.service.commands import (
     AdjustInventory,
     AdjustmentInput,
+    ApplySnapshot,
     LineInput,
     PlaceOrder,
     ProductInput,
     PutLocation,
     PutProducts,
 )
-from ordergrid.service.ports import OrderFilter
+from ordergrid.service.ports import LedgerEntry, OrderFilter
 
 THREADS = 16
 
@@ -134,3 +141,52 @@ def test_concurrent_duplicates_create_one_order(application: Application) -> Non
     assert len(ids) == 1
     with application.ctx.uow(readonly=True) as uow:
         assert sum(p.reserved for p in uow.inventory.positions(["HOT"])) == 2
+
+
+def test_snapshot_never_overwrites_a_shipment_committing_meanwhile(
+    application: Application,
+) -> None:
+    seed_hot_network(application, units_per_location=10)
+    counted_at = datetime.now(UTC)  # 10 counted after the seed; then 3 ship
+    shipping = application.ctx.uow()
+    shipping.__enter__()
+    shipped = shipping.inventory.move(
+        Movement("DC-E", "HOT", -3, 0, MovementReason.SHIPMENT), clamp=True
+    )
+    assert shipped is not None
+    shipping.inventory.record(
+        [
+            LedgerEntry(
+                "DC-E",
+                "HOT",
+                counted_at + timedelta(seconds=1),
+                -3,
+                0,
+                shipped.on_hand,
+                0,
+                "shipment",
+            )
+        ]
+    )
+    results: list[object] = []
+    snapshot = Thread(
+        target=lambda: results.append(
+            application.bus.handle(ApplySnapshot("DC-E", counted_at, (("HOT", 10),)))
+        )
+    )
+    snapshot.start()
+    snapshot.join(timeout=0.5)  # the count waits for the shipment's transaction
+    shipping.commit()
+    shipping.__exit__(None, None, None)
+    snapshot.join(timeout=20)
+    assert results, "the snapshot did not finish"
+    with application.ctx.uow(readonly=True) as uow:
+        position = uow.inventory.position("DC-E", "HOT")
+    assert position is not None
+    assert position.on_hand == 7  # the count of 10 plus the shipment of -3 after it
+
+
+def test_an_exhausted_connection_pool_is_a_retryable_503() -> None:
+    translated = _translate(PoolTimeout("QueuePool limit reached"))
+    assert isinstance(translated, Unavailable)
+    assert translated.code == "database_busy"

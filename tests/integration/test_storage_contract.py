@@ -255,8 +255,12 @@ def test_backorders_come_oldest_first(application: Application) -> None:
         uow.orders.add(an_order("none", "W-none", T0 - timedelta(hours=1)))
         uow.commit()
     with application.ctx.uow(readonly=True) as uow:
-        assert uow.orders.backordered({"A"}, 10) == ["old", "new"]
+        waiting = uow.orders.backordered({"A"}, 10)
+        assert [order_id for _, order_id in waiting] == ["old", "new"]
+        after_old = uow.orders.backordered({"A"}, 10, after=waiting[0])
+        assert [order_id for _, order_id in after_old] == ["new"]
         assert uow.orders.backordered({"B"}, 10) == []
+        assert uow.orders.backordered_skus_with_stock() == []
 
 
 def test_outbox_cursor_and_consumer_positions(application: Application) -> None:

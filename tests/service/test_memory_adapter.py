@@ -294,8 +294,12 @@ def test_backordered_orders_oldest_first() -> None:
         uow.orders.add(_order("1", "E1", backordered=1, at=T0 + timedelta(hours=1)))
         uow.orders.add(_order("5", "E5", backordered=0, at=T0))
         uow.orders.add(_order("3", "E3", backordered=2, at=T0 + timedelta(hours=1)))
-        assert uow.orders.backordered({"A"}, 10) == ["9", "1", "3"]
-        assert uow.orders.backordered({"A"}, 2) == ["9", "1"]
+        ids = [order_id for _, order_id in uow.orders.backordered({"A"}, 10)]
+        assert ids == ["9", "1", "3"]
+        first = uow.orders.backordered({"A"}, 2)
+        assert [order_id for _, order_id in first] == ["9", "1"]
+        rest = uow.orders.backordered({"A"}, 10, after=first[-1])
+        assert [order_id for _, order_id in rest] == ["3"]
         assert uow.orders.backordered({"B"}, 10) == []
 
 

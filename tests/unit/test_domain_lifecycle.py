@@ -185,7 +185,7 @@ def test_picked_more_than_asked_is_invalid_input_and_changes_nothing() -> None:
     with pytest.raises(InvalidInput) as exc:
         lifecycle.pick(o, "F1", {"1": 1, "2": 4}, NOW)
     assert exc.value.code == "picked_exceeds_quantity"
-    assert exc.value.details["field"] == "lines"
+    assert exc.value.details["field"] == "lines.1.picked"
     assert exc.value.details["line_id"] == "2"
     f = o.fulfilments[0]
     assert f.status is S.ACCEPTED

@@ -35,6 +35,7 @@ from ordergrid.domain.sourcing.policy import Policy, policy_from_document
 from ordergrid.service.context import UnitOfWorkFactory
 from ordergrid.service.ports import (
     ApiToken,
+    BackorderCursor,
     ConcurrentUpdate,
     DecisionRepository,
     EventCursor,
@@ -174,6 +175,9 @@ class InMemoryInventory(_Repo):
     def position(self, location_id: str, sku: str) -> Position | None:
         return self._t.positions.get((location_id, sku))
 
+    def lock(self, location_id: str, skus: Iterable[str]) -> None:
+        del location_id, skus  # writers are serialised by the store's lock
+
     def skus_available_at(self, location_id: str) -> list[str]:
         return sorted(
             sku
@@ -306,15 +310,29 @@ class InMemoryOrders(_Repo):
             items.append((order, f))
         return Page(items, items[-1][1].id if len(found) > limit and items else None)
 
-    def backordered(self, skus: Iterable[str], limit: int) -> list[str]:
+    def backordered(
+        self, skus: Iterable[str], limit: int, after: BackorderCursor | None = None
+    ) -> list[BackorderCursor]:
         wanted = set(skus)
-        waiting = [
-            o
+        waiting = sorted(
+            (o.created_at, o.id)
             for o in self._t.orders.values()
-            if any(line.backordered > 0 and line.sku in wanted for line in o.lines)
-        ]
-        waiting.sort(key=lambda o: (o.created_at, o.id))
-        return [o.id for o in waiting[:limit]]
+            if not o.on_hold
+            and any(line.backordered > 0 and line.sku in wanted for line in o.lines)
+        )
+        return [w for w in waiting if after is None or w > after][:limit]
+
+    def backordered_skus_with_stock(self) -> list[str]:
+        free = {p.sku for p in self._t.positions.values() if p.available > 0}
+        return sorted(
+            {
+                line.sku
+                for o in self._t.orders.values()
+                if not o.on_hold
+                for line in o.lines
+                if line.backordered > 0 and line.sku in free
+            }
+        )
 
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -69,3 +69,12 @@ def apply_decision(
         )
     order.refresh_status(now, actor)
     return reservations
+
+
+def park(order: Order) -> None:
+    """Units freed while the order is on hold wait as back-ordered until it is released,
+    so every unit stays accounted for (allocated, back-ordered, shipped or cancelled)."""
+    for line in order.lines:
+        unsourced = order.counts(line).unsourced
+        if unsourced > 0:
+            line.backordered += unsourced

@@ -84,27 +84,27 @@ def pick(
     f = find_fulfilment(order, fid)
     if f.status is not S.ACCEPTED:
         raise InvalidTransition("fulfilment", f.status.value, S.PICKED.value)
-    for line_id, qty in picked.items():
+    for index, (line_id, qty) in enumerate(picked.items()):
         fl = f.line(line_id)
         if fl is None:
             raise InvalidInput(
                 f"line {line_id!r} is not part of this fulfilment",
                 code="unknown_line",
-                field="lines",
+                field=f"lines.{index}.line_id",
                 line_id=line_id,
             )
         if qty < 0:
             raise InvalidInput(
                 f"picked quantity of line {line_id!r} cannot be negative",
                 code="invalid_quantity",
-                field="lines",
+                field=f"lines.{index}.picked",
                 line_id=line_id,
             )
         if qty > fl.quantity:
             raise InvalidInput(
                 f"picked {qty} of line {line_id!r} but only {fl.quantity} were asked",
                 code="picked_exceeds_quantity",
-                field="lines",
+                field=f"lines.{index}.picked",
                 line_id=line_id,
             )
     movements: list[Movement] = []

@@ -28,6 +28,9 @@ class OrderStatus(StrEnum):
 
 
 TERMINAL = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+_ANNOUNCED_ELSEWHERE = frozenset(
+    {OrderStatus.RECEIVED, OrderStatus.BACKORDERED, OrderStatus.ON_HOLD}
+)
 
 
 class DeliveryMethod(StrEnum):
@@ -127,13 +130,13 @@ class Order:
     def refresh_status(self, now: datetime, actor: str | None = None) -> None:
         """Derive the status from lines and fulfilments; emit `order.<status>` on change.
 
-        `order.backordered` is not emitted here: allocation emits it with the units each
-        time units are back-ordered, whatever the resulting status.
+        `order.received`, `order.backordered` and the hold are announced by what caused
+        them (capture, allocation with the units, the hold itself), so not again here.
         """
         new = derive_status(self)
         if new is not self.status:
             old, self.status = self.status, new
-            if new is not OrderStatus.BACKORDERED:
+            if new not in _ANNOUNCED_ELSEWHERE:
                 self.record(f"order.{new.value}", actor, previous=old.value)
         self.updated_at = now
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from ordergrid.bootstrap import Application
-from ordergrid.domain.errors import DomainError
+from ordergrid.service.commands import SweepBackorders
 from ordergrid.service.relay import BATCH, relay_once
 
 log = logging.getLogger("ordergrid.worker")
@@ -28,16 +30,30 @@ class Worker:
         return total
 
     def run(self) -> None:
-        poll = self.application.settings.worker_poll_seconds
+        settings = self.application.settings
+        next_sweep = time.monotonic() + settings.backorder_sweep_seconds
         while not self._stop.is_set():
-            try:
-                # A full batch means more is waiting; otherwise wait for new events.
-                busy = relay_once(self.application.bus) >= BATCH
-            except DomainError as exc:  # contention or database down: retried next round
-                log.warning("worker round failed: %s", exc.message)
-                busy = False
+            busy = self._round()
+            if time.monotonic() >= next_sweep:
+                self._guarded(lambda: self.application.bus.handle(SweepBackorders()))
+                next_sweep = time.monotonic() + settings.backorder_sweep_seconds
             if not busy:
-                self._stop.wait(poll)
+                self._stop.wait(settings.worker_poll_seconds)
+
+    def _round(self) -> bool:
+        """One relay round; True when a full batch came back (more is waiting)."""
+        read = self._guarded(lambda: relay_once(self.application.bus))
+        return read is not None and read >= BATCH
+
+    def _guarded(self, work: Callable[[], int]) -> int | None:
+        # Whatever goes wrong (database down, a bug), the worker logs it, waits, and goes
+        # on: a dead worker would stop back-order re-sourcing without anyone noticing.
+        try:
+            return work()
+        except Exception:
+            log.exception("worker round failed; retrying")
+            self._stop.wait(min(5.0, self.application.settings.worker_poll_seconds * 10))
+            return None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="ordergrid-worker", daemon=True)

@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
-from ordergrid.service.commands import SYSTEM, SourceBackorders
+from functools import partial
+
+from ordergrid.service.commands import SYSTEM, SourceBackorders, SweepBackorders
 from ordergrid.service.context import Context
+from ordergrid.service.ports import BackorderCursor
+from ordergrid.service.retry import retrying
 from ordergrid.service.sourcing import source_order
+
+PAGE = 100
 
 
 def source_backorders(cmd: SourceBackorders, ctx: Context) -> int:
-    """Re-source waiting orders for these SKUs; returns how many got new allocations."""
+    """Offer the stock of these SKUs to waiting orders, oldest first, each order in its
+    own transaction (a conflict on one order never holds up the others). Orders that
+    still cannot be served are passed over, not retried in a loop. Returns how many
+    orders got new allocations."""
     placed = 0
+    after: BackorderCursor | None = None
+    while True:
+        with ctx.uow(readonly=True) as uow:
+            page = uow.orders.backordered(cmd.skus, PAGE, after)
+        for _, order_id in page:
+            placed += retrying(partial(_source_one, order_id, ctx))
+        if len(page) < PAGE:
+            return placed
+        after = page[-1]
+
+
+def _source_one(order_id: str, ctx: Context) -> int:
     with ctx.uow() as uow:
+        order = uow.orders.get(order_id)
+        if order is None or order.on_hold:
+            return 0
         now = ctx.clock.now()
-        for order_id in uow.orders.backordered(cmd.skus, cmd.limit):
-            order = uow.orders.get(order_id)
-            if order is None or order.on_hold:
-                continue
-            decision = source_order(
-                uow, order, ctx, now, SYSTEM.name, "stock_arrived", quiet_if_unchanged=True
-            )
-            if decision is not None:
-                placed += bool(decision.plan.shipments)
-                uow.orders.save(order)
+        decision = source_order(
+            uow, order, ctx, now, SYSTEM.name, "stock_arrived", quiet_if_unchanged=True
+        )
+        if decision is None:
+            return 0
+        uow.orders.save(order)
         uow.commit()
-    return placed
+    ctx.pending.report(ctx.observer)
+    return int(bool(decision.plan.shipments))
+
+
+def sweep_backorders(cmd: SweepBackorders, ctx: Context) -> int:
+    """Re-offer stock for every SKU that waiting orders need and some location has.
+
+    Stock events wake back-orders at once; this periodic pass catches an order that was
+    back-ordered while stock arrived in a transaction it could not yet see."""
+    del cmd
+    with ctx.uow(readonly=True) as uow:
+        skus = frozenset(uow.orders.backordered_skus_with_stock())
+    return source_backorders(SourceBackorders(skus), ctx) if skus else 0

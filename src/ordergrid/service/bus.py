@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ordergrid.domain.errors import StockConflict, Unavailable
 from ordergrid.service import (
     backorders,
     fulfilments,
@@ -28,9 +27,10 @@ from ordergrid.service.commands import (
     PutProducts,
     SetHold,
     SourceBackorders,
+    SweepBackorders,
 )
 from ordergrid.service.context import Context
-from ordergrid.service.ports import ConcurrentUpdate
+from ordergrid.service.retry import ATTEMPTS, retrying
 
 Handler = Callable[[Any, Context], Any]
 
@@ -44,6 +44,7 @@ HANDLERS: dict[type, Handler] = {
     SetHold: orders.hold_order,
     ActOnFulfilment: fulfilments.act,
     SourceBackorders: backorders.source_backorders,
+    SweepBackorders: backorders.sweep_backorders,
     CreateToken: tokens.create_token,
     PutPolicy: policies.put_policy,
     ActivatePolicy: policies.activate_policy,
@@ -58,20 +59,17 @@ class MessageBus:
     data; after `attempts` the caller gets a retryable `Unavailable`.
     """
 
-    def __init__(self, ctx: Context, attempts: int = 10) -> None:
+    def __init__(self, ctx: Context, attempts: int = ATTEMPTS) -> None:
         self.ctx = ctx
         self.attempts = attempts
 
     def handle(self, command: object) -> Any:
         handler = HANDLERS[type(command)]
-        for _ in range(self.attempts):
+
+        def attempt() -> Any:
             self.ctx.pending.discard()
-            try:
-                result = handler(command, self.ctx)
-            except (StockConflict, ConcurrentUpdate):
-                continue
+            result = handler(command, self.ctx)
             self.ctx.pending.report(self.ctx.observer)
             return result
-        raise Unavailable(
-            "too much contention on the same stock or order; retry", code="contention"
-        )
+
+        return retrying(attempt, self.attempts)

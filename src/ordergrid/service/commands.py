@@ -129,7 +129,11 @@ class SourceBackorders:
     """Stock became available for these SKUs: re-source back-orders, oldest first."""
 
     skus: frozenset[str]
-    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SweepBackorders:
+    """Periodic safety net: re-source back-orders whose SKUs have stock somewhere."""
 
 
 @dataclass(frozen=True, slots=True)

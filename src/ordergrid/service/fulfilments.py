@@ -46,7 +46,7 @@ _ACTIONS: dict[str, Action] = {
     "collect": lambda o, c, now: lifecycle.collect(o, c.fulfilment_id, now, c.actor.name),
 }
 
-#: Actions after which units may be left without a location and are re-sourced.
+#: Actions that can leave units without a location; those units are re-sourced.
 _FREEING = {"reject": "fulfilment_rejected", "cancel": "fulfilment_cancelled", "pick": "short_pick"}
 
 
@@ -75,7 +75,7 @@ def act(cmd: ActOnFulfilment, ctx: Context) -> tuple[Order, Fulfilment]:
         now = ctx.clock.now()
         movements = _ACTIONS[cmd.action](order, cmd, now)
         apply_movements(uow, movements, now, cmd.actor.name)
-        if cmd.action in _FREEING:
+        if cmd.action in _FREEING and any(order.counts(x).unsourced for x in order.lines):
             source_order(uow, order, ctx, now, cmd.actor.name, _FREEING[cmd.action])
         order.refresh_status(now, cmd.actor.name)
         uow.orders.save(order)

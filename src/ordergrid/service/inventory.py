@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.events import Event
@@ -135,7 +135,9 @@ def snapshot(cmd: ApplySnapshot, ctx: Context) -> FeedResult:
                 field="location_id",
             )
         _check_skus(uow, cmd)
-        for sku, counted in cmd.items:
+        _check_not_future(cmd, now)
+        uow.inventory.lock(cmd.location_id, [sku for sku, _ in cmd.items])
+        for sku, counted in sorted(cmd.items):
             before = uow.inventory.position(cmd.location_id, sku)
             if (
                 before is not None
@@ -154,6 +156,21 @@ def snapshot(cmd: ApplySnapshot, ctx: Context) -> FeedResult:
         result.flush(uow, now)
         uow.commit()
     return result
+
+
+#: How far ahead of this server's clock a count may be stamped (clocks drift).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _check_not_future(cmd: ApplySnapshot, now: datetime) -> None:
+    """A count from the future would make every real count after it look stale."""
+    if cmd.as_of > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "as_of is in the future",
+            code="as_of_in_future",
+            field="as_of",
+            server_time=now.isoformat(),
+        )
 
 
 def _check_skus(uow: UnitOfWork, cmd: ApplySnapshot) -> None:

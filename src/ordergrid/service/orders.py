@@ -25,6 +25,11 @@ def load_order(uow: UnitOfWork, order_id: str, actor: Actor) -> Order:
     if order is None:
         raise NotFound("order", order_id)
     check_channel(actor, order.channel)
+    if actor.locations is not None and not any(
+        f.location_id in actor.locations for f in order.fulfilments
+    ):
+        # A location's staff see the orders they have work for, not every customer's.
+        raise Forbidden("this token may not see orders of other locations", order_id=order_id)
     return order
 
 

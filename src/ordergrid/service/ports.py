@@ -54,6 +54,9 @@ class StoredEvent:
         return (self.txid, self.position)
 
 
+#: Position in the queue of back-orders: (order created at, order id).
+BackorderCursor = tuple[datetime, str]
+
 #: Where a consumer has read up to: events are delivered in (txid, position) order.
 EventCursor = tuple[int, int]
 
@@ -131,6 +134,11 @@ class ProductRepository(Protocol):
 class InventoryRepository(Protocol):
     def positions(self, skus: Iterable[str]) -> list[Position]: ...
     def position(self, location_id: str, sku: str) -> Position | None: ...
+    def lock(self, location_id: str, skus: Iterable[str]) -> None:
+        """Hold these positions (in SKU order) until the transaction ends, so a read
+        followed by an absolute write cannot lose a concurrent change."""
+        ...
+
     def skus_available_at(self, location_id: str) -> list[str]:
         """SKUs with available stock at a location."""
         ...
@@ -170,8 +178,15 @@ class OrderRepository(Protocol):
         """A location's work queue, by fulfilment id, each with its order."""
         ...
 
-    def backordered(self, skus: Iterable[str], limit: int) -> list[str]:
-        """Ids of orders with back-ordered units of these SKUs, oldest order first."""
+    def backordered(
+        self, skus: Iterable[str], limit: int, after: BackorderCursor | None = None
+    ) -> list[BackorderCursor]:
+        """Orders (not on hold) with back-ordered units of these SKUs, oldest first, as
+        (created_at, order id), after the given one."""
+        ...
+
+    def backordered_skus_with_stock(self) -> list[str]:
+        """SKUs that some order waits for and some location has available."""
         ...
 
     def count_by_status(self) -> dict[str, int]: ...

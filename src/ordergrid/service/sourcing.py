@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from time import perf_counter
 
-from ordergrid.domain.allocation import apply_decision
+from ordergrid.domain.allocation import apply_decision, park
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing import (
     Decision,
@@ -55,6 +55,7 @@ def source_order(
     command with fresh numbers.
     """
     if order.on_hold:
+        park(order)
         return None
     req = SourcingRequest.for_order(order)
     if not req.lines:

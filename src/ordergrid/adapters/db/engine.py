@@ -34,7 +34,15 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
     """An engine for `url`; SQLite files get WAL, a busy timeout and immediate BEGIN."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # Enough connections for the API's request threads: readers run side by side in
+        # WAL mode; writers queue on the unit of work's gate.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=10,
+        )
         _sqlite_setup(engine)
         return engine
     # A pool as large as the request concurrency: overflow connections are opened and

@@ -88,6 +88,17 @@ class SqlInventory:
         r = self.conn.execute(_SELECT_ONE, {"loc": location_id, "b_sku": sku}).first()
         return None if r is None else _position(r)
 
+    def lock(self, location_id: str, skus: Iterable[str]) -> None:
+        if self.conn.dialect.name != "postgresql":
+            return  # SQLite transactions that write already hold the database's lock
+        wanted = sorted(set(skus))
+        self.conn.execute(
+            select(P.c.sku)
+            .where(P.c.location_id == location_id, P.c.sku.in_(wanted))
+            .order_by(P.c.sku)
+            .with_for_update()
+        ).all()
+
     def skus_available_at(self, location_id: str) -> list[str]:
         rows = self.conn.execute(
             select(P.c.sku)

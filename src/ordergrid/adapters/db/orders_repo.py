@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, tuple_, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import order_doc, order_from
@@ -13,7 +13,7 @@ from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.upsert import upsert
 from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.orders import Order
-from ordergrid.service.ports import ConcurrentUpdate, OrderFilter, Page
+from ordergrid.service.ports import BackorderCursor, ConcurrentUpdate, OrderFilter, Page
 
 O = t.orders  # noqa: E741 - table alias
 F = t.fulfilments
@@ -95,7 +95,7 @@ class SqlOrders:
                 "order_created_at": order.created_at,
             }
             for x in order.lines
-            if x.backordered > 0
+            if x.backordered > 0 and not order.on_hold
         ]
         if waiting:
             self.conn.execute(t.backorders.insert(), waiting)
@@ -146,16 +146,26 @@ class SqlOrders:
             return []
         return [self._load(r) for r in self.conn.execute(select(O).where(O.c.id.in_(sorted(ids))))]
 
-    def backordered(self, skus: Iterable[str], limit: int) -> list[str]:
+    def backordered(
+        self, skus: Iterable[str], limit: int, after: BackorderCursor | None = None
+    ) -> list[BackorderCursor]:
         B = t.backorders  # noqa: N806 - table alias
         q = (
-            select(B.c.order_id, func.min(B.c.order_created_at).label("created"))
+            select(B.c.order_created_at, B.c.order_id)
             .where(B.c.sku.in_(sorted(set(skus))))
-            .group_by(B.c.order_id)
-            .order_by("created", B.c.order_id)
+            .group_by(B.c.order_created_at, B.c.order_id)
+            .order_by(B.c.order_created_at, B.c.order_id)
             .limit(limit)
         )
-        return [r.order_id for r in self.conn.execute(q)]
+        if after is not None:
+            q = q.where(tuple_(B.c.order_created_at, B.c.order_id) > tuple_(*after))
+        return [(r.order_created_at, r.order_id) for r in self.conn.execute(q)]
+
+    def backordered_skus_with_stock(self) -> list[str]:
+        B, P = t.backorders, t.positions  # noqa: N806 - table aliases
+        free = select(P.c.sku).where(P.c.on_hand - P.c.reserved - P.c.safety_stock > 0)
+        q = select(B.c.sku).distinct().where(B.c.sku.in_(free)).order_by(B.c.sku)
+        return [r.sku for r in self.conn.execute(q)]
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.conn.execute(select(O.c.status, func.count()).group_by(O.c.status))

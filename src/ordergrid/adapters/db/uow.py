@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ordergrid.adapters.db.catalogue_repo import LocationCache, SqlLocations, SqlProducts
 from ordergrid.adapters.db.inventory_repo import SqlInventory
@@ -36,6 +37,8 @@ _RETRYABLE_STATES = {"40001", "40P01", "55P03"}
 
 def _translate(exc: BaseException) -> BaseException | None:
     """Map driver errors to what the service layer understands."""
+    if isinstance(exc, PoolTimeout):
+        return Unavailable("every database connection is busy; retry shortly", code="database_busy")
     if isinstance(exc, IntegrityError):
         return ConcurrentUpdate(str(exc.orig))
     if isinstance(exc, DataError):
@@ -94,7 +97,7 @@ class SqlUnitOfWork:
             if self.readonly:
                 self.conn = self.conn.execution_options(ordergrid_readonly=True)
             self.conn.begin()
-        except DBAPIError as exc:
+        except (DBAPIError, PoolTimeout) as exc:
             self._open_gate()
             translated = _translate(exc)
             if translated is None:

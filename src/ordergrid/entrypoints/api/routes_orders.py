@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 
-from ordergrid.domain.errors import InvalidInput
+from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
@@ -95,6 +95,10 @@ def list_orders(
 ) -> dict[str, Any]:
     if actor.channels is not None and channel is None and len(actor.channels) == 1:
         channel = next(iter(actor.channels))
+    if actor.locations is not None and location_id not in actor.locations:
+        if location_id is not None or len(actor.locations) != 1:
+            raise Forbidden("name one of this token's locations", field="location_id")
+        location_id = next(iter(actor.locations))
     page = queries.orders(
         app.ctx, OrderFilter(status, channel, external_id, location_id), limit, cursor
     )

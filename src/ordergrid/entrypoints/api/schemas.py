@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]+$"
@@ -104,7 +111,7 @@ class CapacityIn(Body):
 
 
 class LocationIn(Body):
-    name: Text
+    name: Annotated[str, Field(min_length=1, max_length=256)]
     type: LocationType
     address: AddressIn
     capabilities: list[CapabilityName] = Field(default_factory=list, max_length=5)
@@ -234,11 +241,15 @@ class OrderIn(Body):
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
 
+#: Money leaves as a JSON number (the contract), kept exact as a Decimal inside.
+MoneyOut = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
 class LineOut(BaseModel):
     line_id: str
     sku: str
     quantity: int
-    unit_price: Decimal | None = None
+    unit_price: MoneyOut | None = None
     allocated: int
     backordered: int
     shipped: int
@@ -352,7 +363,7 @@ class CancelFulfilmentIn(Body):
 
 
 class TokenIn(Body):
-    name: Text
+    name: Annotated[str, Field(min_length=1, max_length=200)]
     role: Literal["admin", "integrator", "associate", "viewer"]
     channels: list[Id] = Field(default_factory=list, max_length=100)
     locations: list[Id] = Field(default_factory=list, max_length=10_000)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ordergrid.bootstrap import NotMigrated, bootstrap
+from ordergrid.bootstrap import Application, NotMigrated, bootstrap
 from ordergrid.settings import Settings
 
 app = typer.Typer(
@@ -37,6 +37,15 @@ DatabaseUrl = Annotated[
 
 def _settings(database_url: str | None) -> Settings:
     return Settings(database_url=database_url) if database_url else Settings()
+
+
+def _wire(settings: Settings) -> Application:
+    """The application, or a clear message and exit code 2 for an old schema."""
+    try:
+        return bootstrap(settings)
+    except NotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -86,11 +95,7 @@ def run_worker(database_url: DatabaseUrl = None) -> None:
     """Run the worker alone: relays outbox events (back-order re-sourcing) until stopped."""
     from ordergrid.entrypoints.worker import Worker
 
-    try:
-        application = bootstrap(_settings(database_url))
-    except NotMigrated as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    application = _wire(_settings(database_url))
     w = Worker(application)
     signal.signal(signal.SIGTERM, lambda *_: w.stop())
     console.print("ordergrid worker running; Ctrl+C to stop")
@@ -173,8 +178,12 @@ def create_token(
 ) -> None:
     """Create an API token and print its secret (shown only once)."""
     from ordergrid.service.commands import CreateToken
+    from ordergrid.service.ports import Role
 
-    application = bootstrap(_settings(database_url))
+    if role not in {r.value for r in Role}:
+        console.print(f"[red]--role must be one of {', '.join(r.value for r in Role)}[/red]")
+        raise typer.Exit(2)
+    application = _wire(_settings(database_url))
     secret, token = application.bus.handle(
         CreateToken(name, role, frozenset(channel or ()), frozenset(location or ()))
     )
@@ -194,7 +203,7 @@ def apply_policy(
     """Validate a policy document and store it as the policy's next version."""
     from ordergrid.entrypoints.cli.policies import apply
 
-    application = bootstrap(_settings(database_url))
+    application = _wire(_settings(database_url))
     try:
         code = apply(application, file, policy_id or file.stem, activate, console)
     finally:
