@@ -331,3 +331,12 @@ def test_policy_activation_is_seen_by_another_process(database_url: str) -> None
     finally:
         first.close()
         second.close()
+
+
+def test_consumer_position_only_moves_forward(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.outbox.set_consumer_position("relay", (0, 9))
+        uow.outbox.set_consumer_position("relay", (0, 4))  # an older batch finishing late
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.outbox.consumer_position("relay") == (0, 9)

@@ -371,7 +371,7 @@ class InMemoryOutbox(_Repo):
         return self._t.consumers.get(consumer, (0, 0))
 
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
-        self._t.consumers[consumer] = cursor
+        self._t.consumers[consumer] = max(cursor, self._t.consumers.get(consumer, (0, 0)))
 
 
 def _event_copy(e: StoredEvent) -> StoredEvent:

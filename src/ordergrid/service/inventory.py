@@ -105,7 +105,10 @@ def adjust(cmd: AdjustInventory, ctx: Context) -> FeedResult:
     result = FeedResult()
     with ctx.uow() as uow:
         _check_references(uow, cmd.adjustments)
-        for index, a in enumerate(cmd.adjustments):
+        # Rows in (location, SKU) order, as every writer takes them; within one position the
+        # request's order is kept (sorting is stable).
+        ordered = sorted(enumerate(cmd.adjustments), key=lambda x: (x[1].location_id, x[1].sku))
+        for index, a in ordered:
             if not uow.inventory.claim_adjustment(a.id, now):
                 # A retry gets the same answer: the position as it is now.
                 result.skipped.append({"id": a.id, "reason": "already_applied"})

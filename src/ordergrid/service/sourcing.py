@@ -66,8 +66,10 @@ def source_order(
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
     if quiet_if_unchanged and _unchanged(order, decision):
         return None
-    if trigger != "order_placed" and decision.plan.shipments:
-        # Before the new fulfilments, so re-sourcing ends with `fulfilment.released`.
+    if order.excluded_locations and decision.plan.shipments:
+        # Something failed before (the order has excluded locations): this is a re-route.
+        # Recorded before the new fulfilments, so re-sourcing ends with
+        # `fulfilment.released`.
         order.record(
             "order.rerouted",
             actor,

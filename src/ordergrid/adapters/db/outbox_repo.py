@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ordergrid.adapters.db import tables as t
-from ordergrid.adapters.db.upsert import upsert
 from ordergrid.domain.events import Event
 from ordergrid.service.ports import EventCursor, StoredEvent
 
@@ -69,5 +69,13 @@ class SqlOutbox:
         return (0, 0) if r is None else (int(r.txid), int(r.position))
 
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
-        row = {"name": consumer, "txid": cursor[0], "position": cursor[1]}
-        upsert(self.conn, C, [row], ["name"])
+        # Forward only: a slower relay that handled an older batch must not move it back.
+        dialect = postgresql if self.postgres else sqlite
+        stmt = dialect.insert(C).values(name=consumer, txid=cursor[0], position=cursor[1])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"txid": stmt.excluded.txid, "position": stmt.excluded.position},
+            where=tuple_(C.c.txid, C.c.position)
+            < tuple_(stmt.excluded.txid, stmt.excluded.position),
+        )
+        self.conn.execute(stmt)
