@@ -108,3 +108,40 @@ def test_cli_applies_the_example_policies(tmp_path: Path) -> None:
 
 def api_headers() -> dict[str, str]:
     return {"Authorization": "Bearer admin-secret"}
+
+
+def test_product_rule_keeps_hazmat_out_of_stores(api: Api) -> None:
+    api.put("/v1/products/H", {"name": "Aerosol", "tags": ["hazmat"]})
+    api.stock("ST-NYC", "H", 20, "h1")
+    api.stock("DC-RNO", "H", 20, "h2")
+    rule = {
+        "name": "hazmat-not-from-stores",
+        "product_tags": ["hazmat"],
+        "exclude_location_types": ["store"],
+    }
+    policy = {
+        "name": "web",
+        "selector": {"channels": ["web"]},
+        "constraints": {"product_rules": [rule]},
+    }
+    assert (
+        api.client.put(
+            "/v1/policies/web?activate=true", json=policy, headers=api_headers()
+        ).status_code
+        == 201
+    )
+    order = api.order("H-1", [("1", "H", 10)])  # the NYC store would be cheapest
+    assert order["fulfilments"][0]["location_id"] == "DC-RNO"
+    [decision] = api.get(f"/v1/orders/{order['id']}/decisions").json()
+    store = next(c for c in decision["explanation"]["candidates"] if c["location_id"] == "ST-NYC")
+    assert (store["reason"], store["blocked"]) == ("product_rule", {"H": "hazmat-not-from-stores"})
+
+
+def test_a_product_rule_that_blocks_nothing_is_refused(api: Api) -> None:
+    policy = {
+        "name": "web",
+        "constraints": {"product_rules": [{"name": "empty", "product_tags": ["hazmat"]}]},
+    }
+    r = api.client.put("/v1/policies/web", json=policy, headers=api_headers())
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["field"] == "constraints.product_rules.0"

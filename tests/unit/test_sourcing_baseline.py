@@ -24,6 +24,7 @@ from ordergrid.domain.sourcing import (
 )
 from ordergrid.domain.sourcing import source as source_request
 from ordergrid.domain.sourcing.policy import Constraints, Costs
+from ordergrid.domain.sourcing.product_rules import ProductRule
 from ordergrid.domain.sourcing.view import SourcingView
 
 Case = tuple[
@@ -758,3 +759,39 @@ def test_resourcing_counts_locations_already_shipping_against_max_shipments() ->
     assert {sh.location_id for sh in again.plan.shipments} <= used
     blocked = [c for c in again.candidates if c.reason == "max_shipments_reached"]
     assert [c.location_id for c in blocked] == ["L1"]
+
+
+def test_product_rules_keep_items_away_and_say_which_rule() -> None:
+    store = location("ST", 48.86, 2.35, type="store")
+    dc = location("DC", 45.76, 4.84)
+    v = replace(
+        view([store, dc], {("ST", "A"): 5, ("DC", "A"): 5}),
+        product_tags={"A": frozenset({"hazmat"})},
+    )
+    hazmat = ProductRule(
+        "hazmat-not-from-stores", frozenset({"hazmat"}), exclude_location_types=frozenset({"store"})
+    )
+    strict = replace(
+        DEFAULT_POLICY, constraints=replace(DEFAULT_POLICY.constraints, product_rules=(hazmat,))
+    )
+    d = source(order([("1", "A", 1)], dest=PARIS), v, strict)
+    assert chosen(d) == ["DC"]
+    by_id = {c.location_id: c for c in d.candidates}
+    assert (by_id["ST"].reason, by_id["ST"].blocked) == (
+        "product_rule",
+        {"A": "hazmat-not-from-stores"},
+    )
+    assert chosen(source(order([("1", "A", 1)], dest=PARIS), v)) == ["ST"]  # no rule
+
+
+def test_builtin_rule_dropship_only_items_come_from_a_dropship_vendor() -> None:
+    vendor = location("DS", 40.0, -86.0, type="dropship")
+    dc = location("DC", 48.8, 2.3)
+    v = replace(
+        view([vendor, dc], {("DS", "A"): 5, ("DC", "A"): 5, ("DC", "B"): 5}),
+        product_tags={"A": frozenset({"dropship-only"})},
+    )
+    d = source(order([("1", "A", 1), ("2", "B", 1)], dest=PARIS), v)
+    plan = {s.location_id: [a.sku for a in s.allocations] for s in d.plan.shipments}
+    assert plan == {"DS": ["A"], "DC": ["B"]}
+    assert {c.location_id: c.blocked for c in d.candidates}["DC"] == {"A": "dropship-only"}

@@ -161,6 +161,9 @@ class InMemoryProducts(_Repo):
     def known(self, skus: Iterable[str]) -> set[str]:
         return {sku for sku in skus if sku in self._t.products}
 
+    def tags(self, skus: Iterable[str]) -> dict[str, frozenset[str]]:
+        return {sku: self._t.products[sku].tags for sku in set(skus) if sku in self._t.products}
+
     def page(self, limit: int, cursor: str | None) -> Page[Product]:
         keys = sorted(k for k in self._t.products if cursor is None or k > cursor)
         items = [_product_copy(self._t.products[k]) for k in keys[:limit]]

@@ -30,7 +30,7 @@ def policy_for(uow: UnitOfWork, order: Order) -> Policy:
 def build_view(uow: UnitOfWork, req: SourcingRequest) -> SourcingView:
     locations = {loc.id: loc for loc in uow.locations.all()}
     positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(req.skus)}
-    return SourcingView(locations, positions)
+    return SourcingView(locations, positions, uow.products.tags(req.skus))
 
 
 def _unchanged(order: Order, decision: Decision) -> bool:

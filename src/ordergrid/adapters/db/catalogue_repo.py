@@ -138,6 +138,15 @@ class SqlProducts:
         rows = self.conn.execute(select(t.products.c.sku).where(t.products.c.sku.in_(wanted)))
         return {r.sku for r in rows}
 
+    def tags(self, skus: Iterable[str]) -> dict[str, frozenset[str]]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            select(t.products.c.sku, t.products.c.tags).where(t.products.c.sku.in_(wanted))
+        )
+        return {r.sku: frozenset(r.tags) for r in rows}
+
     def page(self, limit: int, cursor: str | None) -> Page[Product]:
         q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)
         if cursor is not None:

@@ -73,6 +73,7 @@ class Candidate:
     available: dict[str, int] = field(default_factory=dict)
     single_location_cost: float | None = None
     covers_order: bool = False
+    blocked: dict[str, str] = field(default_factory=dict)  # SKU -> product rule
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class Candidate:
             "available": self.available,
             "single_location_cost": self.single_location_cost,
             "covers_order": self.covers_order,
+            "blocked": self.blocked,
         }
 
 

@@ -190,6 +190,7 @@ def _candidates(
                 available=s.available,
                 single_location_cost=None if single is None or not single.units else single.cost,
                 covers_order=single is not None and single.units == total,
+                blocked=s.blocked,
             )
         )
     return tuple(out)

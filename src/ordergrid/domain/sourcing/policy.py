@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ordergrid.domain.network import Location
+from ordergrid.domain.sourcing.product_rules import ProductRule
 
 
 class Fallback(StrEnum):
@@ -44,6 +45,7 @@ class Constraints:
     max_distance_km: float | None = None
     exclude_location_tags: frozenset[str] = frozenset()
     include_location_tags: frozenset[str] = frozenset()  # empty: no requirement
+    product_rules: tuple[ProductRule, ...] = ()  # besides the built-in ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
             max_distance_km=con.get("max_distance_km"),
             exclude_location_tags=frozenset(con.get("exclude_location_tags") or ()),
             include_location_tags=frozenset(con.get("include_location_tags") or ()),
+            product_rules=tuple(_rule(r) for r in con.get("product_rules") or ()),
         ),
         costs=Costs(
             per_shipment=float(cost.get("per_shipment", base_costs.per_shipment)),
@@ -134,4 +137,15 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
             handling_per_shipment=dict(cost.get("handling_per_shipment") or {}),
         ),
         fallback=Fallback(doc.get("fallback", Fallback.PARTIAL.value)),
+    )
+
+
+def _rule(doc: Mapping[str, Any]) -> ProductRule:
+    only = doc.get("only_location_types")
+    return ProductRule(
+        name=str(doc["name"]),
+        product_tags=frozenset(doc["product_tags"]),
+        exclude_location_types=frozenset(doc.get("exclude_location_types") or ()),
+        only_location_types=None if only is None else frozenset(only),
+        exclude_location_tags=frozenset(doc.get("exclude_location_tags") or ()),
     )

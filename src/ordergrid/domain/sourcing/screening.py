@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.network import Capability, Location, LocationStatus
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, blocking_rule
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 CAPABILITY_FOR = {
@@ -28,8 +29,9 @@ class Exclusion:
 class Screened:
     location: Location
     distance_km: float | None
-    available: dict[str, int]
+    available: dict[str, int]  # what the location may give: 0 where a product rule blocks
     exclusion: Exclusion | None
+    blocked: dict[str, str] = field(default_factory=dict)  # SKU -> product rule
 
 
 def distance_to(location: Location, request: SourcingRequest) -> float | None:
@@ -74,12 +76,30 @@ def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Scr
         if loc is None:
             continue
         dist = distance_to(loc, req)
-        available = {sku: view.available(loc_id, sku) for sku in sorted(req.skus)}
+        available, blocked = _allowed_stock(loc, req, view, policy)
         exclusion = _status(loc) or _fit(loc, req, policy)
         limit = policy.constraints.max_distance_km
         if exclusion is None and limit is not None and dist is not None and dist > limit:
             exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
+        if exclusion is None and blocked and not any(available.values()):
+            rules = ", ".join(sorted(set(blocked.values())))
+            exclusion = Exclusion("product_rule", f"product rules keep the items away: {rules}")
         if exclusion is None and not any(available.values()):
             exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
-        out.append(Screened(loc, dist, available, exclusion))
+        out.append(Screened(loc, dist, available, exclusion, blocked))
     return out
+
+
+def _allowed_stock(
+    loc: Location, req: SourcingRequest, view: SourcingView, policy: Policy
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Available units per SKU, with the SKUs a product rule keeps away from `loc`."""
+    rules = (*BUILT_IN_RULES, *policy.constraints.product_rules)
+    available: dict[str, int] = {}
+    blocked: dict[str, str] = {}
+    for sku in sorted(req.skus):
+        rule = blocking_rule(view.product_tags.get(sku, frozenset()), loc, rules)
+        if rule is not None:
+            blocked[sku] = rule
+        available[sku] = 0 if rule is not None else view.available(loc.id, sku)
+    return available, blocked

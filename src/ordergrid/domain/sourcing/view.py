@@ -66,6 +66,7 @@ class SourcingView:
 
     locations: Mapping[str, Location]
     positions: Mapping[tuple[str, str], Position] = field(default_factory=dict)
+    product_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def available(self, location_id: str, sku: str) -> int:
         p = self.positions.get((location_id, sku))

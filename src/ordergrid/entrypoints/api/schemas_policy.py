@@ -41,6 +41,29 @@ class SelectorDoc(Body):
         return self
 
 
+class ProductRuleDoc(Body):
+    """Keeps products with any of `product_tags` away from the locations it names."""
+
+    name: Name
+    product_tags: list[Tag] = Field(min_length=1, max_length=50)
+    exclude_location_types: list[LocationType] = Field(default_factory=list)
+    only_location_types: list[LocationType] | None = None
+    exclude_location_tags: list[Tag] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _blocks_something(self) -> Self:
+        if not (
+            self.exclude_location_types
+            or self.only_location_types is not None
+            or self.exclude_location_tags
+        ):
+            raise PydanticCustomError(
+                "empty_rule",
+                "name exclude_location_types, only_location_types or exclude_location_tags",
+            )
+        return self
+
+
 class ConstraintsDoc(Body):
     location_types: list[LocationType] | None = Field(
         None, description="allowed types; absent: every type"
@@ -49,6 +72,11 @@ class ConstraintsDoc(Body):
     max_distance_km: float | None = Field(None, gt=0, le=40_000)
     exclude_location_tags: list[Tag] = Field(default_factory=list, max_length=100)
     include_location_tags: list[Tag] = Field(default_factory=list, max_length=100)
+    product_rules: list[ProductRuleDoc] = Field(
+        default_factory=list,
+        max_length=50,
+        description="besides the built-in dropship-only and not-from-store rules",
+    )
 
 
 class CostsDoc(Body):
