@@ -145,3 +145,27 @@ def test_a_product_rule_that_blocks_nothing_is_refused(api: Api) -> None:
     r = api.client.put("/v1/policies/web", json=policy, headers=api_headers())
     assert r.status_code == 422
     assert r.json()["error"]["details"]["field"] == "constraints.product_rules.0"
+
+
+def test_orders_carry_tags_and_a_segment_that_select_a_policy(api: Api) -> None:
+    api.stock("ST-NYC", "A", 20, "s1")
+    api.stock("DC-RNO", "A", 20, "d1")
+    vip = {
+        "name": "vip from DCs",
+        "selector": {"customer_segments": ["vip"], "order_tags": ["gift"]},
+        "constraints": {"location_types": ["dc"]},
+    }
+    api.client.put("/v1/policies/vip?activate=true", json=vip, headers=api_headers())
+    body = {
+        "external_id": "T-1",
+        "channel": "web",
+        "tags": ["gift"],
+        "customer": {"id": "C-1", "segment": "vip"},
+        "delivery": {"method": "ship", "address": {"postal_code": "10001", "country": "US"}},
+        "lines": [{"line_id": "1", "sku": "A", "quantity": 10}],
+    }
+    order = api.post("/v1/orders", body).json()
+    assert order["tags"] == ["gift"]
+    assert order["fulfilments"][0]["location_id"] == "DC-RNO"
+    plain = api.post("/v1/orders", {**body, "external_id": "T-2", "tags": []}).json()
+    assert plain["fulfilments"][0]["location_id"] == "ST-NYC"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from ordergrid.domain.sourcing import (
@@ -84,3 +85,24 @@ def test_document_fields_reach_the_policy() -> None:
     assert p.costs.per_shipment == 5.0
     assert p.costs.handling_per_shipment == {"store": 2.0}
     assert p.fallback.value == "cancel"
+
+
+def test_order_tags_and_customer_segments_select_policies() -> None:
+    vip = policy("vip", customer_segments=frozenset({"vip"}))
+    gifts = policy("gifts", order_tags=frozenset({"gift", "wrap"}))
+    assert select_policy([vip, gifts], WEB_SHIP) is DEFAULT_POLICY
+    tagged = replace(WEB_SHIP, tags=frozenset({"wrap"}))
+    assert select_policy([vip, gifts], tagged).id == "gifts"
+    both = replace(tagged, segment="vip")
+    picked = select_policy(
+        [
+            vip,
+            gifts,
+            policy(
+                "vip-gifts", customer_segments=frozenset({"vip"}), order_tags=frozenset({"gift"})
+            ),
+        ],
+        both,
+    )
+    assert picked.id == "gifts"  # vip-gifts needs the "gift" tag, this order has "wrap"
+    assert vip.selector.specificity == 1

@@ -89,6 +89,7 @@ class Order:
     created_at: datetime
     updated_at: datetime
     customer: dict[str, Any] = field(default_factory=dict)
+    tags: frozenset[str] = frozenset()
     fulfilments: list[Fulfilment] = field(default_factory=list)
     status: OrderStatus = OrderStatus.RECEIVED
     on_hold: bool = False

@@ -91,6 +91,7 @@ class PlaceOrder:
     address: Address | None = None
     pickup_location_id: str | None = None
     customer: dict[str, Any] = field(default_factory=dict, hash=False)
+    tags: frozenset[str] = frozenset()
     idempotency_key: str | None = None
     fingerprint: str = ""
     actor: Actor = SYSTEM

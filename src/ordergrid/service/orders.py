@@ -105,6 +105,7 @@ def _new_order(uow: UnitOfWork, cmd: PlaceOrder, ctx: Context) -> Order:
         created_at=now,
         updated_at=now,
         customer=dict(cmd.customer),
+        tags=cmd.tags,
     )
     order.record(
         "order.received",

@@ -82,6 +82,7 @@ def order_doc(order: Order) -> dict[str, Any]:
         ],
         "fulfilments": [_fulfilment_doc(f) for f in order.fulfilments],
         "on_hold": order.on_hold,
+        "tags": sorted(order.tags),
         "excluded_locations": sorted(order.excluded_locations),
     }
 
@@ -127,6 +128,7 @@ def order_from(row: Any, doc: dict[str, Any]) -> Order:
         created_at=row.created_at,
         updated_at=row.updated_at,
         customer=doc["customer"],
+        tags=frozenset(doc.get("tags", ())),
         fulfilments=[_fulfilment_from(row.id, f) for f in doc["fulfilments"]],
         status=OrderStatus(row.status),
         on_hold=doc["on_hold"],

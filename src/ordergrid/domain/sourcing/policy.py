@@ -59,6 +59,8 @@ class Selector:
     postal_prefixes: frozenset[str] = frozenset()
     min_order_value: Decimal | None = None
     max_order_value: Decimal | None = None
+    order_tags: frozenset[str] = frozenset()  # any of them
+    customer_segments: frozenset[str] = frozenset()
 
     @property
     def specificity(self) -> int:
@@ -69,6 +71,8 @@ class Selector:
             self.service_levels,
             self.countries,
             self.postal_prefixes,
+            self.order_tags,
+            self.customer_segments,
         )
         bounds = (self.min_order_value, self.max_order_value)
         return sum(bool(x) for x in sets) + sum(x is not None for x in bounds)
@@ -119,6 +123,8 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
             postal_prefixes=frozenset(sel.get("postal_prefixes") or ()),
             min_order_value=bound("min_order_value"),
             max_order_value=bound("max_order_value"),
+            order_tags=frozenset(sel.get("order_tags") or ()),
+            customer_segments=frozenset(sel.get("customer_segments") or ()),
         ),
         constraints=Constraints(
             location_types=None

@@ -21,6 +21,8 @@ class OrderFacts:
     country: str | None
     postal_code: str | None
     value: Decimal
+    tags: frozenset[str] = frozenset()
+    segment: str | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderFacts:
@@ -35,6 +37,10 @@ class OrderFacts:
             country=None if address is None or address.country is None else address.country.upper(),
             postal_code=None if address is None else address.postal_code,
             value=value,
+            tags=order.tags,
+            segment=None
+            if order.customer.get("segment") is None
+            else str(order.customer["segment"]),
         )
 
 
@@ -48,6 +54,8 @@ def matches(selector: Selector, facts: OrderFacts) -> bool:
         or any((facts.postal_code or "").startswith(p) for p in selector.postal_prefixes),
         selector.min_order_value is None or facts.value >= selector.min_order_value,
         selector.max_order_value is None or facts.value <= selector.max_order_value,
+        not selector.order_tags or bool(selector.order_tags & facts.tags),
+        not selector.customer_segments or facts.segment in selector.customer_segments,
     )
     return all(checks)
 

@@ -103,6 +103,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "status": order.status.value,
         "on_hold": order.on_hold,
         "customer": order.customer,
+        "tags": sorted(order.tags),
         "delivery": delivery,
         "lines": lines,
         "fulfilments": [fulfilment_json(f, d.method.value) for f in order.fulfilments],

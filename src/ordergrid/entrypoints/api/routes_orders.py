@@ -73,6 +73,7 @@ def place_order(
             pickup_location_id=d.pickup_location_id,
             lines=tuple(LineInput(x.line_id, x.sku, x.quantity, x.unit_price) for x in body.lines),
             customer=body.customer,
+            tags=frozenset(body.tags),
             idempotency_key=idempotency_key,
             fingerprint=fingerprint(body),
             actor=actor,

@@ -236,9 +236,14 @@ class LineIn(Body):
 class OrderIn(Body):
     external_id: Annotated[str, Field(min_length=1, max_length=256)]
     channel: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._\-]+$")]
-    customer: dict[str, Any] = Field(default_factory=dict)
+    customer: dict[str, Any] = Field(
+        default_factory=dict, description='free-form; `"segment"` is used by policy selectors'
+    )
     delivery: DeliveryIn
     lines: list[LineIn] = Field(min_length=1, max_length=500)
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=50, description="e.g. gift, vip, fraud_review"
+    )
 
 
 #: Money leaves as a JSON number (the contract), kept exact as a Decimal inside.
@@ -294,6 +299,7 @@ class OrderOut(BaseModel):
     status: str
     on_hold: bool
     customer: dict[str, Any]
+    tags: list[str]
     delivery: dict[str, Any]
     lines: list[LineOut]
     fulfilments: list[FulfilmentOut]

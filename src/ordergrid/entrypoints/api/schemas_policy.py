@@ -32,6 +32,10 @@ class SelectorDoc(Body):
     )
     min_order_value: Money | None = None
     max_order_value: Money | None = None
+    order_tags: list[Tag] = Field(
+        default_factory=list, max_length=50, description="orders carrying any of these tags"
+    )
+    customer_segments: list[Name] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
