@@ -169,3 +169,34 @@ def test_orders_carry_tags_and_a_segment_that_select_a_policy(api: Api) -> None:
     assert order["fulfilments"][0]["location_id"] == "DC-RNO"
     plain = api.post("/v1/orders", {**body, "external_id": "T-2", "tags": []}).json()
     assert plain["fulfilments"][0]["location_id"] == "ST-NYC"
+
+
+def test_strategies_over_http_are_validated_and_explained(api: Api) -> None:
+    api.stock("DC-ATL", "A", 1, "d1")
+    api.stock("DC-RNO", "A", 1, "d2")
+    policy = {
+        "name": "web",
+        "strategies": [
+            {"name": "one parcel", "constraints": {"max_shipments": 1}},
+            {"name": "split", "constraints": {"max_shipments": 2}},
+        ],
+    }
+    r = api.client.put("/v1/policies/web?activate=true", json=policy, headers=api_headers())
+    assert r.status_code == 201
+    assert r.json()["document"]["strategies"][0] == {
+        "name": "one parcel",
+        "when": {},
+        "constraints": {"max_shipments": 1},
+        "costs": {},
+    }
+    order = api.order("S-1", [("1", "A", 2)])
+    assert len(order["fulfilments"]) == 2
+    [decision] = api.get(f"/v1/orders/{order['id']}/decisions").json()
+    explanation = decision["explanation"]
+    assert explanation["strategy"] == "split"
+    assert explanation["strategies_tried"] == [
+        {"strategy": "one parcel", "result": "incomplete", "detail": "covers 1 of 2 units"}
+    ]
+    bad = {"name": "web", "strategies": [{"name": "x", "constraints": {"max_shipments": 0}}]}
+    r = api.client.put("/v1/policies/web", json=bad, headers=api_headers())
+    assert r.json()["error"]["details"]["field"] == "strategies.0.constraints.max_shipments"

@@ -1,12 +1,13 @@
 """Sourcing: a pure function from (order, network view, policy, now) to a decision."""
 
+from ordergrid.domain.sourcing.decide import source
 from ordergrid.domain.sourcing.decision import Decision
-from ordergrid.domain.sourcing.engine import source
 from ordergrid.domain.sourcing.policy import (
     DEFAULT_POLICY,
     Fallback,
     Policy,
     Selector,
+    Strategy,
     policy_from_document,
 )
 from ordergrid.domain.sourcing.selection import OrderFacts, select_policy
@@ -21,6 +22,7 @@ __all__ = [
     "Selector",
     "SourcingRequest",
     "SourcingView",
+    "Strategy",
     "policy_from_document",
     "select_policy",
     "source",

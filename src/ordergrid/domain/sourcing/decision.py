@@ -102,6 +102,8 @@ class Decision:
     solver: str
     summary: str
     elapsed_ms: float = 0.0
+    strategy: str | None = None  # the strategy whose plan was used
+    strategies_tried: tuple[dict[str, str], ...] = ()  # in order, with why each failed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +115,8 @@ class Decision:
             "cancelled": [{"line_id": k, "quantity": v} for k, v in self.cancelled.items()],
             "candidates": [c.as_dict() for c in self.candidates],
             "runner_ups": [p.as_dict() for p in self.runner_ups],
+            "strategy": self.strategy,
+            "strategies_tried": list(self.strategies_tried),
             "solver": self.solver,
             "elapsed_ms": round(self.elapsed_ms, 3),
         }

@@ -13,7 +13,7 @@ the cheapest holders of each line and the decision says so (`solver` ends in `-p
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
 from itertools import combinations
 
 from ordergrid.domain.sourcing.decision import (
@@ -247,32 +247,59 @@ def _summary(outcome: str, plan: Plan, n_candidates: int, n_excluded: int) -> st
     )
 
 
-def source(req: SourcingRequest, view: SourcingView, policy: Policy, now: datetime) -> Decision:
-    """Decide where the request's units come from, with the explanation of why.
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one set of rules (a strategy) makes of a request."""
 
-    Pure and deterministic: the same request, view and policy give the same decision.
-    `now` is part of the signature for time-dependent constraints (cut-offs, calendars).
-    """
-    del now  # the baseline has no time-dependent constraint yet
+    policy: Policy
+    screened: list[Screened]
+    singles: dict[str, Plan]
+    plans: list[Plan]
+    exact: bool
+    total: int
+
+    @property
+    def best(self) -> Plan:
+        return self.plans[0] if self.plans else EMPTY_PLAN
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.best.units == self.total
+
+
+def evaluate(req: SourcingRequest, view: SourcingView, policy: Policy) -> Attempt:
+    """Screen the locations and search plans under one set of rules."""
     total = sum(u.quantity for u in req.lines)
     screened = screen(req, view, policy)
     eligible = [s for s in screened if s.exclusion is None]
     singles, plans, exact = _search(eligible, req, policy, total)
-    best = plans[0] if plans else EMPTY_PLAN
-    outcome, plan, backordered, cancelled = _outcome(best, req, policy, total)
+    return Attempt(policy, screened, singles, plans, exact, total)
+
+
+def decision_of(
+    attempt: Attempt,
+    req: SourcingRequest,
+    fallback_policy: Policy,
+    strategy: str | None,
+    tried: tuple[dict[str, str], ...],
+) -> Decision:
+    """The decision for an attempt: its best plan, or the policy's fallback for the rest."""
+    best, total = attempt.best, attempt.total
+    outcome, plan, backordered, cancelled = _outcome(best, req, fallback_policy, total)
     if total == 0:
         outcome = "nothing_to_source"
-    runner_ups = tuple(p for p in plans if p is not best)[:RUNNER_UPS]
-    excluded = sum(1 for s in screened if s.exclusion)
+    excluded = sum(1 for s in attempt.screened if s.exclusion)
     return Decision(
-        policy_id=policy.id,
-        policy_version=policy.version,
+        policy_id=fallback_policy.id,
+        policy_version=fallback_policy.version,
         outcome=outcome,
         plan=plan,
         backordered=backordered,
         cancelled=cancelled,
-        candidates=_candidates(screened, singles, plan, total, req, policy),
-        runner_ups=runner_ups,
-        solver=SOLVER if exact else f"{SOLVER}-pooled",
-        summary=_summary(outcome, plan, len(screened), excluded),
+        candidates=_candidates(attempt.screened, attempt.singles, plan, total, req, attempt.policy),
+        runner_ups=tuple(p for p in attempt.plans if p is not best)[:RUNNER_UPS],
+        solver=SOLVER if attempt.exact else f"{SOLVER}-pooled",
+        summary=_summary(outcome, plan, len(attempt.screened), excluded),
+        strategy=strategy,
+        strategies_tried=tried,
     )

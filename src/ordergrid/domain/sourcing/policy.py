@@ -79,6 +79,18 @@ class Selector:
 
 
 @dataclass(frozen=True, slots=True)
+class Strategy:
+    """One way to source an order: tried in order, used when its conditions (`when`)
+    fit the order and it covers every unit; its constraints and costs replace the
+    policy's."""
+
+    name: str
+    when: Selector = field(default_factory=Selector)
+    constraints: Constraints = field(default_factory=Constraints)
+    costs: Costs = field(default_factory=Costs)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     id: str
     version: int
@@ -88,6 +100,13 @@ class Policy:
     constraints: Constraints = field(default_factory=Constraints)
     costs: Costs = field(default_factory=Costs)
     fallback: Fallback = Fallback.PARTIAL
+    strategies: tuple[Strategy, ...] = ()  # none: one strategy of the policy's own rules
+
+    def plan_of_strategies(self) -> tuple[Strategy, ...]:
+        """The strategies to try, in order."""
+        if self.strategies:
+            return self.strategies
+        return (Strategy(self.name, constraints=self.constraints, costs=self.costs),)
 
 
 #: Matches every order, allows every location type whose capabilities fit the delivery
@@ -99,50 +118,69 @@ DEFAULT_POLICY = Policy(id="default", version=1, name="Default policy")
 def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -> Policy:
     """The policy a validated document describes (validation happens at the edge).
 
-    Absent sections take the defaults of the built-in policy.
+    Absent sections take the defaults of the built-in policy; a strategy's constraints
+    and costs are the policy's with the strategy's keys replacing them.
     """
-    sel = doc.get("selector") or {}
-    con = doc.get("constraints") or {}
-    cost = doc.get("costs") or {}
-    base_costs = Costs()
-
-    def bound(key: str) -> Decimal | None:
-        value = sel.get(key)
-        return None if value is None else Decimal(str(value))
-
+    base_con = doc.get("constraints") or {}
+    base_cost = doc.get("costs") or {}
     return Policy(
         id=policy_id,
         version=version,
         name=str(doc.get("name") or policy_id),
         priority=int(doc.get("priority", 0)),
-        selector=Selector(
-            channels=frozenset(sel.get("channels") or ()),
-            delivery_methods=frozenset(sel.get("delivery_methods") or ()),
-            service_levels=frozenset(sel.get("service_levels") or ()),
-            countries=frozenset(c.upper() for c in sel.get("countries") or ()),
-            postal_prefixes=frozenset(sel.get("postal_prefixes") or ()),
-            min_order_value=bound("min_order_value"),
-            max_order_value=bound("max_order_value"),
-            order_tags=frozenset(sel.get("order_tags") or ()),
-            customer_segments=frozenset(sel.get("customer_segments") or ()),
-        ),
-        constraints=Constraints(
-            location_types=None
-            if con.get("location_types") is None
-            else frozenset(con["location_types"]),
-            max_shipments=int(con.get("max_shipments", Constraints().max_shipments)),
-            max_distance_km=con.get("max_distance_km"),
-            exclude_location_tags=frozenset(con.get("exclude_location_tags") or ()),
-            include_location_tags=frozenset(con.get("include_location_tags") or ()),
-            product_rules=tuple(_rule(r) for r in con.get("product_rules") or ()),
-        ),
-        costs=Costs(
-            per_shipment=float(cost.get("per_shipment", base_costs.per_shipment)),
-            per_unit=float(cost.get("per_unit", base_costs.per_unit)),
-            per_unit_km=float(cost.get("per_unit_km", base_costs.per_unit_km)),
-            handling_per_shipment=dict(cost.get("handling_per_shipment") or {}),
-        ),
+        selector=_selector(doc.get("selector") or {}),
+        constraints=_constraints(base_con),
+        costs=_costs(base_cost),
         fallback=Fallback(doc.get("fallback", Fallback.PARTIAL.value)),
+        strategies=tuple(
+            Strategy(
+                name=str(st["name"]),
+                when=_selector(st.get("when") or {}),
+                constraints=_constraints({**base_con, **(st.get("constraints") or {})}),
+                costs=_costs({**base_cost, **(st.get("costs") or {})}),
+            )
+            for st in doc.get("strategies") or ()
+        ),
+    )
+
+
+def _selector(sel: Mapping[str, Any]) -> Selector:
+    def bound(key: str) -> Decimal | None:
+        value = sel.get(key)
+        return None if value is None else Decimal(str(value))
+
+    return Selector(
+        channels=frozenset(sel.get("channels") or ()),
+        delivery_methods=frozenset(sel.get("delivery_methods") or ()),
+        service_levels=frozenset(sel.get("service_levels") or ()),
+        countries=frozenset(c.upper() for c in sel.get("countries") or ()),
+        postal_prefixes=frozenset(sel.get("postal_prefixes") or ()),
+        min_order_value=bound("min_order_value"),
+        max_order_value=bound("max_order_value"),
+        order_tags=frozenset(sel.get("order_tags") or ()),
+        customer_segments=frozenset(sel.get("customer_segments") or ()),
+    )
+
+
+def _constraints(con: Mapping[str, Any]) -> Constraints:
+    types = con.get("location_types")
+    return Constraints(
+        location_types=None if types is None else frozenset(types),
+        max_shipments=int(con.get("max_shipments", Constraints().max_shipments)),
+        max_distance_km=con.get("max_distance_km"),
+        exclude_location_tags=frozenset(con.get("exclude_location_tags") or ()),
+        include_location_tags=frozenset(con.get("include_location_tags") or ()),
+        product_rules=tuple(_rule(r) for r in con.get("product_rules") or ()),
+    )
+
+
+def _costs(cost: Mapping[str, Any]) -> Costs:
+    base = Costs()
+    return Costs(
+        per_shipment=float(cost.get("per_shipment", base.per_shipment)),
+        per_unit=float(cost.get("per_unit", base.per_unit)),
+        per_unit_km=float(cost.get("per_unit_km", base.per_unit_km)),
+        handling_per_shipment=dict(cost.get("handling_per_shipment") or {}),
     )
 
 

@@ -9,6 +9,7 @@ from ordergrid.domain.fulfilments import HANDED_OVER
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod, Order
+from ordergrid.domain.sourcing.selection import OrderFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class SourcingRequest:
     excluded_locations: frozenset[str] = frozenset()
     #: Locations already shipping part of the order: they count against `max_shipments`.
     used_locations: frozenset[str] = frozenset()
+    #: What strategy conditions look at; None: every strategy's conditions hold.
+    facts: OrderFacts | None = None
 
     @classmethod
     def for_order(cls, order: Order) -> SourcingRequest:
@@ -50,6 +53,7 @@ class SourcingRequest:
             destination=destination,
             pickup_location_id=order.delivery.pickup_location_id,
             excluded_locations=frozenset(order.excluded_locations),
+            facts=OrderFacts.of(order),
             used_locations=frozenset(
                 f.location_id for f in order.fulfilments if f.is_open or f.status in HANDED_OVER
             ),

@@ -90,6 +90,25 @@ class CostsDoc(Body):
     handling_per_shipment: dict[LocationType, Rate] = Field(default_factory=dict)
 
 
+class StrategyDoc(Body):
+    """Tried in order: used when `when` fits the order and its plan covers every unit.
+    Its `constraints` and `costs` keys replace the policy's; others are inherited."""
+
+    name: Name
+    when: SelectorDoc = Field(default_factory=SelectorDoc, description="conditions")
+    constraints: ConstraintsDoc = Field(default_factory=ConstraintsDoc)
+    costs: CostsDoc = Field(default_factory=CostsDoc)
+
+    def stored(self) -> dict[str, Any]:
+        """Only the keys given: the rest comes from the policy."""
+        return {
+            "name": self.name,
+            "when": self.when.model_dump(mode="json", exclude_unset=True),
+            "constraints": self.constraints.model_dump(mode="json", exclude_unset=True),
+            "costs": self.costs.model_dump(mode="json", exclude_unset=True),
+        }
+
+
 class PolicyDocument(Body):
     """A routing policy: which orders it is for, where they may come from, what plans cost,
     and what happens to units no plan can cover."""
@@ -100,10 +119,20 @@ class PolicyDocument(Body):
     constraints: ConstraintsDoc = Field(default_factory=ConstraintsDoc)
     costs: CostsDoc = Field(default_factory=CostsDoc)
     fallback: Literal["partial", "backorder", "cancel"] = "partial"
+    strategies: list[StrategyDoc] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _unique_strategy_names(self) -> Self:
+        names = [st.name for st in self.strategies]
+        if len(names) != len(set(names)):
+            raise PydanticCustomError("duplicate_strategy", "strategy names must be unique")
+        return self
 
     def stored(self) -> dict[str, Any]:
         """The normalised document as it is stored and shown (JSON types only)."""
-        return self.model_dump(mode="json")
+        doc = self.model_dump(mode="json", exclude={"strategies"})
+        doc["strategies"] = [st.stored() for st in self.strategies]
+        return doc
 
 
 class ActivateIn(Body):

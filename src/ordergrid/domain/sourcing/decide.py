@@ -1,0 +1,58 @@
+"""`source()`: a policy's strategies tried in order, then its fallback.
+
+The first strategy whose conditions fit the order and whose plan covers every unit is
+used. When none does, the fallback (`partial`, `backorder`, `cancel`) applies to the best
+plan any strategy found (most units, then cheapest), and the decision says why each
+strategy did not do. When no strategy's conditions fit at all, the policy's own
+constraints and costs decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ordergrid.domain.sourcing.decision import Decision
+from ordergrid.domain.sourcing.engine import Attempt, decision_of, evaluate
+from ordergrid.domain.sourcing.policy import Policy, Strategy
+from ordergrid.domain.sourcing.selection import matches
+from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
+
+
+def _rules_of(policy: Policy, strategy: Strategy) -> Policy:
+    return replace(policy, constraints=strategy.constraints, costs=strategy.costs)
+
+
+def _better(a: Attempt, b: Attempt | None) -> bool:
+    return b is None or (-a.best.units, a.best.cost) < (-b.best.units, b.best.cost)
+
+
+def source(req: SourcingRequest, view: SourcingView, policy: Policy, now: datetime) -> Decision:
+    """Decide where the request's units come from, with the explanation of why.
+
+    Pure and deterministic: the same request, view and policy give the same decision.
+    `now` is part of the signature for time-dependent constraints (cut-offs, calendars).
+    """
+    del now  # no time-dependent constraint yet
+    tried: list[dict[str, str]] = []
+    fallback: tuple[Attempt, Strategy] | None = None
+    for strategy in policy.plan_of_strategies():
+        if req.facts is not None and not matches(strategy.when, req.facts):
+            tried.append({"strategy": strategy.name, "result": "conditions_not_met"})
+            continue
+        attempt = evaluate(req, view, _rules_of(policy, strategy))
+        if attempt.complete or attempt.total == 0:
+            return decision_of(attempt, req, policy, strategy.name, tuple(tried))
+        tried.append(
+            {
+                "strategy": strategy.name,
+                "result": "incomplete",
+                "detail": f"covers {attempt.best.units} of {attempt.total} units",
+            }
+        )
+        if _better(attempt, None if fallback is None else fallback[0]):
+            fallback = (attempt, strategy)
+    if fallback is None:  # no strategy's conditions fit: the policy's own rules decide
+        return decision_of(evaluate(req, view, policy), req, policy, None, tuple(tried))
+    attempt, strategy = fallback
+    return decision_of(attempt, req, policy, strategy.name, tuple(tried))
