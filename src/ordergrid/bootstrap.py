@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ordergrid.adapters.db import migrate
-from ordergrid.adapters.db.catalogue_repo import LocationCache
+from ordergrid.adapters.db.catalogue_repo import LocationCache, ProductTagCache
 from ordergrid.adapters.db.engine import make_engine
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
@@ -69,10 +69,10 @@ def bootstrap(
     cache = LocationCache()
 
     gate = threading.RLock() if settings.is_sqlite else None
-    policies = ActivePolicyCache()
+    policies, tags = ActivePolicyCache(), ProductTagCache()
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies)
+        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies, tags)
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))

@@ -340,3 +340,21 @@ def test_consumer_position_only_moves_forward(application: Application) -> None:
         uow.commit()
     with application.ctx.uow(readonly=True) as uow:
         assert uow.outbox.consumer_position("relay") == (0, 9)
+
+
+def test_product_tag_change_is_seen_by_another_process(database_url: str) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        with first.ctx.uow() as uow:
+            uow.products.put(Product("A", "Aerosol", 0.3, frozenset()))
+            uow.commit()
+        with second.ctx.uow(readonly=True) as uow:
+            assert uow.products.tags(["A", "Z"]) == {"A": frozenset()}  # now cached
+        with first.ctx.uow() as uow:
+            uow.products.put(Product("A", "Aerosol", 0.3, frozenset({"hazmat"})))
+            uow.commit()
+        with second.ctx.uow(readonly=True) as uow:
+            assert uow.products.tags(["A"]) == {"A": frozenset({"hazmat"})}
+    finally:
+        first.close()
+        second.close()

@@ -19,18 +19,41 @@ from ordergrid.service.ports import Page
 NETWORK_VERSION = "network_version"
 
 
-def read_version(conn: Connection, key: str) -> int:
-    """A counter in `meta` that writers bump so per-process caches know to reload."""
-    value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
-    return int(value or 0)
-
-
 def bump_version(conn: Connection, key: str) -> None:
+    """Move a counter in `meta` so per-process caches know to reload."""
     bumped = conn.execute(
         update(t.meta).where(t.meta.c.key == key).values(value=t.meta.c.value + 1)
     ).rowcount
     if not bumped:
         insert_ignore(conn, t.meta, {"key": key, "value": 1}, ["key"])
+
+
+CATALOGUE_VERSION = "catalogue_version"
+
+
+class MetaCounters:
+    """The `meta` counters, read once per transaction (one query for every cache)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._values: dict[str, int] | None = None
+
+    def get(self, key: str) -> int:
+        if self._values is None:
+            rows = self.conn.execute(select(t.meta.c.key, t.meta.c.value))
+            self._values = {str(k): int(v) for k, v in rows}
+        return self._values.get(key, 0)
+
+    def bump(self, key: str) -> None:
+        bump_version(self.conn, key)
+        self._values = None
+
+
+class ProductTagCache:
+    """Per-process tags of the SKUs seen so far, emptied when the catalogue changes."""
+
+    def __init__(self) -> None:
+        self.state: tuple[int | None, dict[str, frozenset[str]]] = (None, {})
 
 
 class LocationCache:
@@ -55,12 +78,14 @@ class LocationCache:
 
 
 class SqlLocations:
-    def __init__(self, conn: Connection, cache: LocationCache, now: datetime) -> None:
-        self.conn, self.cache, self.now = conn, cache, now
+    def __init__(
+        self, conn: Connection, cache: LocationCache, counters: MetaCounters, now: datetime
+    ) -> None:
+        self.conn, self.cache, self.counters, self.now = conn, cache, counters, now
         self._seen: dict[str, Location] | None = None  # valid for this transaction
 
     def _version(self) -> int:
-        return read_version(self.conn, NETWORK_VERSION)
+        return self.counters.get(NETWORK_VERSION)
 
     def _all(self) -> dict[str, Location]:
         if self._seen is not None:
@@ -93,7 +118,7 @@ class SqlLocations:
             "updated_at": self.now,
         }
         upsert(self.conn, t.locations, [row], ["id"])
-        bump_version(self.conn, NETWORK_VERSION)
+        self.counters.bump(NETWORK_VERSION)
         self._seen = None
         return exists is None
 
@@ -103,8 +128,11 @@ def _product(r: Any) -> Product:
 
 
 class SqlProducts:
-    def __init__(self, conn: Connection, now: datetime) -> None:
-        self.conn, self.now = conn, now
+    def __init__(
+        self, conn: Connection, cache: ProductTagCache, counters: MetaCounters, now: datetime
+    ) -> None:
+        self.conn, self.cache, self.counters, self.now = conn, cache, counters, now
+        self._changed = False  # the catalogue counter moves once per transaction
 
     def get(self, sku: str) -> Product | None:
         r = self.conn.execute(select(t.products).where(t.products.c.sku == sku)).first()
@@ -129,6 +157,9 @@ class SqlProducts:
             ],
             ["sku"],
         )
+        if not self._changed:
+            self.counters.bump(CATALOGUE_VERSION)
+            self._changed = True
         return exists is None
 
     def known(self, skus: Iterable[str]) -> set[str]:
@@ -139,13 +170,19 @@ class SqlProducts:
         return {r.sku for r in rows}
 
     def tags(self, skus: Iterable[str]) -> dict[str, frozenset[str]]:
-        wanted = sorted(set(skus))
-        if not wanted:
-            return {}
-        rows = self.conn.execute(
-            select(t.products.c.sku, t.products.c.tags).where(t.products.c.sku.in_(wanted))
-        )
-        return {r.sku: frozenset(r.tags) for r in rows}
+        version = self.counters.get(CATALOGUE_VERSION)
+        cached_version, cached = self.cache.state
+        if cached_version != version:
+            cached = {}
+            self.cache.state = (version, cached)
+        wanted = set(skus)
+        missing = sorted(wanted - cached.keys())
+        if missing:
+            rows = self.conn.execute(
+                select(t.products.c.sku, t.products.c.tags).where(t.products.c.sku.in_(missing))
+            )
+            cached.update((r.sku, frozenset(r.tags)) for r in rows)
+        return {sku: cached[sku] for sku in wanted if sku in cached}
 
     def page(self, limit: int, cursor: str | None) -> Page[Product]:
         q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from ordergrid.adapters.db import tables as t
-from ordergrid.adapters.db.catalogue_repo import bump_version, read_version
+from ordergrid.adapters.db.catalogue_repo import MetaCounters
 from ordergrid.adapters.db.upsert import upsert
 from ordergrid.domain.sourcing.policy import Policy, policy_from_document
 from ordergrid.service.ports import PolicyRecord, PolicyVersion
@@ -27,8 +27,8 @@ class ActivePolicyCache:
 
 
 class SqlPolicies:
-    def __init__(self, conn: Connection, cache: ActivePolicyCache) -> None:
-        self.conn, self.cache = conn, cache
+    def __init__(self, conn: Connection, cache: ActivePolicyCache, counters: MetaCounters) -> None:
+        self.conn, self.cache, self.counters = conn, cache, counters
 
     def add_version(
         self, policy_id: str, document: dict[str, Any], at: datetime, actor: str | None
@@ -77,10 +77,10 @@ class SqlPolicies:
 
     def set_active(self, policy_id: str, version: int | None) -> None:
         self.conn.execute(update(P).where(P.c.id == policy_id).values(active_version=version))
-        bump_version(self.conn, POLICY_VERSION)
+        self.counters.bump(POLICY_VERSION)
 
     def active(self) -> list[Policy]:
-        version = read_version(self.conn, POLICY_VERSION)
+        version = self.counters.get(POLICY_VERSION)
         cached_version, policies = self.cache.state
         if cached_version != version:
             rows = self.conn.execute(

@@ -10,7 +10,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ordergrid.adapters.db.catalogue_repo import LocationCache, SqlLocations, SqlProducts
+from ordergrid.adapters.db.catalogue_repo import (
+    LocationCache,
+    MetaCounters,
+    ProductTagCache,
+    SqlLocations,
+    SqlProducts,
+)
 from ordergrid.adapters.db.inventory_repo import SqlInventory
 from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
@@ -80,9 +86,11 @@ class SqlUnitOfWork:
         readonly: bool = False,
         write_gate: threading.RLock | None = None,
         policy_cache: ActivePolicyCache | None = None,
+        tag_cache: ProductTagCache | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
         self.policy_cache = policy_cache or ActivePolicyCache()
+        self.tag_cache = tag_cache or ProductTagCache()
         self.readonly = readonly
         self.conn: Connection | None = None
         # SQLite allows one writer: queueing this process's writers here is fairer and
@@ -105,12 +113,13 @@ class SqlUnitOfWork:
             raise translated from exc
         now = self.clock.now()
         self.outbox = outbox = SqlOutbox(self.conn)
-        self.locations = SqlLocations(self.conn, self.cache, now)
-        self.products = SqlProducts(self.conn, now)
+        counters = MetaCounters(self.conn)
+        self.locations = SqlLocations(self.conn, self.cache, counters, now)
+        self.products = SqlProducts(self.conn, self.tag_cache, counters, now)
         self.inventory = SqlInventory(self.conn)
         self.orders = SqlOrders(self.conn, outbox)
         self.decisions = SqlDecisions(self.conn)
-        self.policies = SqlPolicies(self.conn, self.policy_cache)
+        self.policies = SqlPolicies(self.conn, self.policy_cache, counters)
         self.idempotency = SqlIdempotency(self.conn)
         self.tokens = SqlTokens(self.conn)
         return self
