@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
+from typing import Any
 
 from ordergrid.adapters.memory import (
     FixedClock,
@@ -124,28 +125,9 @@ class World:
         self.clock.advance(seconds=1)
         return result
 
-    def place(
-        self,
-        *lines: tuple[str, int],
-        to: str | Address = "NYC",
-        method: str = "ship",
-        pickup: str | None = None,
-        external_id: str | None = None,
-        channel: str = "web",
-        key: str | None = None,
-        fingerprint: str = "",
-    ) -> Order:
-        """Place an order with lines 1, 2, … of (sku, quantity)."""
-        order, _ = self.place_returning_created(
-            *lines,
-            to=to,
-            method=method,
-            pickup=pickup,
-            external_id=external_id,
-            channel=channel,
-            key=key,
-            fingerprint=fingerprint,
-        )
+    def place(self, *lines: tuple[str, int], **options: Any) -> Order:
+        """Place an order with lines 1, 2, … of (sku, quantity); options as below."""
+        order, _ = self.place_returning_created(*lines, **options)
         return order
 
     def place_returning_created(

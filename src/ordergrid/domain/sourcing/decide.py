@@ -36,7 +36,7 @@ def source(req: SourcingRequest, view: SourcingView, policy: Policy, now: dateti
     del now  # no time-dependent constraint yet
     tried: list[dict[str, str]] = []
     fallback: tuple[Attempt, Strategy] | None = None
-    for strategy in policy.plan_of_strategies():
+    for strategy in policy.strategies_to_try():
         if req.facts is not None and not matches(strategy.when, req.facts):
             tried.append({"strategy": strategy.name, "result": "conditions_not_met"})
             continue

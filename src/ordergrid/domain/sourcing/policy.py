@@ -102,7 +102,7 @@ class Policy:
     fallback: Fallback = Fallback.PARTIAL
     strategies: tuple[Strategy, ...] = ()  # none: one strategy of the policy's own rules
 
-    def plan_of_strategies(self) -> tuple[Strategy, ...]:
+    def strategies_to_try(self) -> tuple[Strategy, ...]:
         """The strategies to try, in order."""
         if self.strategies:
             return self.strategies

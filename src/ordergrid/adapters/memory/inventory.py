@@ -1,0 +1,80 @@
+"""In-memory inventory: positions, conditional reservations and the ledger."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from ordergrid.adapters.memory.tables import _Repo
+from ordergrid.domain.inventory import PHYSICAL, Movement, Position
+from ordergrid.service.ports import LedgerEntry
+
+_PHYSICAL_REASONS = frozenset(r.value for r in PHYSICAL)
+
+
+class InMemoryInventory(_Repo):
+    def positions(self, skus: Iterable[str]) -> list[Position]:
+        wanted = set(skus)
+        return [p for k, p in sorted(self._t.positions.items()) if k[1] in wanted]
+
+    def position(self, location_id: str, sku: str) -> Position | None:
+        return self._t.positions.get((location_id, sku))
+
+    def lock(self, location_id: str, skus: Iterable[str]) -> None:
+        del location_id, skus  # writers are serialised by the store's lock
+
+    def skus_available_at(self, location_id: str) -> list[str]:
+        return sorted(
+            sku
+            for (loc, sku), p in self._t.positions.items()
+            if loc == location_id and p.available > 0
+        )
+
+    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
+        p = self._t.positions.get((location_id, sku))
+        if p is None or p.on_hand - p.reserved - p.safety_stock < quantity:
+            return None
+        return self._put(replace(p, reserved=p.reserved + quantity))
+
+    def move(self, movement: Movement, clamp: bool = False) -> Position | None:
+        m = movement
+        p = self._t.positions.get((m.location_id, m.sku)) or Position(m.location_id, m.sku)
+        on_hand = p.on_hand + m.on_hand_delta
+        if on_hand < 0:
+            if not clamp:
+                return None
+            on_hand = 0
+        return self._put(replace(p, on_hand=on_hand, reserved=p.reserved + m.reserved_delta))
+
+    def set_on_hand(self, location_id: str, sku: str, on_hand: int, as_of: datetime) -> Position:
+        p = self._t.positions.get((location_id, sku)) or Position(location_id, sku)
+        return self._put(replace(p, on_hand=on_hand, snapshot_as_of=as_of))
+
+    def physical_since(self, location_id: str, sku: str, since: datetime) -> int:
+        return sum(
+            e.on_hand_delta
+            for e in self._t.ledger
+            if e.location_id == location_id
+            and e.sku == sku
+            and e.at > since
+            and str(e.reason) in _PHYSICAL_REASONS
+        )
+
+    def record(self, entries: Sequence[LedgerEntry]) -> None:
+        self._t.ledger.extend(replace(e, details=copy.deepcopy(e.details)) for e in entries)
+
+    def claim_adjustment(self, adjustment_id: str, at: datetime) -> bool:
+        if adjustment_id in self._t.adjustments:
+            return False
+        self._t.adjustments[adjustment_id] = at
+        return True
+
+    def adjustment_applied(self, adjustment_id: str) -> bool:
+        """Whether the id was claimed (not part of the port; for tests and tools)."""
+        return adjustment_id in self._t.adjustments
+
+    def _put(self, p: Position) -> Position:
+        self._t.positions[(p.location_id, p.sku)] = p
+        return p
