@@ -12,6 +12,7 @@ from ordergrid.settings import Settings
 
 TABLES = {
     "locations",
+    "location_load",
     "policies",
     "policy_versions",
     "products",

@@ -358,3 +358,14 @@ def test_product_tag_change_is_seen_by_another_process(database_url: str) -> Non
     finally:
         first.close()
         second.close()
+
+
+def test_location_load_adds_up_per_day(application: Application) -> None:
+    day = T0.date()
+    with application.ctx.uow() as uow:
+        uow.load.add("DC1", day, 1, 3)
+        uow.load.add("DC1", day, 1, 2)
+        uow.load.add("DC1", (T0 + timedelta(days=1)).date(), 1, 1)
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.load.today(day) == {"DC1": (2, 5)}

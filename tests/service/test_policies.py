@@ -6,7 +6,8 @@ import pytest
 from tests.service.factories import World
 
 from ordergrid.domain.errors import InvalidInput, NotFound
-from ordergrid.service.commands import ActivatePolicy, PutPolicy
+from ordergrid.domain.network import Address
+from ordergrid.service.commands import ActivatePolicy, PutLocation, PutPolicy
 
 DCS_ONLY = {
     "name": "DCs only",
@@ -80,3 +81,28 @@ def test_fallback_of_the_policy_applies(world: World) -> None:
     order = world.place(("A", 3))
     line = order.lines[0]
     assert (order.counts(line).allocated, line.cancelled, line.backordered) == (1, 2, 0)
+
+
+def test_daily_capacity_moves_work_to_the_next_location(world: World) -> None:
+    world.bus.handle(
+        PutLocation(
+            "ST-NY1",
+            "ST-NY1",
+            "store",
+            Address(city="NYC", country="US", lat=40.7128, lon=-74.006),
+            frozenset({"ship", "pickup"}),
+            handling_cost=0.0,
+            orders_per_day=1,
+        )
+    )
+    world.stock("ST-NY1", "A", 10)
+    world.stock("DC-RNO", "A", 10)
+    first = world.place(("A", 5))
+    second = world.place(("A", 5))
+    assert [f.location_id for f in first.fulfilments] == ["ST-NY1"]
+    assert [f.location_id for f in second.fulfilments] == ["DC-RNO"]
+    reasons = {
+        c["location_id"]: c["reason"]
+        for c in world.decisions(second.id)[-1].explanation["candidates"]
+    }
+    assert reasons["ST-NY1"] == "capacity_reached"

@@ -795,3 +795,20 @@ def test_builtin_rule_dropship_only_items_come_from_a_dropship_vendor() -> None:
     plan = {s.location_id: [a.sku for a in s.allocations] for s in d.plan.shipments}
     assert plan == {"DS": ["A"], "DC": ["B"]}
     assert {c.location_id: c.blocked for c in d.candidates}["DC"] == {"A": "dropship-only"}
+
+
+def test_a_location_at_its_daily_capacity_gets_no_more_work() -> None:
+    near = replace(location("NEAR", 48.86, 2.35), orders_per_day=2)
+    far = location("FAR", 43.30, 5.37)
+    v = replace(view([near, far], {("NEAR", "A"): 9, ("FAR", "A"): 9}), load={"NEAR": (2, 5)})
+    d = source(order([("1", "A", 1)], dest=PARIS), v)
+    assert chosen(d) == ["FAR"]
+    by_id = {c.location_id: c for c in d.candidates}
+    assert (by_id["NEAR"].reason, by_id["NEAR"].detail) == (
+        "capacity_reached",
+        "2 of 2 orders today",
+    )
+    ignore = replace(
+        DEFAULT_POLICY, constraints=replace(DEFAULT_POLICY.constraints, respect_capacity=False)
+    )
+    assert chosen(source(order([("1", "A", 1)], dest=PARIS), v, ignore)) == ["NEAR"]

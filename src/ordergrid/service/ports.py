@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -163,6 +163,16 @@ class InventoryRepository(Protocol):
         ...
 
 
+class LoadRepository(Protocol):
+    """Work released to each location per day, for capacity limits."""
+
+    def today(self, day: date) -> dict[str, tuple[int, int]]:
+        """(orders, units) released per location on that day."""
+        ...
+
+    def add(self, location_id: str, day: date, orders: int, units: int) -> None: ...
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
     def by_external_id(self, channel: str, external_id: str) -> Order | None: ...
@@ -250,6 +260,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     decisions: DecisionRepository
     policies: PolicyRepository
+    load: LoadRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
 

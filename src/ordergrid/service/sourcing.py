@@ -27,10 +27,12 @@ def policy_for(uow: UnitOfWork, order: Order) -> Policy:
     return select_policy(uow.policies.active(), OrderFacts.of(order))
 
 
-def build_view(uow: UnitOfWork, req: SourcingRequest) -> SourcingView:
+def build_view(uow: UnitOfWork, req: SourcingRequest, now: datetime) -> SourcingView:
     locations = {loc.id: loc for loc in uow.locations.all()}
     positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(req.skus)}
-    return SourcingView(locations, positions, uow.products.tags(req.skus))
+    # Capacity days are UTC days.
+    load = uow.load.today(now.date())
+    return SourcingView(locations, positions, uow.products.tags(req.skus), load)
 
 
 def _unchanged(order: Order, decision: Decision) -> bool:
@@ -60,7 +62,7 @@ def source_order(
     req = SourcingRequest.for_order(order)
     if not req.lines:
         return None
-    view = build_view(uow, req)
+    view = build_view(uow, req, now)
     started = perf_counter()
     decision = source(req, view, policy_for(uow, order), now)
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
@@ -78,6 +80,8 @@ def source_order(
         )
     reservations = apply_decision(order, decision, ctx.id_stream(), now, actor)
     apply_movements(uow, reservations, now, actor)
+    for shipment in decision.plan.shipments:
+        uow.load.add(shipment.location_id, now.date(), 1, shipment.units)
     explanation = {**decision.as_dict(), "trigger": trigger, "decided_at": now.isoformat()}
     uow.decisions.add(StoredDecision(ctx.ids.new_id(), order.id, now, explanation))
     ctx.pending.decision_made(decision.outcome, decision.elapsed_ms)

@@ -225,3 +225,12 @@ policy_versions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(256)),
 )
+
+location_load = Table(
+    "location_load",
+    metadata,
+    Column("location_id", String(128), primary_key=True),
+    Column("day", String(10), primary_key=True),  # UTC date, YYYY-MM-DD
+    Column("orders", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+)

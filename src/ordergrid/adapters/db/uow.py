@@ -18,6 +18,7 @@ from ordergrid.adapters.db.catalogue_repo import (
     SqlProducts,
 )
 from ordergrid.adapters.db.inventory_repo import SqlInventory
+from ordergrid.adapters.db.load_repo import SqlLoad
 from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
@@ -29,6 +30,7 @@ from ordergrid.service.ports import (
     DecisionRepository,
     IdempotencyRepository,
     InventoryRepository,
+    LoadRepository,
     LocationRepository,
     OrderRepository,
     Outbox,
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
     outbox: Outbox
     decisions: DecisionRepository
     policies: PolicyRepository
+    load: LoadRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
 
@@ -119,6 +122,7 @@ class SqlUnitOfWork:
         self.inventory = SqlInventory(self.conn)
         self.orders = SqlOrders(self.conn, outbox)
         self.decisions = SqlDecisions(self.conn)
+        self.load = SqlLoad(self.conn)
         self.policies = SqlPolicies(self.conn, self.policy_cache, counters)
         self.idempotency = SqlIdempotency(self.conn)
         self.tokens = SqlTokens(self.conn)

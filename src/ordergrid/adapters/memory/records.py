@@ -7,7 +7,7 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ordergrid.adapters.memory.tables import _Repo
@@ -129,3 +129,12 @@ class InMemoryTokens(_Repo):
 
     def all(self) -> list[ApiToken]:
         return sorted(self._t.tokens.values(), key=lambda t: (t.created_at, t.id))
+
+
+class InMemoryLoad(_Repo):
+    def today(self, day: date) -> dict[str, tuple[int, int]]:
+        return {loc: v for (loc, d), v in self._t.load.items() if d == day}
+
+    def add(self, location_id: str, day: date, orders: int, units: int) -> None:
+        before = self._t.load.get((location_id, day), (0, 0))
+        self._t.load[(location_id, day)] = (before[0] + orders, before[1] + units)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ordergrid.domain.catalogue import Product
@@ -43,6 +43,7 @@ class _Tables:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     policies: dict[str, PolicyRecord] = field(default_factory=dict)
     policy_versions: dict[str, list[PolicyVersion]] = field(default_factory=dict)
+    load: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -62,6 +63,7 @@ class _Tables:
             dict(self.tokens),
             dict(self.policies),
             {k: list(v) for k, v in self.policy_versions.items()},
+            dict(self.load),
         )
 
 

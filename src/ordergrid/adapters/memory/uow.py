@@ -12,6 +12,7 @@ from ordergrid.adapters.memory.orders import InMemoryOrders
 from ordergrid.adapters.memory.records import (
     InMemoryDecisions,
     InMemoryIdempotency,
+    InMemoryLoad,
     InMemoryOutbox,
     InMemoryPolicies,
     InMemoryTokens,
@@ -23,6 +24,7 @@ from ordergrid.service.ports import (
     DecisionRepository,
     IdempotencyRepository,
     InventoryRepository,
+    LoadRepository,
     LocationRepository,
     OrderRepository,
     Outbox,
@@ -72,6 +74,7 @@ class InMemoryUnitOfWork:
     outbox: Outbox
     decisions: DecisionRepository
     policies: PolicyRepository
+    load: LoadRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
 
@@ -87,6 +90,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox(self)
         self.decisions = InMemoryDecisions(self)
         self.policies = InMemoryPolicies(self)
+        self.load = InMemoryLoad(self)
         self.idempotency = InMemoryIdempotency(self)
         self.tokens = InMemoryTokens(self)
 

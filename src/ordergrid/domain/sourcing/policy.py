@@ -46,6 +46,7 @@ class Constraints:
     exclude_location_tags: frozenset[str] = frozenset()
     include_location_tags: frozenset[str] = frozenset()  # empty: no requirement
     product_rules: tuple[ProductRule, ...] = ()  # besides the built-in ones
+    respect_capacity: bool = True  # locations at their orders/units per day get no more
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,7 @@ def _constraints(con: Mapping[str, Any]) -> Constraints:
         exclude_location_tags=frozenset(con.get("exclude_location_tags") or ()),
         include_location_tags=frozenset(con.get("include_location_tags") or ()),
         product_rules=tuple(_rule(r) for r in con.get("product_rules") or ()),
+        respect_capacity=bool(con.get("respect_capacity", True)),
     )
 
 

@@ -65,6 +65,18 @@ def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | Non
     return None
 
 
+def _capacity(loc: Location, view: SourcingView, policy: Policy) -> Exclusion | None:
+    """A location that has taken its daily orders or units gets no more work today."""
+    if not policy.constraints.respect_capacity:
+        return None
+    orders, units = view.load.get(loc.id, (0, 0))
+    if loc.orders_per_day is not None and orders >= loc.orders_per_day:
+        return Exclusion("capacity_reached", f"{orders} of {loc.orders_per_day} orders today")
+    if loc.units_per_day is not None and units >= loc.units_per_day:
+        return Exclusion("capacity_reached", f"{units} of {loc.units_per_day} units today")
+    return None
+
+
 def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Screened]:
     """Every location holding the request's SKUs (and the pick-up store), screened."""
     ids = set(view.holders(req.skus))
@@ -77,7 +89,7 @@ def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Scr
             continue
         dist = distance_to(loc, req)
         available, blocked = _allowed_stock(loc, req, view, policy)
-        exclusion = _status(loc) or _fit(loc, req, policy)
+        exclusion = _status(loc) or _fit(loc, req, policy) or _capacity(loc, view, policy)
         limit = policy.constraints.max_distance_km
         if exclusion is None and limit is not None and dist is not None and dist > limit:
             exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")

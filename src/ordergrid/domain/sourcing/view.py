@@ -71,6 +71,8 @@ class SourcingView:
     locations: Mapping[str, Location]
     positions: Mapping[tuple[str, str], Position] = field(default_factory=dict)
     product_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Work released today per location: (orders, units).
+    load: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     def available(self, location_id: str, sku: str) -> int:
         p = self.positions.get((location_id, sku))

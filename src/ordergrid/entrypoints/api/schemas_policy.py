@@ -76,6 +76,9 @@ class ConstraintsDoc(Body):
     max_distance_km: float | None = Field(None, gt=0, le=40_000)
     exclude_location_tags: list[Tag] = Field(default_factory=list, max_length=100)
     include_location_tags: list[Tag] = Field(default_factory=list, max_length=100)
+    respect_capacity: bool = Field(
+        True, description="locations at their orders/units per day get no more work today"
+    )
     product_rules: list[ProductRuleDoc] = Field(
         default_factory=list,
         max_length=50,

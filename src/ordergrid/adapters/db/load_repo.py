@@ -1,0 +1,35 @@
+"""Work released to each location per UTC day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ordergrid.adapters.db import tables as t
+
+W = t.location_load
+
+
+class SqlLoad:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def today(self, day: date) -> dict[str, tuple[int, int]]:
+        rows = self.conn.execute(
+            select(W.c.location_id, W.c.orders, W.c.units).where(W.c.day == day.isoformat())
+        )
+        return {r.location_id: (r.orders, r.units) for r in rows}
+
+    def add(self, location_id: str, day: date, orders: int, units: int) -> None:
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(W).values(
+            location_id=location_id, day=day.isoformat(), orders=orders, units=units
+        )
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["location_id", "day"],
+                set_={"orders": W.c.orders + orders, "units": W.c.units + units},
+            )
+        )
