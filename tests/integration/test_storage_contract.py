@@ -368,4 +368,5 @@ def test_location_load_adds_up_per_day(application: Application) -> None:
         uow.load.add("DC1", (T0 + timedelta(days=1)).date(), 1, 1)
         uow.commit()
     with application.ctx.uow(readonly=True) as uow:
-        assert uow.load.today(day) == {"DC1": (2, 5)}
+        assert uow.load.today(day, ["DC1", "DC2"]) == {"DC1": (2, 5)}
+        assert uow.load.today(day, ["DC2"]) == {}

@@ -166,8 +166,8 @@ class InventoryRepository(Protocol):
 class LoadRepository(Protocol):
     """Work released to each location per day, for capacity limits."""
 
-    def today(self, day: date) -> dict[str, tuple[int, int]]:
-        """(orders, units) released per location on that day."""
+    def today(self, day: date, location_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """(orders, units) released to these locations on that day."""
         ...
 
     def add(self, location_id: str, day: date, orders: int, units: int) -> None: ...

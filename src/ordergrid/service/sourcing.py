@@ -30,8 +30,11 @@ def policy_for(uow: UnitOfWork, order: Order) -> Policy:
 def build_view(uow: UnitOfWork, req: SourcingRequest, now: datetime) -> SourcingView:
     locations = {loc.id: loc for loc in uow.locations.all()}
     positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(req.skus)}
-    # Capacity days are UTC days.
-    load = uow.load.today(now.date())
+    # Capacity days are UTC days; only locations that could serve the order matter.
+    candidates = {loc for loc, _ in positions}
+    if req.pickup_location_id is not None:
+        candidates.add(req.pickup_location_id)
+    load = uow.load.today(now.date(), candidates)
     return SourcingView(locations, positions, uow.products.tags(req.skus), load)
 
 

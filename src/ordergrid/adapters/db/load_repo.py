@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Connection, select
@@ -16,9 +17,14 @@ class SqlLoad:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def today(self, day: date) -> dict[str, tuple[int, int]]:
+    def today(self, day: date, location_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        wanted = sorted(set(location_ids))
+        if not wanted:
+            return {}
         rows = self.conn.execute(
-            select(W.c.location_id, W.c.orders, W.c.units).where(W.c.day == day.isoformat())
+            select(W.c.location_id, W.c.orders, W.c.units).where(
+                W.c.day == day.isoformat(), W.c.location_id.in_(wanted)
+            )
         )
         return {r.location_id: (r.orders, r.units) for r in rows}
 

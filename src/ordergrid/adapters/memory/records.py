@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -132,8 +132,9 @@ class InMemoryTokens(_Repo):
 
 
 class InMemoryLoad(_Repo):
-    def today(self, day: date) -> dict[str, tuple[int, int]]:
-        return {loc: v for (loc, d), v in self._t.load.items() if d == day}
+    def today(self, day: date, location_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        wanted = set(location_ids)
+        return {loc: v for (loc, d), v in self._t.load.items() if d == day and loc in wanted}
 
     def add(self, location_id: str, day: date, orders: int, units: int) -> None:
         before = self._t.load.get((location_id, day), (0, 0))

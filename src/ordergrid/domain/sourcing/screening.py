@@ -8,7 +8,7 @@ from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.network import Capability, Location, LocationStatus
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.sourcing.policy import Policy
-from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, blocking_rule
+from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, ProductRule, blocking_rule
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 CAPABILITY_FOR = {
@@ -83,19 +83,21 @@ def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Scr
     if req.pickup_location_id is not None and req.pickup_location_id in view.locations:
         ids.add(req.pickup_location_id)
     out: list[Screened] = []
+    skus = sorted(req.skus)
+    rules = _rules_by_sku(req, view, policy)
     for loc_id in sorted(ids):
         loc = view.locations.get(loc_id)
         if loc is None:
             continue
         dist = distance_to(loc, req)
-        available, blocked = _allowed_stock(loc, req, view, policy)
+        available, blocked = _allowed_stock(loc, skus, view, rules)
         exclusion = _status(loc) or _fit(loc, req, policy) or _capacity(loc, view, policy)
         limit = policy.constraints.max_distance_km
         if exclusion is None and limit is not None and dist is not None and dist > limit:
             exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
         if exclusion is None and blocked and not any(available.values()):
-            rules = ", ".join(sorted(set(blocked.values())))
-            exclusion = Exclusion("product_rule", f"product rules keep the items away: {rules}")
+            names = ", ".join(sorted(set(blocked.values())))
+            exclusion = Exclusion("product_rule", f"product rules keep the items away: {names}")
         if exclusion is None and not any(available.values()):
             exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
         out.append(Screened(loc, dist, available, exclusion, blocked))
@@ -103,15 +105,28 @@ def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Scr
 
 
 def _allowed_stock(
-    loc: Location, req: SourcingRequest, view: SourcingView, policy: Policy
+    loc: Location, skus: list[str], view: SourcingView, rules: dict[str, tuple[ProductRule, ...]]
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Available units per SKU, with the SKUs a product rule keeps away from `loc`."""
-    rules = (*BUILT_IN_RULES, *policy.constraints.product_rules)
     available: dict[str, int] = {}
     blocked: dict[str, str] = {}
-    for sku in sorted(req.skus):
-        rule = blocking_rule(view.product_tags.get(sku, frozenset()), loc, rules)
+    for sku in skus:
+        rule = blocking_rule(view.product_tags[sku], loc, rules[sku]) if sku in rules else None
         if rule is not None:
             blocked[sku] = rule
         available[sku] = 0 if rule is not None else view.available(loc.id, sku)
     return available, blocked
+
+
+def _rules_by_sku(
+    req: SourcingRequest, view: SourcingView, policy: Policy
+) -> dict[str, tuple[ProductRule, ...]]:
+    """The product rules that may apply to each tagged SKU (most SKUs carry no tag)."""
+    rules = (*BUILT_IN_RULES, *policy.constraints.product_rules)
+    out: dict[str, tuple[ProductRule, ...]] = {}
+    for sku in req.skus:
+        tags = view.product_tags.get(sku, frozenset())
+        relevant = tuple(r for r in rules if r.product_tags & tags)
+        if relevant:
+            out[sku] = relevant
+    return out
