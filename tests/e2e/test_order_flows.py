@@ -320,3 +320,21 @@ def test_associates_see_only_orders_with_work_at_their_location(api: Api) -> Non
     listed = api.client.get("/v1/orders", headers=clerk).json()["items"]
     assert [o["id"] for o in listed] == [at_store["id"]]
     assert api.client.get("/v1/orders?location_id=DC-ATL", headers=clerk).status_code == 403
+
+
+def test_location_channels_limit_which_orders_it_serves(api: Api) -> None:
+    r = api.put(
+        "/v1/locations/ST-POS",
+        {
+            "name": "POS only",
+            "type": "store",
+            "capabilities": ["ship"],
+            "channels": ["pos"],
+            "address": {"country": "US", "lat": 40.75, "lon": -73.99},
+        },
+    )
+    assert r.json()["channels"] == ["pos"]
+    api.stock("ST-POS", "A", 5, "p1")
+    api.stock("DC-RNO", "A", 5, "d1")
+    order = api.order("CH-1", [("1", "A", 1)])  # web
+    assert order["fulfilments"][0]["location_id"] == "DC-RNO"

@@ -106,3 +106,17 @@ def test_order_tags_and_customer_segments_select_policies() -> None:
     )
     assert picked.id == "gifts"  # vip-gifts needs the "gift" tag, this order has "wrap"
     assert vip.selector.specificity == 1
+
+
+def test_a_radius_selector_matches_destinations_inside_the_circle() -> None:
+    nyc = policy_from_document(
+        "nyc",
+        1,
+        {"name": "nyc", "selector": {"within": {"lat": 40.75, "lon": -73.99, "radius_km": 50}}},
+    )
+    inside = replace(WEB_SHIP, destination=(40.70, -74.00))
+    outside = replace(WEB_SHIP, destination=(42.36, -71.06))  # Boston
+    assert select_policy([nyc], inside).id == "nyc"
+    assert select_policy([nyc], outside) is DEFAULT_POLICY
+    assert select_policy([nyc], replace(WEB_SHIP, destination=None)) is DEFAULT_POLICY
+    assert nyc.selector.specificity == 1

@@ -812,3 +812,12 @@ def test_a_location_at_its_daily_capacity_gets_no_more_work() -> None:
         DEFAULT_POLICY, constraints=replace(DEFAULT_POLICY.constraints, respect_capacity=False)
     )
     assert chosen(source(order([("1", "A", 1)], dest=PARIS), v, ignore)) == ["NEAR"]
+
+
+def test_a_location_that_does_not_serve_the_channel_is_excluded() -> None:
+    shop_only = replace(location("POS", 48.86, 2.35), channels=frozenset({"pos"}))
+    dc = location("DC", 45.76, 4.84)
+    v = view([shop_only, dc], {("POS", "A"): 5, ("DC", "A"): 5})
+    d = source(order([("1", "A", 1)], dest=PARIS), v)  # a web order
+    assert chosen(d) == ["DC"]
+    assert {c.location_id: c.reason for c in d.candidates}["POS"] == "channel_not_served"

@@ -55,6 +55,7 @@ class Location:
     orders_per_day: int | None = None
     units_per_day: int | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
+    channels: frozenset[str] = field(default_factory=frozenset)  # empty: every channel
 
     @property
     def lat(self) -> float:

@@ -34,6 +34,7 @@ class PutLocation:
     orders_per_day: int | None = None
     units_per_day: int | None = None
     tags: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ def put_location(cmd: PutLocation, ctx: Context) -> tuple[Location, bool]:
         orders_per_day=cmd.orders_per_day,
         units_per_day=cmd.units_per_day,
         tags=cmd.tags,
+        channels=cmd.channels,
     )
     with ctx.uow() as uow:
         before = uow.locations.get(location.id)

@@ -27,6 +27,7 @@ def location_doc(loc: Location) -> dict[str, Any]:
         "orders_per_day": loc.orders_per_day,
         "units_per_day": loc.units_per_day,
         "tags": sorted(loc.tags),
+        "channels": sorted(loc.channels),
     }
 
 
@@ -42,6 +43,7 @@ def location_from(row_id: str, name: str, type_: str, status: str, doc: dict[str
         orders_per_day=doc["orders_per_day"],
         units_per_day=doc["units_per_day"],
         tags=frozenset(doc["tags"]),
+        channels=frozenset(doc.get("channels", ())),
     )
 
 

@@ -62,6 +62,7 @@ class Selector:
     max_order_value: Decimal | None = None
     order_tags: frozenset[str] = frozenset()  # any of them
     customer_segments: frozenset[str] = frozenset()
+    within: tuple[float, float, float] | None = None  # lat, lon, radius in km
 
     @property
     def specificity(self) -> int:
@@ -75,7 +76,7 @@ class Selector:
             self.order_tags,
             self.customer_segments,
         )
-        bounds = (self.min_order_value, self.max_order_value)
+        bounds = (self.min_order_value, self.max_order_value, self.within)
         return sum(bool(x) for x in sets) + sum(x is not None for x in bounds)
 
 
@@ -160,7 +161,14 @@ def _selector(sel: Mapping[str, Any]) -> Selector:
         max_order_value=bound("max_order_value"),
         order_tags=frozenset(sel.get("order_tags") or ()),
         customer_segments=frozenset(sel.get("customer_segments") or ()),
+        within=_within(sel.get("within")),
     )
+
+
+def _within(doc: Mapping[str, Any] | None) -> tuple[float, float, float] | None:
+    if doc is None:
+        return None
+    return (float(doc["lat"]), float(doc["lon"]), float(doc["radius_km"]))
 
 
 def _constraints(con: Mapping[str, Any]) -> Constraints:

@@ -52,6 +52,8 @@ def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | Non
         return Exclusion("excluded_for_order", "location already failed this order")
     if c.location_types is not None and loc.type.value not in c.location_types:
         return Exclusion("location_type_not_allowed", f"policy does not use {loc.type.value}")
+    if loc.channels and req.channel not in loc.channels:
+        return Exclusion("channel_not_served", f"location does not serve {req.channel!r}")
     needed = CAPABILITY_FOR[req.method]
     if needed not in loc.capabilities:
         return Exclusion("capability_missing", f"location cannot do {needed.value}")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing.policy import DEFAULT_POLICY, Policy, Selector
 
@@ -23,6 +24,7 @@ class OrderFacts:
     value: Decimal
     tags: frozenset[str] = frozenset()
     segment: str | None = None
+    destination: tuple[float, float] | None = None  # lat, lon; None for store pick-up
 
     @classmethod
     def of(cls, order: Order) -> OrderFacts:
@@ -38,6 +40,9 @@ class OrderFacts:
             postal_code=None if address is None else address.postal_code,
             value=value,
             tags=order.tags,
+            destination=None
+            if address is None or address.lat is None or address.lon is None
+            else (address.lat, address.lon),
             segment=None
             if order.customer.get("segment") is None
             else str(order.customer["segment"]),
@@ -56,8 +61,14 @@ def matches(selector: Selector, facts: OrderFacts) -> bool:
         selector.max_order_value is None or facts.value <= selector.max_order_value,
         not selector.order_tags or bool(selector.order_tags & facts.tags),
         not selector.customer_segments or facts.segment in selector.customer_segments,
+        selector.within is None or _inside(selector.within, facts.destination),
     )
     return all(checks)
+
+
+def _inside(circle: tuple[float, float, float], point: tuple[float, float] | None) -> bool:
+    lat, lon, radius_km = circle
+    return point is not None and great_circle_km(lat, lon, *point) <= radius_km
 
 
 def select_policy(active: Sequence[Policy], facts: OrderFacts) -> Policy:

@@ -24,6 +24,7 @@ def location_json(loc: Location) -> dict[str, Any]:
         "status": loc.status.value,
         "handling_cost": loc.handling_cost,
         "tags": sorted(loc.tags),
+        "channels": sorted(loc.channels),
     }
 
 

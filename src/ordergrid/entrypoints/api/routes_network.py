@@ -46,6 +46,7 @@ def put_location(
             orders_per_day=body.capacity.orders_per_day,
             units_per_day=body.capacity.units_per_day,
             tags=frozenset(body.tags),
+            channels=frozenset(body.channels),
         )
     )
     response.status_code = 201 if created else 200

@@ -119,6 +119,11 @@ class LocationIn(Body):
     status: LocationStatus = "active"
     handling_cost: float = Field(0.0, ge=0, le=1_000_000)
     tags: list[Tag] = Field(default_factory=list, max_length=64)
+    channels: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="channels this location may serve; empty: every channel",
+    )
 
 
 class LocationOut(BaseModel):
@@ -131,6 +136,7 @@ class LocationOut(BaseModel):
     status: str
     handling_cost: float
     tags: list[str]
+    channels: list[str]
 
 
 class LocationList(BaseModel):

@@ -16,6 +16,12 @@ Rate = Annotated[float, Field(ge=0, le=1_000_000)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+class CircleDoc(Body):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(gt=0, le=20_000)
+
+
 class SelectorDoc(Body):
     channels: list[Name] = Field(default_factory=list, max_length=100)
     delivery_methods: list[Literal["ship", "same_day", "pickup", "curbside"]] = Field(
@@ -36,6 +42,7 @@ class SelectorDoc(Body):
         default_factory=list, max_length=50, description="orders carrying any of these tags"
     )
     customer_segments: list[Name] = Field(default_factory=list, max_length=50)
+    within: CircleDoc | None = Field(None, description="destination within this circle")
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
