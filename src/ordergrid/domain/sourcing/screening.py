@@ -68,7 +68,10 @@ def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | Non
 
 
 def _capacity(loc: Location, view: SourcingView, policy: Policy) -> Exclusion | None:
-    """A location that has taken its daily orders or units gets no more work today."""
+    """A location that has taken its daily orders or units gets no more work today.
+
+    The count is the one read when deciding: decisions running at the same moment can
+    take a location a few orders past its limit (a soft cap, not a reservation)."""
     if not policy.constraints.respect_capacity:
         return None
     orders, units = view.load.get(loc.id, (0, 0))
