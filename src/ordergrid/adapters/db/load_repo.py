@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.upsert import insert_on
 
 W = t.location_load
 
@@ -29,8 +29,7 @@ class SqlLoad:
         return {r.location_id: (r.orders, r.units) for r in rows}
 
     def add(self, location_id: str, day: date, orders: int, units: int) -> None:
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(W).values(
+        stmt = insert_on(self.conn.dialect.name, W).values(
             location_id=location_id, day=day.isoformat(), orders=orders, units=units
         )
         self.conn.execute(

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.upsert import insert_on
 from ordergrid.domain.events import Event
 from ordergrid.service.ports import EventCursor, StoredEvent
 
@@ -70,8 +70,9 @@ class SqlOutbox:
 
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
         # Forward only: a slower relay that handled an older batch must not move it back.
-        dialect = postgresql if self.postgres else sqlite
-        stmt = dialect.insert(C).values(name=consumer, txid=cursor[0], position=cursor[1])
+        stmt = insert_on(self.conn.dialect.name, C).values(
+            name=consumer, txid=cursor[0], position=cursor[1]
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["name"],
             set_={"txid": stmt.excluded.txid, "position": stmt.excluded.position},

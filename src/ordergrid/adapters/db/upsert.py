@@ -10,6 +10,16 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
+#: The INSERT of either supported dialect; both know ON CONFLICT and `excluded`.
+ConflictInsert = postgresql.Insert | sqlite.Insert
+
+
+def insert_on(dialect_name: str, table: Table) -> ConflictInsert:
+    """An INSERT of the dialect in use, which knows ON CONFLICT."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
 
 def upsert(
     conn: Connection,
@@ -21,8 +31,7 @@ def upsert(
     """Insert rows, or update the `update` columns (all non-key columns by default)."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
+    stmt = insert_on(conn.dialect.name, table)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
     if columns:
         stmt = stmt.on_conflict_do_update(
@@ -35,8 +44,7 @@ def upsert(
 
 @lru_cache(maxsize=64)
 def _insert_ignore(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Insert:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt: Insert = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    stmt = insert_on(dialect_name, table).on_conflict_do_nothing(index_elements=list(keys))
     # RETURNING tells whether a row went in; rowcount is not reliable for this statement
     # with every driver (psycopg reports -1).
     return stmt.returning(table.c[keys[0]])

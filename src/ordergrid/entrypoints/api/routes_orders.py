@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 
 from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.domain.network import Address
+from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.checks import require_unique
@@ -28,13 +29,14 @@ Reader = Annotated[Actor, Depends(require(Right.READ))]
 def _check_shape(body: s.OrderIn) -> None:
     """Which delivery fields the method needs (line rules are the service's)."""
     d = body.delivery
-    if d.method in ("pickup", "curbside") and not d.pickup_location_id:
+    at_store = DeliveryMethod(d.method).collects_at_store
+    if at_store and not d.pickup_location_id:
         raise InvalidInput(
             f"{d.method} needs pickup_location_id",
             code="pickup_location_required",
             field="delivery.pickup_location_id",
         )
-    if d.method in ("ship", "same_day") and d.address is None:
+    if not at_store and d.address is None:
         raise InvalidInput(
             f"{d.method} needs an address", code="address_required", field="delivery.address"
         )
