@@ -33,6 +33,8 @@ class Application:
     ctx: Context
     bus: MessageBus
     metrics: Metrics
+    #: Set when a command made work due at once; the worker of this process wakes on it.
+    work_due: threading.Event
 
     def close(self) -> None:
         self.engine.dispose()
@@ -76,12 +78,14 @@ def bootstrap(
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))
+    work_due = threading.Event()
     ctx = Context(
         uow=uow,
         clock=clock,
         ids=ids or TimeOrderedIds(),
         geocoder=geocoder or UsZipGeocoder(),
         observer=metrics,
+        wake=work_due.set,
     )
     holder.append(ctx)
-    return Application(settings, engine, ctx, MessageBus(ctx), metrics)
+    return Application(settings, engine, ctx, MessageBus(ctx), metrics, work_due)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.entrypoints.api.app import create_app
 from ordergrid.entrypoints.worker import Worker
@@ -48,6 +50,7 @@ class Api:
 
     client: TestClient
     app: Application
+    clock: FixedClock | None = None
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.client.get(path, headers=ADMIN, **kw)
@@ -95,14 +98,21 @@ class Api:
         result: dict[str, Any] = r.json()
         return result
 
-    def act(self, fulfilment_id: str, action: str, body: Any = None) -> dict[str, Any]:
+    def act(
+        self, fulfilment_id: str, action: str, body: Any = None, worker: bool = True
+    ) -> dict[str, Any]:
+        """Act as the location; then, unless `worker` is False, the worker runs what the
+        action made due (the re-sourcing of freed units) before the test reads on."""
         r = self.post(f"/v1/fulfilments/{fulfilment_id}/{action}", body)
         assert r.status_code == 200, r.text
         result: dict[str, Any] = r.json()
+        if worker:
+            self.relay()
         return result
 
     def relay(self) -> int:
-        """Run the worker until every committed event is handled (back-order re-sourcing).
+        """Run the worker until no timer is due and every committed event is handled
+        (re-sourcing after failures, deadlines, back-order re-sourcing).
 
         On PostgreSQL an event is read once every older transaction on the server has
         ended, so a busy shared server can hold it back for a moment: wait for it.
@@ -166,6 +176,21 @@ def api(database_url: str) -> Iterator[Api]:
     )
     with TestClient(create_app(app)) as client:
         instance = Api(client, app)
+        seed(instance)
+        yield instance
+    app.close()
+
+
+@pytest.fixture
+def clocked_api(database_url: str) -> Iterator[Api]:
+    """The API on a clock that moves only when the test says (deadlines)."""
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    app = bootstrap(
+        Settings(database_url=database_url, admin_token="admin-secret", auto_migrate=True),
+        clock=clock,
+    )
+    with TestClient(create_app(app)) as client:
+        instance = Api(client, app, clock)
         seed(instance)
         yield instance
     app.close()

@@ -111,7 +111,9 @@ def test_reject_resources_elsewhere_and_never_back(api: Api) -> None:
     final = api.get(f"/v1/orders/{order['id']}").json()
     assert final["status"] == "backordered"  # both DCs failed it; the paused store is out
     assert final["lines"][0]["backordered"] == 1
-    assert events(api, order["id"])[-1] == "order.backordered"
+    # Nothing else can serve it: back-ordered, and a person is told.
+    assert events(api, order["id"])[-2:] == ["order.backordered", "order.exception"]
+    assert final["exception_id"] is not None
 
 
 def test_short_pick_writes_off_and_resources_the_rest(api: Api) -> None:

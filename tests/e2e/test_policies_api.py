@@ -63,12 +63,62 @@ def test_invalid_documents_name_the_offending_field(api: Api) -> None:
         ({**MARKETPLACE, "costs": {"per_unit_km": -1}}, "costs.per_unit_km"),
         ({"priority": 1}, "name"),
         ({**MARKETPLACE, "selector": {"min_order_value": 50, "max_order_value": 10}}, "selector"),
+        ({**MARKETPLACE, "costs": {"split_penalty": -2}}, "costs.split_penalty"),
+        (
+            {**MARKETPLACE, "costs": {"rate_card": _card(rates={"express": [[1]]})}},
+            "costs.rate_card",
+        ),
+        (
+            {**MARKETPLACE, "costs": {"rate_card": _card(rates={"standard": [[1, 2]]})}},
+            "costs.rate_card",
+        ),
+        ({**MARKETPLACE, "costs": {"rate_card": _card(zone_max_km=[5, 2])}}, "costs.rate_card"),
+        (
+            {**MARKETPLACE, "costs": {"rate_card": _card(rates={"standard": [[3], [2]], "x": 1})}},
+            "costs.rate_card.rates.x.[key]",
+        ),
+        (
+            {
+                **MARKETPLACE,
+                "costs": {"transit_days": [{"max_km": 9, "days": 1}, {"max_km": 3, "days": 2}]},
+            },
+            "costs",
+        ),
+        ({**MARKETPLACE, "constraints": {"time_budget_ms": 0}}, "constraints.time_budget_ms"),
     ]
     for body, field in cases:
         r = api.client.put("/v1/policies/bad", json=body, headers=api_headers())
         assert r.status_code == 422, body
         assert r.json()["error"]["details"]["field"] == field, body
     assert api.get("/v1/policies/bad").status_code == 404
+
+
+def _card(**change: object) -> dict[str, object]:
+    card: dict[str, object] = {
+        "zone_max_km": [100, 500],
+        "weight_max_kg": [5],
+        "rates": {"standard": [[3], [4]]},
+    }
+    return {**card, **change}
+
+
+def test_rate_card_policy_prices_the_parcel_and_explains_the_solver(api: Api) -> None:
+    api.stock("ST-NYC", "A", 20, "s1")
+    doc = {
+        "name": "parcels",
+        "selector": {"channels": ["web"]},
+        "costs": {"rate_card": _card(), "split_penalty": 1.0},
+    }
+    r = api.client.put("/v1/policies/parcels?activate=true", json=doc, headers=api_headers())
+    assert r.status_code == 201, r.text
+    order = api.order("R-1", [("1", "A", 2)])
+    [decision] = api.get(f"/v1/orders/{order['id']}/decisions").json()
+    explanation = decision["explanation"]
+    [shipment] = explanation["plan"]["shipments"]
+    assert shipment["cost_parts"]["parcel"] == 3.0
+    assert explanation["solver"] in {"enumeration", "highs-mip"}
+    assert explanation["optimality_gap"] == 0.0
+    assert explanation["elapsed_ms"] >= 0
 
 
 def test_unknown_policy_and_version_and_rights(api: Api) -> None:
@@ -84,7 +134,7 @@ def test_unknown_policy_and_version_and_rights(api: Api) -> None:
 
 def test_cli_applies_the_example_policies(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/og.db"
-    for name in ("marketplace-dc-only", "store-ship-local"):
+    for name in ("marketplace-dc-only", "store-ship-local", "parcel-rates"):
         result = subprocess.run(
             [
                 sys.executable,

@@ -28,6 +28,8 @@ TABLES = {
     "idempotency_keys",
     "api_tokens",
     "meta",
+    "timers",
+    "exception_cases",
     "alembic_version",
 }
 

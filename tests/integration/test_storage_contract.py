@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.integration.conftest import wire
 
+from ordergrid.adapters.db import tables as t
 from ordergrid.bootstrap import Application
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.events import Event
+from ordergrid.domain.exception_queue import CaseStatus, ExceptionCase
 from ordergrid.domain.fulfilments import Fulfilment, FulfilmentLine, FulfilmentStatus
 from ordergrid.domain.inventory import Movement, MovementReason
 from ordergrid.domain.network import (
@@ -21,7 +26,14 @@ from ordergrid.domain.network import (
     LocationType,
 )
 from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine, OrderStatus
-from ordergrid.service.ports import ConcurrentUpdate, LedgerEntry, OrderFilter, StoredDecision
+from ordergrid.service.ports import (
+    ConcurrentUpdate,
+    ExceptionFilter,
+    LedgerEntry,
+    OrderFilter,
+    StoredDecision,
+    Timer,
+)
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -370,3 +382,148 @@ def test_location_load_adds_up_per_day(application: Application) -> None:
     with application.ctx.uow(readonly=True) as uow:
         assert uow.load.today(day, ["DC1", "DC2"]) == {"DC1": (2, 5)}
         assert uow.load.today(day, ["DC2"]) == {}
+
+
+# --- timers and the exception queue ----------------------------------------------------------
+
+
+def a_timer(timer_id: str, due: datetime, **kw: Any) -> Timer:
+    return Timer(timer_id, kw.pop("kind", "reallocate"), due, **kw)
+
+
+def test_timers_are_claimed_in_due_order_and_done_once(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.timers.add(a_timer("late", T0 + timedelta(hours=2), order_id="O1"))
+        uow.timers.add(a_timer("soon", T0 + timedelta(hours=1), order_id="O1", data={"n": 1}))
+        uow.timers.add(a_timer("f", T0 + timedelta(hours=1, minutes=1), fulfilment_id="F1"))
+        uow.commit()
+    with application.ctx.uow() as uow:
+        assert uow.timers.claim_due(T0) is None
+        assert uow.timers.next_due() == T0 + timedelta(hours=1)
+        claimed = uow.timers.claim_due(T0 + timedelta(hours=3))
+        assert claimed == a_timer("soon", T0 + timedelta(hours=1), order_id="O1", data={"n": 1})
+        uow.timers.done("soon")
+        uow.timers.cancel("F1")
+        uow.commit()
+    with application.ctx.uow() as uow:
+        assert [t.id for t in uow.timers.pending("O1")] == ["late"]
+        uow.timers.postpone("late", T0 + timedelta(days=1), "boom")
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        [late] = uow.timers.pending("O1")
+        assert (late.due_at, late.attempts) == (T0 + timedelta(days=1), 1)
+
+
+def test_timers_of_a_kind_are_claimed_due_or_not_earliest_first(
+    application: Application,
+) -> None:
+    with application.ctx.uow() as uow:
+        uow.timers.add(replace(a_timer("b2", T0 + timedelta(hours=2)), kind="batch_sourcing"))
+        uow.timers.add(replace(a_timer("b1", T0 + timedelta(hours=1)), kind="batch_sourcing"))
+        uow.timers.add(a_timer("other", T0))
+        uow.commit()
+    with application.ctx.uow() as uow:
+        assert [t.id for t in uow.timers.claim_kind("batch_sourcing", 10)] == ["b1", "b2"]
+        assert [t.id for t in uow.timers.claim_kind("batch_sourcing", 1)] == ["b1"]
+        assert uow.timers.claim_kind("nothing", 10) == []
+
+
+def test_a_rolled_back_claim_leaves_the_timer_for_the_next_worker(
+    application: Application,
+) -> None:
+    with application.ctx.uow() as uow:
+        uow.timers.add(a_timer("t1", T0))
+        uow.commit()
+    with application.ctx.uow() as uow:
+        assert uow.timers.claim_due(T0) is not None
+        uow.timers.done("t1")  # the work fails before commit: nothing happened
+    with application.ctx.uow() as uow:
+        claimed = uow.timers.claim_due(T0)
+        assert claimed is not None
+        assert claimed.id == "t1"
+
+
+@pytest.mark.postgres
+def test_concurrent_workers_claim_different_timers(postgres_url: str) -> None:
+    """FOR UPDATE SKIP LOCKED: a worker never waits for, nor takes, a claimed timer."""
+    app = wire(postgres_url)
+    try:
+        with app.ctx.uow() as uow:
+            for n in range(3):
+                uow.timers.add(a_timer(f"t{n}", T0 + timedelta(seconds=n)))
+            uow.commit()
+        with app.ctx.uow() as first, app.ctx.uow() as second:
+            a = first.timers.claim_due(T0 + timedelta(minutes=1))
+            b = second.timers.claim_due(T0 + timedelta(minutes=1))
+            assert a is not None
+            assert b is not None
+            assert (a.id, b.id) == ("t0", "t1")
+    finally:
+        app.close()
+
+
+def a_case(case_id: str, order_id: str, reason: str = "no_location_can_serve") -> ExceptionCase:
+    case = ExceptionCase(case_id, order_id, "web", reason, T0, T0, locations=["DC1"])
+    case.note("opened", T0, "system", reason=reason)
+    return case
+
+
+def test_exception_cases_round_trip_filter_and_page(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        for n in range(3):
+            uow.exceptions.add(a_case(f"X{n}", f"O{n}", "damaged" if n == 1 else "other"))
+        uow.commit()
+    with application.ctx.uow() as uow:
+        case = uow.exceptions.get("X1")
+        assert case == a_case("X1", "O1", "damaged")
+        case.status = CaseStatus.RESOLVED
+        case.resolution = "rerouted"
+        case.resolved_at = T0 + timedelta(hours=1)
+        case.note("resolved", T0 + timedelta(hours=1), "ops", resolution="rerouted")
+        uow.exceptions.save(case)
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        stored = uow.exceptions.get("X1")
+        assert stored is not None
+        assert (stored.status, stored.resolution, len(stored.history)) == (
+            CaseStatus.RESOLVED,
+            "rerouted",
+            2,
+        )
+        first = uow.exceptions.page(ExceptionFilter(status="open"), 1, None)
+        assert [c.id for c in first.items] == ["X0"]
+        rest = uow.exceptions.page(ExceptionFilter(status="open"), 1, first.next_cursor)
+        assert ([c.id for c in rest.items], rest.next_cursor) == (["X2"], None)
+        assert [
+            c.id for c in uow.exceptions.page(ExceptionFilter(order_id="O1"), 9, None).items
+        ] == ["X1"]
+        assert (
+            uow.exceptions.page(ExceptionFilter(reason="damaged", status="open"), 9, None).items
+            == []
+        )
+        with pytest.raises(ConcurrentUpdate):
+            uow.exceptions.save(a_case("nope", "O9"))
+
+
+def test_work_at_a_location_newest_first(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        for n in range(3):
+            uow.orders.add(an_order(f"O{n}", f"W-{n}", T0 + timedelta(minutes=n)))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.orders.work_at("DC1", {"released"}) == [
+            ("F-O2", "O2"),
+            ("F-O1", "O1"),
+            ("F-O0", "O0"),
+        ]
+        assert uow.orders.work_at("DC1", {"accepted"}) == []
+        assert uow.orders.work_at("DC9", {"released"}) == []
+
+
+def test_ledger_keeps_why(application: Application) -> None:
+    entry = LedgerEntry("DC1", "A", T0, -2, 0, 0, 0, "stock_correction", "F1", "u", {"why": "x"})
+    with application.ctx.uow() as uow:
+        uow.inventory.record([entry])
+        uow.commit()
+    with application.engine.connect() as conn:
+        assert conn.execute(select(t.ledger.c.details)).scalar() == {"why": "x"}

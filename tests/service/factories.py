@@ -27,6 +27,7 @@ from ordergrid.service.commands import (
     ProductInput,
     PutLocation,
     PutProducts,
+    RunDueTimers,
 )
 from ordergrid.service.context import Context, UnitOfWorkFactory
 from ordergrid.service.inventory import FeedResult
@@ -163,7 +164,10 @@ class World:
         *,
         reason: str | None = None,
         picked: dict[str, int] | None = None,
+        worker: bool = True,
     ) -> Order:
+        """Act as the location; then, unless `worker` is False, the worker runs what the
+        action made due (the re-sourcing of freed units) and the order is read again."""
         cmd = ActOnFulfilment(
             fulfilment_id,
             action,
@@ -172,8 +176,15 @@ class World:
             parcels=(("ups", "1Z999"),) if action == "ship" else (),
         )
         order: Order = self.bus.handle(cmd)[0]
+        if worker and self.work():
+            order = self.order(order.id)
         self.clock.advance(seconds=1)
         return order
+
+    def work(self) -> int:
+        """Run every timer due now, as the worker does; returns how many ran."""
+        ran: int = self.bus.handle(RunDueTimers(10_000))
+        return ran
 
     def cancel(self, order_id: str, lines: dict[str, int] | None = None) -> Order:
         cmd = CancelOrder(order_id, None if lines is None else tuple(lines.items()), "customer")

@@ -27,6 +27,8 @@ class Snapshot:
     positions: list[Position]
     fulfilment_owner: dict[str, str | None]
     timelines: dict[str, list[StoredEvent]]
+    #: Orders whose freed units a durable re-sourcing will place (a timer is pending).
+    reallocating: frozenset[str] = frozenset()
 
 
 def read_all(uow: UnitOfWork) -> Snapshot:
@@ -48,14 +50,24 @@ def read_all(uow: UnitOfWork) -> Snapshot:
         product_cursor = products.next_cursor
     owner = {f.id: uow.orders.order_id_of_fulfilment(f.id) for o in orders for f in o.fulfilments}
     timelines = {o.id: uow.outbox.for_order(o.id) for o in orders}
-    return Snapshot(orders, uow.inventory.positions(skus), owner, timelines)
+    reallocating = frozenset(
+        o.id for o in orders if any(t.kind == "reallocate" for t in uow.timers.pending(o.id))
+    )
+    return Snapshot(orders, uow.inventory.positions(skus), owner, timelines, reallocating)
+
+
+#: Cancellations that are not the location's failure.
+_NOT_A_FAILURE = frozenset({"order_cancelled", "not_collected"})
 
 
 def _failed_at(f: Fulfilment) -> datetime | None:
-    """When the location failed this fulfilment (rejected, expired, short-picked), if it did."""
+    """When the location failed this fulfilment (rejected, expired, short-picked, gave it
+    back, was paused or closed, or proved to lack the stock), if it did."""
     for step in f.history:
-        failed = step["to"] in (FulfilmentStatus.REJECTED, FulfilmentStatus.EXPIRED) or (
-            step["to"] == FulfilmentStatus.PICKED and any(fl.short for fl in f.lines)
+        failed = (
+            step["to"] in (FulfilmentStatus.REJECTED, FulfilmentStatus.EXPIRED)
+            or (step["to"] == FulfilmentStatus.PICKED and any(fl.short for fl in f.lines))
+            or (step["to"] == FulfilmentStatus.CANCELLED and f.reason not in _NOT_A_FAILURE)
         )
         if failed:
             return datetime.fromisoformat(str(step["at"]))
@@ -86,7 +98,7 @@ def _timeline_problems(o: Order, timeline: list[StoredEvent]) -> list[str]:
     return out
 
 
-def _order_problems(o: Order, owner: dict[str, str | None]) -> list[str]:
+def _order_problems(o: Order, owner: dict[str, str | None], reallocating: bool) -> list[str]:
     out: list[str] = []
     if o.status is not derive_status(o):
         out.append(f"order {o.id}: status {o.status} but its state says {derive_status(o)}")
@@ -104,7 +116,7 @@ def _order_problems(o: Order, owner: dict[str, str | None]) -> list[str]:
         where = f"order {o.id} line {line.line_id}"
         if min(c.allocated, c.backordered, c.shipped, c.cancelled, c.unsourced) < 0:
             out.append(f"{where}: negative count {c}")
-        if c.unsourced and not o.on_hold:
+        if c.unsourced and not o.on_hold and not reallocating:
             out.append(f"{where}: {c.unsourced} unit(s) neither placed nor back-ordered: {c}")
         if line.quantity != c.allocated + c.backordered + c.shipped + c.cancelled + c.unsourced:
             out.append(f"{where}: quantity {line.quantity} != sum of {c}")
@@ -126,7 +138,7 @@ def problems(snapshot: Snapshot) -> list[str]:
     held: dict[tuple[str, str], int] = defaultdict(int)
     seen: set[str] = set()
     for o in snapshot.orders:
-        out += _order_problems(o, snapshot.fulfilment_owner)
+        out += _order_problems(o, snapshot.fulfilment_owner, o.id in snapshot.reallocating)
         out += _timeline_problems(o, snapshot.timelines.get(o.id, []))
         for f in o.fulfilments:
             if f.id in seen:

@@ -26,6 +26,7 @@ from ordergrid.domain.sourcing.decision import (
     EMPTY_PLAN,
     Allocation,
     Decision,
+    Explanation,
     Plan,
     Shipment,
 )
@@ -51,8 +52,7 @@ def decision(
         plan,
         backordered or {},
         cancelled or {},
-        (),
-        (),
+        Explanation(((), ())),
         "test",
         "test",
     )

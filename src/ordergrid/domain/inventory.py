@@ -20,6 +20,9 @@ class MovementReason(StrEnum):
     SHIPMENT = "shipment"
     COLLECTION = "collection"
     SHORT_PICK = "short_pick"
+    #: A location's count proved wrong (it had no stock, or picked short): what it still
+    #: holds for other orders becomes its on-hand.
+    STOCK_CORRECTION = "stock_correction"
     RESERVATION = "reservation"
     RELEASE = "release"
 
@@ -37,6 +40,7 @@ PHYSICAL = frozenset(
         MovementReason.SHIPMENT,
         MovementReason.COLLECTION,
         MovementReason.SHORT_PICK,
+        MovementReason.STOCK_CORRECTION,
     }
 )
 

@@ -206,3 +206,79 @@ def set_hold(
     order.on_hold = hold
     order.record("order.hold" if hold else "order.hold_released", actor, reason=reason)
     order.refresh_status(now, actor)
+
+
+def not_collected(
+    order: Order, fid: str, now: datetime, actor: str | None = None
+) -> list[Movement]:
+    """The pick-up window passed: the units are cancelled and go back to the shelf."""
+    f = find_fulfilment(order, fid)
+    movements = _release(f)
+    f.move_to(S.CANCELLED, now, actor)
+    f.reason = "not_collected"
+    lines: list[dict[str, int | str]] = []
+    for fl in f.lines:
+        line = order.line(fl.line_id)
+        if line is None or fl.quantity == 0:
+            continue
+        line.cancelled += fl.quantity
+        fl.cancelled += fl.quantity
+        lines.append({"line_id": fl.line_id, "quantity": fl.quantity})
+        fl.quantity = 0
+    order.record(
+        "fulfilment.uncollected",
+        actor,
+        fulfilment_id=f.id,
+        location_id=f.location_id,
+        reason="not_collected",
+        lines=lines,
+    )
+    order.refresh_status(now, actor)
+    return movements
+
+
+def withdraw_units(
+    order: Order,
+    fid: str,
+    sku: str,
+    wanted: int,
+    reason: str,
+    now: datetime,
+    actor: str | None = None,
+) -> list[Movement]:
+    """Take up to `wanted` units of a SKU off a fulfilment whose location turned out not
+    to have them (a stock feed says so); they wait for re-sourcing elsewhere."""
+    f = find_fulfilment(order, fid)
+    movements: list[Movement] = []
+    lines: list[dict[str, int | str]] = []
+    taken = 0
+    for fl in f.lines:
+        if fl.sku != sku or fl.quantity == 0 or taken == wanted:
+            continue
+        take = min(wanted - taken, fl.quantity)
+        fl.quantity -= take
+        taken += take
+        movements.append(Movement(f.location_id, sku, 0, -take, MovementReason.RELEASE, f.id))
+        lines.append({"line_id": fl.line_id, "sku": sku, "quantity": take})
+    if not movements:
+        return []
+    order.excluded_locations.add(f.location_id)
+    order.record(
+        "fulfilment.reduced",
+        actor,
+        fulfilment_id=f.id,
+        location_id=f.location_id,
+        reason=reason,
+        lines=lines,
+    )
+    if f.units() == 0:
+        f.move_to(S.CANCELLED, now, actor)
+        f.reason = reason
+        order.record(
+            "fulfilment.cancelled",
+            actor,
+            fulfilment_id=f.id,
+            location_id=f.location_id,
+            reason=reason,
+        )
+    return movements

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from enum import StrEnum
 
 
@@ -56,6 +57,8 @@ class Location:
     units_per_day: int | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
     channels: frozenset[str] = field(default_factory=frozenset)  # empty: every channel
+    #: Orders in before this time of day (UTC) leave the same day; None: always.
+    cutoff_utc: time | None = None
 
     @property
     def lat(self) -> float:

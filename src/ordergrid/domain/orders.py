@@ -94,6 +94,10 @@ class Order:
     status: OrderStatus = OrderStatus.RECEIVED
     on_hold: bool = False
     excluded_locations: set[str] = field(default_factory=set)
+    #: Automatic re-sourcings after failures; bounded by the policy's `max_attempts`.
+    reallocations: int = 0
+    #: The open exception a person has to look at, if any.
+    exception_id: str | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list)
 

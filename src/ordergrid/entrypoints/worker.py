@@ -1,4 +1,5 @@
-"""The worker: relays outbox events to internal reactions (back-order re-sourcing)."""
+"""The worker: runs due timers (deadlines, re-sourcing after failures) and relays outbox
+events to internal reactions (back-order re-sourcing)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ import time
 from collections.abc import Callable
 
 from ordergrid.bootstrap import Application
-from ordergrid.service.commands import SweepBackorders
+from ordergrid.service.commands import RunDueTimers, SweepBackorders
 from ordergrid.service.relay import BATCH, relay_once
 
 log = logging.getLogger("ordergrid.worker")
 
+#: Timers run per round before the relay gets its turn.
+TIMER_BATCH = 100
+
 
 class Worker:
-    """Runs `relay_once` until stopped; sleeps only when there was nothing to do."""
+    """Runs rounds of timers and relay until stopped; sleeps only when there was nothing
+    to do, and wakes early when a command of this process made work due."""
 
     def __init__(self, application: Application) -> None:
         self.application = application
@@ -23,31 +28,37 @@ class Worker:
         self._thread: threading.Thread | None = None
 
     def run_until_idle(self) -> int:
-        """Handle everything that is waiting now; returns how many events were read."""
+        """Handle everything that is due now; returns how many timers and events ran."""
         total = 0
-        while n := relay_once(self.application.bus):
-            total += n
-        return total
+        while True:
+            ran = int(self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
+            read = relay_once(self.application.bus)
+            total += ran + read
+            if not ran and not read:
+                return total
 
     def run(self) -> None:
         settings = self.application.settings
+        due = self.application.work_due
         next_sweep = time.monotonic() + settings.backorder_sweep_seconds
         while not self._stop.is_set():
+            due.clear()
             busy = self._round()
             if time.monotonic() >= next_sweep:
                 self._guarded(lambda: self.application.bus.handle(SweepBackorders()))
                 next_sweep = time.monotonic() + settings.backorder_sweep_seconds
             if not busy:
-                self._stop.wait(settings.worker_poll_seconds)
+                due.wait(settings.worker_poll_seconds)
 
     def _round(self) -> bool:
-        """One relay round; True when a full batch came back (more is waiting)."""
+        """Timers, then one relay batch; True when either had more waiting."""
+        ran = self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
         read = self._guarded(lambda: relay_once(self.application.bus))
-        return read is not None and read >= BATCH
+        return (ran is not None and ran >= TIMER_BATCH) or (read is not None and read >= BATCH)
 
     def _guarded(self, work: Callable[[], int]) -> int | None:
         # Whatever goes wrong (database down, a bug), the worker logs it, waits, and goes
-        # on: a dead worker would stop back-order re-sourcing without anyone noticing.
+        # on: a dead worker would stop deadlines and re-sourcing without anyone noticing.
         try:
             return work()
         except Exception:
@@ -61,5 +72,6 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
+        self.application.work_due.set()
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -9,6 +9,7 @@ from ordergrid.service.context import Context
 from ordergrid.service.ports import BackorderCursor
 from ordergrid.service.retry import retrying
 from ordergrid.service.sourcing import source_order
+from ordergrid.service.tracking import save
 
 PAGE = 100
 
@@ -41,7 +42,7 @@ def _source_one(order_id: str, ctx: Context) -> int:
         )
         if decision is None:
             return 0
-        uow.orders.save(order)
+        save(uow, order, ctx, now)
         uow.commit()
     ctx.pending.report(ctx.observer)
     return int(bool(decision.plan.shipments))

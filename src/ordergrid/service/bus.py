@@ -7,11 +7,13 @@ from typing import Any
 
 from ordergrid.service import (
     backorders,
+    exceptions,
     fulfilments,
     inventory,
     network,
     orders,
     policies,
+    timers,
     tokens,
 )
 from ordergrid.service.commands import (
@@ -19,12 +21,16 @@ from ordergrid.service.commands import (
     ActOnFulfilment,
     AdjustInventory,
     ApplySnapshot,
+    CancelException,
     CancelOrder,
     CreateToken,
     PlaceOrder,
     PutLocation,
     PutPolicy,
     PutProducts,
+    RerouteException,
+    RetryException,
+    RunDueTimers,
     SetHold,
     SourceBackorders,
     SweepBackorders,
@@ -48,6 +54,10 @@ HANDLERS: dict[type, Handler] = {
     CreateToken: tokens.create_token,
     PutPolicy: policies.put_policy,
     ActivatePolicy: policies.activate_policy,
+    RunDueTimers: timers.run_due_timers,
+    RetryException: exceptions.retry,
+    RerouteException: exceptions.reroute,
+    CancelException: exceptions.cancel_case,
 }
 
 

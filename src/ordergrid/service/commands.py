@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ class PutLocation:
     units_per_day: int | None = None
     tags: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
+    cutoff_utc: time | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,4 +164,37 @@ class ActivatePolicy:
     policy_id: str
     version: int | None = None
     active: bool = True
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class RunDueTimers:
+    """Run deadlines and re-sourcing work that is due, each in its own transaction."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class RetryException:
+    """Source the order's waiting units again with a fresh budget of attempts."""
+
+    case_id: str
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class RerouteException:
+    """Place every waiting unit of the order at the location a person chose."""
+
+    case_id: str
+    location_id: str
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class CancelException:
+    """Cancel what is left of the order and close its case."""
+
+    case_id: str
+    reason: str | None = None
     actor: Actor = SYSTEM

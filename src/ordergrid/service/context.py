@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,6 +40,10 @@ class PendingObservations(threading.local):
         self.decisions.clear()
 
 
+def _nobody_listens() -> None:
+    """Without an embedded worker, workers find due work by polling."""
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     uow: UnitOfWorkFactory
@@ -48,6 +52,9 @@ class Context:
     geocoder: Geocoder
     observer: Observer = field(default_factory=NullObserver)
     pending: PendingObservations = field(default_factory=PendingObservations)
+    #: Called after a commit that made work due now (a re-sourcing): wakes the worker of
+    #: this process instead of letting it sleep out its poll interval.
+    wake: Callable[[], None] = _nobody_listens
 
     def id_stream(self) -> Iterator[str]:
         while True:

@@ -8,14 +8,15 @@ from datetime import datetime
 from ordergrid.domain import lifecycle
 from ordergrid.domain.errors import Forbidden, NotFound
 from ordergrid.domain.fulfilments import Fulfilment, FulfilmentStatus, Parcel
-from ordergrid.domain.inventory import Movement
+from ordergrid.domain.inventory import Movement, MovementReason
 from ordergrid.domain.orders import Order
 from ordergrid.service.commands import ActOnFulfilment, Actor
 from ordergrid.service.context import Context
 from ordergrid.service.orders import check_channel
 from ordergrid.service.ports import UnitOfWork
-from ordergrid.service.sourcing import source_order
+from ordergrid.service.reallocation import Failure, after_failure
 from ordergrid.service.stock import apply_movements
+from ordergrid.service.tracking import save
 
 Action = Callable[[Order, ActOnFulfilment, datetime], list[Movement]]
 
@@ -46,8 +47,22 @@ _ACTIONS: dict[str, Action] = {
     "collect": lambda o, c, now: lifecycle.collect(o, c.fulfilment_id, now, c.actor.name),
 }
 
-#: Actions that can leave units without a location; those units are re-sourced.
-_FREEING = {"reject": "fulfilment_rejected", "cancel": "fulfilment_cancelled", "pick": "short_pick"}
+#: Actions that can leave units without a location, with the reason code each failure
+#: carries into the policy's table (a rejection names its own).
+_FREEING: dict[str, Callable[[ActOnFulfilment], str]] = {
+    "reject": lambda c: c.reason or "other",
+    "cancel": lambda _: "cancelled_by_location",
+    "pick": lambda _: "short_pick",
+}
+_FREED = frozenset({MovementReason.RELEASE, MovementReason.SHORT_PICK})
+
+
+def _failure(cmd: ActOnFulfilment, f: Fulfilment, movements: list[Movement]) -> Failure | None:
+    freed = tuple(m.sku for m in movements if m.reason in _FREED)
+    if cmd.action not in _FREEING or not freed:
+        return None
+    reason = _FREEING[cmd.action](cmd)
+    return Failure(reason, f.location_id, f.id, freed, cmd.actor.name)
 
 
 def check_location(actor: Actor, location_id: str) -> None:
@@ -69,17 +84,21 @@ def load_fulfilment(uow: UnitOfWork, fulfilment_id: str, actor: Actor) -> tuple[
 
 
 def act(cmd: ActOnFulfilment, ctx: Context) -> tuple[Order, Fulfilment]:
-    """Apply one location action; freed units are re-sourced in the same transaction."""
+    """Apply one location action. Units it frees follow the policy's failure table: the
+    re-sourcing is scheduled in the same transaction and done by the worker right after."""
     with ctx.uow() as uow:
         order, f = load_fulfilment(uow, cmd.fulfilment_id, cmd.actor)
         now = ctx.clock.now()
         movements = _ACTIONS[cmd.action](order, cmd, now)
         apply_movements(uow, movements, now, cmd.actor.name)
-        if cmd.action in _FREEING and any(order.counts(x).unsourced for x in order.lines):
-            source_order(uow, order, ctx, now, cmd.actor.name, _FREEING[cmd.action])
+        failure = _failure(cmd, f, movements)
+        if failure is not None:
+            after_failure(uow, order, failure, ctx, now)
         order.refresh_status(now, cmd.actor.name)
-        uow.orders.save(order)
+        save(uow, order, ctx, now)
         uow.commit()
+    if failure is not None:
+        ctx.wake()
     return order, f
 
 

@@ -16,6 +16,7 @@ from ordergrid.domain.inventory import (
 )
 from ordergrid.service.commands import AdjustInventory, AdjustmentInput, ApplySnapshot
 from ordergrid.service.context import Context
+from ordergrid.service.disruptions import watch_positions
 from ordergrid.service.ports import LedgerEntry, UnitOfWork
 from ordergrid.service.stock import position_data
 
@@ -122,6 +123,7 @@ def adjust(cmd: AdjustInventory, ctx: Context) -> FeedResult:
                 raise _refuse_negative(uow, a, index)
             result.applied(after, a.delta, reason, a.id, cmd.actor.name, now)
         result.flush(uow, now)
+        watch_positions(uow, result.positions, ctx, now)
         uow.commit()
     return result
 
@@ -157,6 +159,7 @@ def snapshot(cmd: ApplySnapshot, ctx: Context) -> FeedResult:
                 after, delta, MovementReason.SNAPSHOT, cmd.as_of.isoformat(), cmd.actor.name, now
             )
         result.flush(uow, now)
+        watch_positions(uow, result.positions, ctx, now)
         uow.commit()
     return result
 

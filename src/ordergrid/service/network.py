@@ -10,6 +10,8 @@ from ordergrid.domain.events import Event
 from ordergrid.domain.network import Address, Capability, Location, LocationStatus, LocationType
 from ordergrid.service.commands import PutLocation, PutProducts
 from ordergrid.service.context import Context
+from ordergrid.service.ports import Timer
+from ordergrid.service.timer_kinds import LOCATION_UNAVAILABLE
 
 
 def locate(ctx: Context, address: Address, field: str) -> Address:
@@ -41,11 +43,14 @@ def put_location(cmd: PutLocation, ctx: Context) -> tuple[Location, bool]:
         units_per_day=cmd.units_per_day,
         tags=cmd.tags,
         channels=cmd.channels,
+        cutoff_utc=cmd.cutoff_utc,
     )
     with ctx.uow() as uow:
         before = uow.locations.get(location.id)
         created = uow.locations.put(location)
         previous = None if before is None else before.status.value
+        # Work released to a location that stops serving moves elsewhere.
+        withdraw = before is not None and before.usable and not location.usable
         if previous != location.status.value:
             # A location that starts serving can fill back-orders (the relay reacts).
             uow.outbox.append(
@@ -61,7 +66,15 @@ def put_location(cmd: PutLocation, ctx: Context) -> tuple[Location, bool]:
                 ],
                 ctx.clock.now(),
             )
+            if withdraw:
+                # By the worker, durably: its released-but-unpicked work moves elsewhere.
+                data = {"location_id": location.id}
+                uow.timers.add(
+                    Timer(ctx.ids.new_id(), LOCATION_UNAVAILABLE, ctx.clock.now(), data=data)
+                )
         uow.commit()
+    if withdraw:
+        ctx.wake()
     return location, created
 
 

@@ -7,12 +7,15 @@ from ordergrid.domain.errors import Forbidden, InvalidInput, NotFound
 from ordergrid.domain.lifecycle import set_hold
 from ordergrid.domain.network import Capability
 from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine, ServiceLevel
-from ordergrid.service.commands import Actor, CancelOrder, PlaceOrder, SetHold
+from ordergrid.domain.sourcing import OrderFacts
+from ordergrid.service.batching import wait_for_batch
+from ordergrid.service.commands import SYSTEM, Actor, CancelOrder, PlaceOrder, SetHold
 from ordergrid.service.context import Context
 from ordergrid.service.network import locate
 from ordergrid.service.ports import UnitOfWork
-from ordergrid.service.sourcing import source_order
+from ordergrid.service.sourcing import policy_for, source_order
 from ordergrid.service.stock import apply_movements
+from ordergrid.service.tracking import add, save
 
 
 def check_channel(actor: Actor, channel: str) -> None:
@@ -125,12 +128,22 @@ def place_order(cmd: PlaceOrder, ctx: Context) -> tuple[Order, bool]:
         if existing is not None:
             return existing, False
         order = _new_order(uow, cmd, ctx)
-        source_order(uow, order, ctx, order.created_at, cmd.actor.name, "order_placed")
-        uow.orders.add(order)
+        _hold_by_rule(uow, order)
+        if not wait_for_batch(uow, order, ctx, order.created_at):
+            source_order(uow, order, ctx, order.created_at, cmd.actor.name, "order_placed")
+        add(uow, order, ctx)
         if cmd.idempotency_key is not None:
             uow.idempotency.put(cmd.idempotency_key, cmd.fingerprint, order.id, order.created_at)
         uow.commit()
     return order, True
+
+
+def _hold_by_rule(uow: UnitOfWork, order: Order) -> None:
+    """Orders the policy's hold rules catch (value, tags) wait for a person's release."""
+    rules = policy_for(uow, order).lifecycle.holds
+    reason = rules.reason(OrderFacts.of(order).value, order.tags)
+    if reason is not None:
+        set_hold(order, True, reason, order.created_at, SYSTEM.name)
 
 
 def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
@@ -140,7 +153,7 @@ def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
         lines = None if cmd.lines is None else dict(cmd.lines)
         freed = cancel(order, lines, cmd.reason, now, cmd.actor.name)
         apply_movements(uow, freed, now, cmd.actor.name)
-        uow.orders.save(order)
+        save(uow, order, ctx, now)
         uow.commit()
     return order
 
@@ -153,6 +166,6 @@ def hold_order(cmd: SetHold, ctx: Context) -> Order:
         set_hold(order, cmd.hold, cmd.reason, now, cmd.actor.name)
         if not cmd.hold:
             source_order(uow, order, ctx, now, cmd.actor.name, "hold_released")
-        uow.orders.save(order)
+        save(uow, order, ctx, now)
         uow.commit()
     return order

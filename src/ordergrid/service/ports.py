@@ -11,6 +11,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.events import Event
+from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
@@ -114,6 +115,27 @@ class PolicyRecord:
     active_version: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """Work due at a time: a deadline, or a re-sourcing that must survive a crash."""
+
+    id: str
+    kind: str
+    due_at: datetime
+    order_id: str | None = None
+    fulfilment_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0  # runs that failed unexpectedly
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionFilter:
+    status: str | None = None
+    reason: str | None = None
+    channel: str | None = None
+    order_id: str | None = None
+
+
 class ConcurrentUpdate(Exception):
     """Another transaction changed the aggregate first; the command is retried."""
 
@@ -202,6 +224,47 @@ class OrderRepository(Protocol):
 
     def count_by_status(self) -> dict[str, int]: ...
 
+    def work_at(self, location_id: str, statuses: Iterable[str]) -> list[tuple[str, str]]:
+        """(fulfilment id, order id) of a location's fulfilments in these statuses,
+        newest first."""
+        ...
+
+
+class TimerRepository(Protocol):
+    def add(self, timer: Timer) -> None: ...
+    def claim_due(self, now: datetime) -> Timer | None:
+        """The earliest timer due at `now`, held by this transaction until it ends: other
+        workers skip it (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite has one writer)."""
+        ...
+
+    def done(self, timer_id: str) -> None:
+        """Remove a timer whose work is committed in the same transaction."""
+        ...
+
+    def postpone(self, timer_id: str, due_at: datetime, error: str) -> None:
+        """Try again later after an unexpected failure (counts the attempt)."""
+        ...
+
+    def cancel(self, fulfilment_id: str) -> None:
+        """Drop the deadlines of a fulfilment (it moved on)."""
+        ...
+
+    def pending(self, order_id: str) -> list[Timer]: ...
+    def next_due(self) -> datetime | None: ...
+    def claim_kind(self, kind: str, limit: int) -> list[Timer]:
+        """Timers of a kind, due or not, earliest first, held by this transaction like
+        `claim_due` (another worker's are skipped)."""
+        ...
+
+
+class ExceptionRepository(Protocol):
+    def add(self, case: ExceptionCase) -> None: ...
+    def get(self, case_id: str) -> ExceptionCase | None: ...
+    def save(self, case: ExceptionCase) -> None: ...
+    def page(self, flt: ExceptionFilter, limit: int, cursor: str | None) -> Page[ExceptionCase]:
+        """Cases by id (oldest first), after the cursor."""
+        ...
+
 
 class Outbox(Protocol):
     def append(self, events: Sequence[Event], at: datetime) -> None: ...
@@ -263,6 +326,8 @@ class UnitOfWork(Protocol):
     load: LoadRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
+    timers: TimerRepository
+    exceptions: ExceptionRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from time import perf_counter
@@ -27,15 +28,48 @@ def policy_for(uow: UnitOfWork, order: Order) -> Policy:
     return select_policy(uow.policies.active(), OrderFacts.of(order))
 
 
-def build_view(uow: UnitOfWork, req: SourcingRequest, now: datetime) -> SourcingView:
+def build_view(
+    uow: UnitOfWork, req: SourcingRequest, now: datetime, policy: Policy | None = None
+) -> SourcingView:
+    """What the engine needs to decide the request, read in this transaction."""
+    return build_batch_view(uow, [req], now, [] if policy is None else [policy])
+
+
+def build_batch_view(
+    uow: UnitOfWork, reqs: Sequence[SourcingRequest], now: datetime, policies: Sequence[Policy]
+) -> SourcingView:
+    """One view for several requests: the stock of all their SKUs."""
+    skus = frozenset().union(*(r.skus for r in reqs))
     locations = {loc.id: loc for loc in uow.locations.all()}
-    positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(req.skus)}
-    # Capacity days are UTC days; only locations that could serve the order matter.
+    positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(skus)}
+    # Capacity days are UTC days; only locations that could serve the orders matter.
     candidates = {loc for loc, _ in positions}
-    if req.pickup_location_id is not None:
-        candidates.add(req.pickup_location_id)
+    candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}
     load = uow.load.today(now.date(), candidates)
-    return SourcingView(locations, positions, uow.products.tags(req.skus), load)
+    weigh = any(_prices_by_weight(p) for p in policies)
+    return SourcingView(
+        locations,
+        positions,
+        uow.products.tags(skus),
+        load,
+        weights=_weights(uow, skus) if weigh else {},
+    )
+
+
+def _prices_by_weight(policy: Policy) -> bool:
+    return policy.costs.rate_card is not None or any(
+        s.costs.rate_card is not None for s in policy.strategies
+    )
+
+
+def _weights(uow: UnitOfWork, skus: frozenset[str]) -> dict[str, float]:
+    """Product weights (kg) where known; a rate card prices the rest by its default."""
+    weights = {}
+    for sku in sorted(skus):
+        product = uow.products.get(sku)
+        if product is not None and product.weight_kg is not None:
+            weights[sku] = product.weight_kg
+    return weights
 
 
 def _unchanged(order: Order, decision: Decision) -> bool:
@@ -65,9 +99,10 @@ def source_order(
     req = SourcingRequest.for_order(order)
     if not req.lines:
         return None
-    view = build_view(uow, req, now)
+    policy = policy_for(uow, order)
+    view = build_view(uow, req, now, policy)
     started = perf_counter()
-    decision = source(req, view, policy_for(uow, order), now)
+    decision = source(req, view, policy, now)
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
     if quiet_if_unchanged and _unchanged(order, decision):
         return None
@@ -81,6 +116,20 @@ def source_order(
             trigger=trigger,
             locations=[s.location_id for s in decision.plan.shipments],
         )
+    record_decision(uow, order, decision, ctx, now, actor, trigger)
+    return decision
+
+
+def record_decision(
+    uow: UnitOfWork,
+    order: Order,
+    decision: Decision,
+    ctx: Context,
+    now: datetime,
+    actor: str | None,
+    trigger: str,
+) -> None:
+    """Apply a decision to the order, reserve its units and store its explanation."""
     reservations = apply_decision(order, decision, ctx.id_stream(), now, actor)
     apply_movements(uow, reservations, now, actor)
     for shipment in decision.plan.shipments:
@@ -88,4 +137,3 @@ def source_order(
     explanation = {**decision.as_dict(), "trigger": trigger, "decided_at": now.isoformat()}
     uow.decisions.add(StoredDecision(ctx.ids.new_id(), order.id, now, explanation))
     ctx.pending.decision_made(decision.outcome, decision.elapsed_ms)
-    return decision

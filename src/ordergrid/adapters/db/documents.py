@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ def location_doc(loc: Location) -> dict[str, Any]:
         "units_per_day": loc.units_per_day,
         "tags": sorted(loc.tags),
         "channels": sorted(loc.channels),
+        "cutoff_utc": None if loc.cutoff_utc is None else loc.cutoff_utc.isoformat("minutes"),
     }
 
 
@@ -44,6 +45,7 @@ def location_from(row_id: str, name: str, type_: str, status: str, doc: dict[str
         units_per_day=doc["units_per_day"],
         tags=frozenset(doc["tags"]),
         channels=frozenset(doc.get("channels", ())),
+        cutoff_utc=None if doc.get("cutoff_utc") is None else time.fromisoformat(doc["cutoff_utc"]),
     )
 
 
@@ -86,6 +88,8 @@ def order_doc(order: Order) -> dict[str, Any]:
         "on_hold": order.on_hold,
         "tags": sorted(order.tags),
         "excluded_locations": sorted(order.excluded_locations),
+        "reallocations": order.reallocations,
+        "exception_id": order.exception_id,
     }
 
 
@@ -135,5 +139,7 @@ def order_from(row: Any, doc: dict[str, Any]) -> Order:
         status=OrderStatus(row.status),
         on_hold=doc["on_hold"],
         excluded_locations=set(doc["excluded_locations"]),
+        reallocations=int(doc.get("reallocations", 0)),
+        exception_id=doc.get("exception_id"),
         version=row.version,
     )

@@ -176,6 +176,7 @@ class SqlInventory:
                     "reason": e.reason,
                     "ref": e.ref,
                     "actor": e.actor,
+                    "details": e.details or None,
                 }
                 for e in entries
             ],

@@ -167,6 +167,14 @@ class SqlOrders:
         q = select(B.c.sku).distinct().where(B.c.sku.in_(free)).order_by(B.c.sku)
         return [r.sku for r in self.conn.execute(q)]
 
+    def work_at(self, location_id: str, statuses: Iterable[str]) -> list[tuple[str, str]]:
+        rows = self.conn.execute(
+            select(F.c.id, F.c.order_id)
+            .where(F.c.location_id == location_id, F.c.status.in_(sorted(set(statuses))))
+            .order_by(F.c.id.desc())
+        )
+        return [(r.id, r.order_id) for r in rows]
+
     def count_by_status(self) -> dict[str, int]:
         rows = self.conn.execute(select(O.c.status, func.count()).group_by(O.c.status))
         return {str(status): int(n) for status, n in rows}

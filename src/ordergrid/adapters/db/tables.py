@@ -104,6 +104,7 @@ ledger = Table(
     Column("reason", String(32), nullable=False),
     Column("ref", String(256)),
     Column("actor", String(256)),
+    Column("details", Json),  # why, where the reason alone does not say it
     Index("ix_ledger_position_at", "location_id", "sku", "at"),
 )
 
@@ -233,4 +234,36 @@ location_load = Table(
     Column("day", String(10), primary_key=True),  # UTC date, YYYY-MM-DD
     Column("orders", Integer, nullable=False),
     Column("units", Integer, nullable=False),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("order_id", String(64)),
+    Column("fulfilment_id", String(64)),
+    Column("data", Json, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(512)),
+    Index("ix_timers_due", "due_at", "id"),
+    Index("ix_timers_fulfilment", "fulfilment_id"),
+    Index("ix_timers_order", "order_id"),
+)
+
+exception_cases = Table(
+    "exception_cases",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime),
+    Column("doc", Json, nullable=False),
+    Index("ix_exception_cases_status", "status", "id"),
+    Index("ix_exception_cases_order", "order_id"),
 )

@@ -17,17 +17,20 @@ from ordergrid.adapters.db.catalogue_repo import (
     SqlLocations,
     SqlProducts,
 )
+from ordergrid.adapters.db.exceptions_repo import SqlExceptions
 from ordergrid.adapters.db.inventory_repo import SqlInventory
 from ordergrid.adapters.db.load_repo import SqlLoad
 from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
+from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.service.ports import (
     Clock,
     ConcurrentUpdate,
     DecisionRepository,
+    ExceptionRepository,
     IdempotencyRepository,
     InventoryRepository,
     LoadRepository,
@@ -36,6 +39,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    TimerRepository,
     TokenRepository,
 )
 
@@ -80,6 +84,8 @@ class SqlUnitOfWork:
     load: LoadRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
+    timers: TimerRepository
+    exceptions: ExceptionRepository
 
     def __init__(
         self,
@@ -126,6 +132,8 @@ class SqlUnitOfWork:
         self.policies = SqlPolicies(self.conn, self.policy_cache, counters)
         self.idempotency = SqlIdempotency(self.conn)
         self.tokens = SqlTokens(self.conn)
+        self.timers = SqlTimers(self.conn)
+        self.exceptions = SqlExceptions(self.conn)
         return self
 
     def __exit__(

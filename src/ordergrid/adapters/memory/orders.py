@@ -112,6 +112,17 @@ class InMemoryOrders(_Repo):
             }
         )
 
+    def work_at(self, location_id: str, statuses: Iterable[str]) -> list[tuple[str, str]]:
+        wanted = set(statuses)
+        found = [
+            (fid, order_id)
+            for fid, order_id in self._t.fulfilment_orders.items()
+            if (f := self._t.orders[order_id].fulfilment(fid)) is not None
+            and f.location_id == location_id
+            and f.status.value in wanted
+        ]
+        return sorted(found, reverse=True)
+
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for o in self._t.orders.values():

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ordergrid.domain.catalogue import Product
+from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
@@ -18,6 +19,7 @@ from ordergrid.service.ports import (
     PolicyVersion,
     StoredDecision,
     StoredEvent,
+    Timer,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ class _Tables:
     policies: dict[str, PolicyRecord] = field(default_factory=dict)
     policy_versions: dict[str, list[PolicyVersion]] = field(default_factory=dict)
     load: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
+    timers: dict[str, Timer] = field(default_factory=dict)
+    exceptions: dict[str, ExceptionCase] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -64,6 +68,8 @@ class _Tables:
             dict(self.policies),
             {k: list(v) for k, v in self.policy_versions.items()},
             dict(self.load),
+            dict(self.timers),
+            dict(self.exceptions),
         )
 
 

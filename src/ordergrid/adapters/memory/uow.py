@@ -8,6 +8,7 @@ from typing import Self
 
 from ordergrid.adapters.memory.catalogue import InMemoryLocations, InMemoryProducts
 from ordergrid.adapters.memory.inventory import InMemoryInventory
+from ordergrid.adapters.memory.lifecycle import InMemoryExceptions, InMemoryTimers
 from ordergrid.adapters.memory.orders import InMemoryOrders
 from ordergrid.adapters.memory.records import (
     InMemoryDecisions,
@@ -22,6 +23,7 @@ from ordergrid.service.context import UnitOfWorkFactory
 from ordergrid.service.ports import (
     ConcurrentUpdate,
     DecisionRepository,
+    ExceptionRepository,
     IdempotencyRepository,
     InventoryRepository,
     LoadRepository,
@@ -30,6 +32,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    TimerRepository,
     TokenRepository,
     UnitOfWork,
 )
@@ -77,6 +80,8 @@ class InMemoryUnitOfWork:
     load: LoadRepository
     idempotency: IdempotencyRepository
     tokens: TokenRepository
+    timers: TimerRepository
+    exceptions: ExceptionRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -93,6 +98,8 @@ class InMemoryUnitOfWork:
         self.load = InMemoryLoad(self)
         self.idempotency = InMemoryIdempotency(self)
         self.tokens = InMemoryTokens(self)
+        self.timers = InMemoryTimers(self)
+        self.exceptions = InMemoryExceptions(self)
 
     @property
     def tables(self) -> _Tables:

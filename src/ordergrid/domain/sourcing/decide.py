@@ -24,35 +24,34 @@ def _rules_of(policy: Policy, strategy: Strategy) -> Policy:
 
 
 def _better(a: Attempt, b: Attempt | None) -> bool:
-    return b is None or (-a.best.units, a.best.cost) < (-b.best.units, b.best.cost)
+    return b is None or (-a.units, a.cost) < (-b.units, b.cost)
 
 
 def source(req: SourcingRequest, view: SourcingView, policy: Policy, now: datetime) -> Decision:
     """Decide where the request's units come from, with the explanation of why.
 
-    Pure and deterministic: the same request, view and policy give the same decision.
-    `now` is part of the signature for time-dependent constraints (cut-offs, calendars).
+    Pure and deterministic: the same request, view, policy and time give the same
+    decision (`now` matters to cut-offs, through the promise-risk term).
     """
-    del now  # no time-dependent constraint yet
     tried: list[dict[str, str]] = []
     fallback: tuple[Attempt, Strategy] | None = None
     for strategy in policy.strategies_to_try():
         if req.facts is not None and not matches(strategy.when, req.facts):
             tried.append({"strategy": strategy.name, "result": "conditions_not_met"})
             continue
-        attempt = evaluate(req, view, _rules_of(policy, strategy))
+        attempt = evaluate(req, view, _rules_of(policy, strategy), now)
         if attempt.complete or attempt.total == 0:
             return decision_of(attempt, req, policy, strategy.name, tuple(tried))
         tried.append(
             {
                 "strategy": strategy.name,
                 "result": "incomplete",
-                "detail": f"covers {attempt.best.units} of {attempt.total} units",
+                "detail": f"covers {attempt.units} of {attempt.total} units",
             }
         )
         if _better(attempt, None if fallback is None else fallback[0]):
             fallback = (attempt, strategy)
     if fallback is None:  # no strategy's conditions fit: the policy's own rules decide
-        return decision_of(evaluate(req, view, policy), req, policy, None, tuple(tried))
+        return decision_of(evaluate(req, view, policy, now), req, policy, None, tuple(tried))
     attempt, strategy = fallback
     return decision_of(attempt, req, policy, strategy.name, tuple(tried))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,8 @@ class Candidate:
     single_location_cost: float | None = None
     covers_order: bool = False
     blocked: dict[str, str] = field(default_factory=dict)  # SKU -> product rule
+    #: What it would cost to ship what it can alone, in parts (scored locations only).
+    cost_parts: dict[str, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,7 +89,46 @@ class Candidate:
             "single_location_cost": self.single_location_cost,
             "covers_order": self.covers_order,
             "blocked": self.blocked,
+            "cost_parts": None
+            if self.cost_parts is None
+            else {k: round(v, 4) for k, v in self.cost_parts.items()},
         }
+
+
+class Explanation:
+    """The candidates and runner-up plans of a decision, written out the first time they
+    are read: a large network has hundreds of candidates, and most decisions are only
+    read once, when they are stored."""
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(
+        self,
+        make: Callable[[], tuple[tuple[Candidate, ...], tuple[Plan, ...]]]
+        | tuple[tuple[Candidate, ...], tuple[Plan, ...]],
+    ) -> None:
+        self._make = make
+        self._made = make if isinstance(make, tuple) else None
+
+    def _get(self) -> tuple[tuple[Candidate, ...], tuple[Plan, ...]]:
+        if self._made is None:
+            assert callable(self._make)
+            self._made = self._make()
+        return self._made
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return self._get()[0]
+
+    @property
+    def runner_ups(self) -> tuple[Plan, ...]:
+        return self._get()[1]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Explanation) and self._get() == other._get()
+
+    def __hash__(self) -> int:
+        return hash(self._get())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +139,21 @@ class Decision:
     plan: Plan
     backordered: dict[str, int]
     cancelled: dict[str, int]
-    candidates: tuple[Candidate, ...]
-    runner_ups: tuple[Plan, ...]
+    explanation: Explanation
     solver: str
     summary: str
     elapsed_ms: float = 0.0
+    optimality_gap: float = 0.0  # proven relative gap; 0 when the plan is optimal
     strategy: str | None = None  # the strategy whose plan was used
     strategies_tried: tuple[dict[str, str], ...] = ()  # in order, with why each failed
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return self.explanation.candidates
+
+    @property
+    def runner_ups(self) -> tuple[Plan, ...]:
+        return self.explanation.runner_ups
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,5 +168,6 @@ class Decision:
             "strategy": self.strategy,
             "strategies_tried": list(self.strategies_tried),
             "solver": self.solver,
+            "optimality_gap": self.optimality_gap,
             "elapsed_ms": round(self.elapsed_ms, 3),
         }

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ordergrid.domain.lifecycle_rules import (
+    DEFAULT_LIFECYCLE,
+    LifecycleRules,
+    lifecycle_from_document,
+)
 from ordergrid.domain.network import Location
 from ordergrid.domain.sourcing.product_rules import ProductRule
 
@@ -20,12 +26,67 @@ class Fallback(StrEnum):
     CANCEL = "cancel"  # cancel the units that cannot be allocated
 
 
+#: Days a parcel travels by distance, (up to km, days); beyond the last band: its days + 1.
+DEFAULT_TRANSIT_DAYS: tuple[tuple[float, int], ...] = ((300.0, 1), (1000.0, 2), (2000.0, 3))
+#: Days from order to delivery each service level promises.
+DEFAULT_SERVICE_DAYS: Mapping[str, int] = {"next_day": 1, "express": 2, "standard": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class RateCard:
+    """Carrier prices by zone (distance band) x parcel weight band x service level.
+
+    A distance beyond the last zone is priced as the last zone, a parcel heavier than
+    the last band as the last band (its rate is the carrier's "and above" price)."""
+
+    zone_max_km: tuple[float, ...]
+    weight_max_kg: tuple[float, ...]
+    rates: Mapping[str, tuple[tuple[float, ...], ...]] = field(hash=False)  # [zone][band]
+    default_weight_kg: float = 1.0  # for products without a weight
+
+    def zone(self, km: float) -> int:
+        return min(bisect_left(self.zone_max_km, km), len(self.zone_max_km) - 1)
+
+    def band(self, kg: float) -> int:
+        return min(bisect_left(self.weight_max_kg, kg), len(self.weight_max_kg) - 1)
+
+    def table(self, service_level: str) -> tuple[tuple[float, ...], ...]:
+        return self.rates.get(service_level) or self.rates["standard"]
+
+    def price(self, service_level: str, km: float, kg: float) -> float:
+        return self.table(service_level)[self.zone(km)][self.band(kg)]
+
+
 @dataclass(frozen=True, slots=True)
 class Costs:
+    """The objective: what a plan costs. Every term beyond the API formula is optional
+    (0 by default), so with defaults the chosen plan minimises exactly that formula."""
+
     per_shipment: float = 8.759
     per_unit: float = 0.423
     per_unit_km: float = 0.000336
     handling_per_shipment: dict[str, float] = field(default_factory=dict, hash=False)
+    #: Replaces `per_shipment` and `per_unit_km` with carrier prices per parcel.
+    rate_card: RateCard | None = None
+    #: Added for each shipment after the first: a customer prefers one box.
+    split_penalty: float = 0.0
+    #: Added for a shipment from a location that cannot meet the service level by its
+    #: cut-off and transit time.
+    promise_risk_penalty: float = 0.0
+    transit_days: tuple[tuple[float, int], ...] = DEFAULT_TRANSIT_DAYS
+    service_days: Mapping[str, int] = field(
+        default_factory=lambda: DEFAULT_SERVICE_DAYS, hash=False
+    )
+    #: Per shipment, times the share of the location's daily capacity already used.
+    capacity_load: float = 0.0
+    #: Per unit taken from the last `protect_last_units` available units of a location of
+    #: `protect_location_types`: keeps a store's last units on its shelf and, between two
+    #: otherwise equal sites, prefers the one with more stock.
+    last_units_penalty: float = 0.0
+    protect_last_units: int = 0
+    protect_location_types: frozenset[str] = frozenset({"store"})
+    #: Weight of the future value of a unit (shadow price) added to its cost.
+    scarcity_weight: float = 1.0
 
     def fixed(self, location: Location) -> float:
         """Cost of using a location at all: one shipment plus its handling."""
@@ -37,6 +98,12 @@ class Costs:
     def per_unit_at(self, distance_km: float) -> float:
         return self.per_unit + self.per_unit_km * distance_km
 
+    def transit(self, km: float) -> int:
+        for limit, days in self.transit_days:
+            if km <= limit:
+                return days
+        return (self.transit_days[-1][1] + 1) if self.transit_days else 1
+
 
 @dataclass(frozen=True, slots=True)
 class Constraints:
@@ -47,6 +114,9 @@ class Constraints:
     include_location_tags: frozenset[str] = frozenset()  # empty: no requirement
     product_rules: tuple[ProductRule, ...] = ()  # besides the built-in ones
     respect_capacity: bool = True  # locations at their orders/units per day get no more
+    #: How long the exact solver may search a large order before it takes the best plan
+    #: found (whose proven gap the decision shows).
+    time_budget_ms: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +173,11 @@ class Policy:
     costs: Costs = field(default_factory=Costs)
     fallback: Fallback = Fallback.PARTIAL
     strategies: tuple[Strategy, ...] = ()  # none: one strategy of the policy's own rules
+    #: Deadlines, failure actions, attempt limit, click & collect choice, hold rules.
+    lifecycle: LifecycleRules = DEFAULT_LIFECYCLE
+    #: Orders this policy decides wait up to this long after placement and are sourced
+    #: together with the others waiting (0: each order is sourced as it arrives).
+    batch_window_seconds: int = 0
 
     def strategies_to_try(self) -> tuple[Strategy, ...]:
         """The strategies to try, in order."""
@@ -143,6 +218,8 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
             )
             for st in doc.get("strategies") or ()
         ),
+        lifecycle=lifecycle_from_document(doc.get("lifecycle")),
+        batch_window_seconds=int(doc.get("batch_window_seconds", 0)),
     )
 
 
@@ -181,16 +258,47 @@ def _constraints(con: Mapping[str, Any]) -> Constraints:
         include_location_tags=frozenset(con.get("include_location_tags") or ()),
         product_rules=tuple(_rule(r) for r in con.get("product_rules") or ()),
         respect_capacity=bool(con.get("respect_capacity", True)),
+        time_budget_ms=int(con.get("time_budget_ms", Constraints().time_budget_ms)),
     )
 
 
 def _costs(cost: Mapping[str, Any]) -> Costs:
     base = Costs()
+    transit = cost.get("transit_days")
+    protect = cost.get("protect_location_types")
     return Costs(
         per_shipment=float(cost.get("per_shipment", base.per_shipment)),
         per_unit=float(cost.get("per_unit", base.per_unit)),
         per_unit_km=float(cost.get("per_unit_km", base.per_unit_km)),
         handling_per_shipment=dict(cost.get("handling_per_shipment") or {}),
+        rate_card=_rate_card(cost.get("rate_card")),
+        split_penalty=float(cost.get("split_penalty", 0.0)),
+        promise_risk_penalty=float(cost.get("promise_risk_penalty", 0.0)),
+        transit_days=base.transit_days
+        if transit is None
+        else tuple((float(b["max_km"]), int(b["days"])) for b in transit),
+        service_days={**DEFAULT_SERVICE_DAYS, **(cost.get("service_days") or {})},
+        capacity_load=float(cost.get("capacity_load", 0.0)),
+        last_units_penalty=float(cost.get("last_units_penalty", 0.0)),
+        protect_last_units=int(cost.get("protect_last_units", 0)),
+        protect_location_types=base.protect_location_types
+        if protect is None
+        else frozenset(protect),
+        scarcity_weight=float(cost.get("scarcity_weight", base.scarcity_weight)),
+    )
+
+
+def _rate_card(doc: Mapping[str, Any] | None) -> RateCard | None:
+    if doc is None:
+        return None
+    return RateCard(
+        zone_max_km=tuple(float(x) for x in doc["zone_max_km"]),
+        weight_max_kg=tuple(float(x) for x in doc["weight_max_kg"]),
+        rates={
+            level: tuple(tuple(float(p) for p in zone) for zone in table)
+            for level, table in doc["rates"].items()
+        },
+        default_weight_kg=float(doc.get("default_weight_kg", 1.0)),
     )
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.network import Capability, Location, LocationStatus
 from ordergrid.domain.orders import DeliveryMethod
-from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.sourcing.network_index import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    NetworkIndex,
+    index_of,
+)
+from ordergrid.domain.sourcing.policy import Constraints, Policy
 from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, ProductRule, blocking_rule
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
@@ -46,19 +56,28 @@ def _status(loc: Location) -> Exclusion | None:
     return Exclusion(f"location_{loc.status.value}", f"location is {loc.status.value}")
 
 
-def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | None:  # noqa: PLR0911
-    c = policy.constraints
+def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | None:
     if loc.id in req.excluded_locations:
         return Exclusion("excluded_for_order", "location already failed this order")
-    if c.location_types is not None and loc.type.value not in c.location_types:
-        return Exclusion("location_type_not_allowed", f"policy does not use {loc.type.value}")
-    if loc.channels and req.channel not in loc.channels:
-        return Exclusion("channel_not_served", f"location does not serve {req.channel!r}")
-    needed = CAPABILITY_FOR[req.method]
-    if needed not in loc.capabilities:
-        return Exclusion("capability_missing", f"location cannot do {needed.value}")
+    found = _fit_rules(loc, req.channel, req.method, policy.constraints)
+    if found is not None:
+        return found
     if req.method.collects_at_store and loc.id != req.pickup_location_id:
         return Exclusion("not_pickup_location", "customer collects at another store")
+    return None
+
+
+def _fit_rules(
+    loc: Location, channel: str, method: DeliveryMethod, c: Constraints
+) -> Exclusion | None:
+    """What depends only on the location and the rules, not on this order."""
+    if c.location_types is not None and loc.type.value not in c.location_types:
+        return Exclusion("location_type_not_allowed", f"policy does not use {loc.type.value}")
+    if loc.channels and channel not in loc.channels:
+        return Exclusion("channel_not_served", f"location does not serve {channel!r}")
+    needed = CAPABILITY_FOR[method]
+    if needed not in loc.capabilities:
+        return Exclusion("capability_missing", f"location cannot do {needed.value}")
     blocked = sorted(loc.tags & c.exclude_location_tags)
     if blocked:
         return Exclusion("location_tag_excluded", f"tag {blocked[0]!r} is excluded")
@@ -82,31 +101,127 @@ def _capacity(loc: Location, view: SourcingView, policy: Policy) -> Exclusion | 
     return None
 
 
-def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> list[Screened]:
-    """Every location holding the request's SKUs (and the pick-up store), screened."""
-    ids = set(view.holders(req.skus))
-    if req.pickup_location_id is not None and req.pickup_location_id in view.locations:
-        ids.add(req.pickup_location_id)
-    out: list[Screened] = []
-    skus = sorted(req.skus)
+def screen_one(
+    loc: Location,
+    req: SourcingRequest,
+    view: SourcingView,
+    policy: Policy,
+    rules: dict[str, tuple[ProductRule, ...]],
+) -> Screened:
+    """One location, screened the long way with every reason spelled out: what the
+    explanation shows. `screen` decides the same thing for all locations at once."""
+    dist = distance_to(loc, req)
+    available, blocked = _allowed_stock(loc, sorted(req.skus), view, rules)
+    exclusion = _status(loc) or _fit(loc, req, policy) or _capacity(loc, view, policy)
+    limit = policy.constraints.max_distance_km
+    if exclusion is None and limit is not None and dist is not None and dist > limit:
+        exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
+    if exclusion is None and blocked and not any(available.values()):
+        names = ", ".join(sorted(set(blocked.values())))
+        exclusion = Exclusion("product_rule", f"product rules keep the items away: {names}")
+    if exclusion is None and not any(available.values()):
+        exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
+    return Screened(loc, dist, available, exclusion, blocked)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Screen:
+    """Every candidate (holders of the request's SKUs and the pick-up store), as columns
+    in location id order: where it is, what it may give, and whether it may be used."""
+
+    index: NetworkIndex
+    skus: tuple[str, ...]
+    candidates: IntArray  # positions in the network index
+    distance: FloatArray | None  # km; None for store pick-up
+    available: IntArray  # (candidates, skus): 0 where a product rule blocks
+    eligible: BoolArray
+    rules: dict[str, tuple[ProductRule, ...]]
+
+    def explain(self, i: int, req: SourcingRequest, view: SourcingView, policy: Policy) -> Screened:
+        loc = self.index.locations[int(self.candidates[i])]
+        return screen_one(loc, req, view, policy, self.rules)
+
+
+def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:
+    """Screen every candidate at once; the same verdicts as `screen_one`."""
+    index = index_of(view.locations)
+    stock = view.stock_columns(index, req.skus)
+    candidates, available = stock.holders, stock.available
+    pickup = index.position.get(req.pickup_location_id or "")
+    if pickup is not None and pickup not in set(candidates.tolist()):
+        candidates, available = _with_row(candidates, available, pickup)
+    c = policy.constraints
+    fits = index.mask(
+        ("fit", c, req.channel, req.method),
+        lambda loc: _status(loc) is None and _fit_rules(loc, req.channel, req.method, c) is None,
+    )
+    eligible = fits[candidates].copy()
+    _order_specific(eligible, candidates, index, req, view, policy)
+    distance = None
+    if req.destination is not None:
+        distance = index.distances_km(candidates, req.destination)
+        if c.max_distance_km is not None:
+            eligible &= distance <= c.max_distance_km
     rules = _rules_by_sku(req, view, policy)
-    for loc_id in sorted(ids):
-        loc = view.locations.get(loc_id)
-        if loc is None:
-            continue
-        dist = distance_to(loc, req)
-        available, blocked = _allowed_stock(loc, skus, view, rules)
-        exclusion = _status(loc) or _fit(loc, req, policy) or _capacity(loc, view, policy)
-        limit = policy.constraints.max_distance_km
-        if exclusion is None and limit is not None and dist is not None and dist > limit:
-            exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
-        if exclusion is None and blocked and not any(available.values()):
-            names = ", ".join(sorted(set(blocked.values())))
-            exclusion = Exclusion("product_rule", f"product rules keep the items away: {names}")
-        if exclusion is None and not any(available.values()):
-            exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
-        out.append(Screened(loc, dist, available, exclusion, blocked))
-    return out
+    available = _apply_product_rules(available, candidates, stock.skus, rules, index)
+    eligible &= available.any(axis=1)
+    return Screen(index, stock.skus, candidates, distance, available, eligible, rules)
+
+
+def _with_row(candidates: IntArray, available: IntArray, row: int) -> tuple[IntArray, IntArray]:
+    at = int(np.searchsorted(candidates, row))
+    return (
+        np.insert(candidates, at, row),
+        np.insert(available, at, np.zeros(available.shape[1], dtype=available.dtype), axis=0),
+    )
+
+
+def _order_specific(
+    eligible: BoolArray,
+    candidates: IntArray,
+    index: NetworkIndex,
+    req: SourcingRequest,
+    view: SourcingView,
+    policy: Policy,
+) -> None:
+    """Exclusions of this order (failed before, another pick-up store, capacity used)."""
+
+    def row(loc_id: str | None) -> int | None:
+        j = index.position.get(loc_id or "")
+        if j is None:
+            return None
+        i = int(np.searchsorted(candidates, j))
+        return i if i < len(candidates) and candidates[i] == j else None
+
+    for loc_id in req.excluded_locations:
+        i = row(loc_id)
+        if i is not None:
+            eligible[i] = False
+    if req.method.collects_at_store:
+        keep = row(req.pickup_location_id)
+        eligible[:] = False if keep is None else eligible & (np.arange(len(eligible)) == keep)
+    if policy.constraints.respect_capacity:
+        for loc_id in view.load:
+            i = row(loc_id)
+            if i is not None and _capacity(index.locations[candidates[i]], view, policy):
+                eligible[i] = False
+
+
+def _apply_product_rules(
+    available: IntArray,
+    candidates: IntArray,
+    skus: tuple[str, ...],
+    rules: dict[str, tuple[ProductRule, ...]],
+    index: NetworkIndex,
+) -> IntArray:
+    if not rules:
+        return available
+    available = available.copy()
+    for col, sku in enumerate(skus):
+        for rule in rules.get(sku, ()):
+            blocks = index.mask(("rule", rule), _blocked_by(rule))
+            available[blocks[candidates], col] = 0
+    return available
 
 
 def _allowed_stock(
@@ -121,6 +236,13 @@ def _allowed_stock(
             blocked[sku] = rule
         available[sku] = 0 if rule is not None else view.available(loc.id, sku)
     return available, blocked
+
+
+def _blocked_by(rule: ProductRule) -> Callable[[Location], bool]:
+    def test(loc: Location) -> bool:
+        return rule.blocks(rule.product_tags, loc)
+
+    return test
 
 
 def _rules_by_sku(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ordergrid.domain.fulfilments import HANDED_OVER
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod, Order
+from ordergrid.domain.sourcing.network_index import IntArray, NetworkIndex
 from ordergrid.domain.sourcing.selection import OrderFacts
 
 
@@ -64,6 +67,32 @@ class SourcingRequest:
         return frozenset(u.sku for u in self.lines)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class StockColumns:
+    """Stock of some SKUs as columns: the locations holding any (on-hand > 0), in id
+    order, and what each may give (available, never below 0) per SKU."""
+
+    skus: tuple[str, ...]
+    holders: IntArray  # positions in the network index, ascending
+    available: IntArray  # (holders, skus)
+
+    @classmethod
+    def of_positions(
+        cls, positions: Mapping[tuple[str, str], Position], index: NetworkIndex, skus: Iterable[str]
+    ) -> StockColumns:
+        order = tuple(sorted(skus))
+        column = {sku: i for i, sku in enumerate(order)}
+        rows: dict[int, list[int]] = {}
+        for (loc, sku), p in positions.items():
+            col, row = column.get(sku), index.position.get(loc)
+            if col is None or row is None or p.on_hand <= 0:
+                continue
+            rows.setdefault(row, [0] * len(order))[col] = max(0, p.available)
+        holders = np.array(sorted(rows), dtype=np.int64)
+        available = np.array([rows[r] for r in holders.tolist()], dtype=np.int64)
+        return cls(order, holders, available.reshape(len(holders), len(order)))
+
+
 @dataclass(frozen=True, slots=True)
 class SourcingView:
     """Locations (all those that matter) and positions of the request's SKUs."""
@@ -73,6 +102,19 @@ class SourcingView:
     product_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: Work released today per location: (orders, units).
     load: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: Future value of a unit of stock, per (location, SKU): what using it now forgoes
+    #: (dual prices of the expected-demand transportation LP, see `shadow.py`).
+    shadow_prices: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    #: Product weights (kg), needed when a rate card prices parcels by weight.
+    weights: Mapping[str, float] = field(default_factory=dict)
+    #: The positions as columns, when the caller has them so (else built from them).
+    columns: StockColumns | None = None
+
+    def stock_columns(self, index: NetworkIndex, skus: frozenset[str]) -> StockColumns:
+        """The stock of these SKUs as columns (prepared by the caller, or built here)."""
+        if self.columns is not None and frozenset(self.columns.skus) == skus:
+            return self.columns
+        return StockColumns.of_positions(self.positions, index, skus)
 
     def available(self, location_id: str, sku: str) -> int:
         p = self.positions.get((location_id, sku))

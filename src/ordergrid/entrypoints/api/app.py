@@ -11,6 +11,7 @@ from ordergrid import __version__
 from ordergrid.bootstrap import Application
 from ordergrid.entrypoints.api import (
     errors,
+    routes_exceptions,
     routes_fulfilments,
     routes_inventory,
     routes_network,
@@ -53,6 +54,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_inventory,
         routes_orders,
         routes_fulfilments,
+        routes_exceptions,
         routes_policies,
     ):
         api.include_router(module.router)

@@ -25,6 +25,7 @@ def location_json(loc: Location) -> dict[str, Any]:
         "handling_cost": loc.handling_cost,
         "tags": sorted(loc.tags),
         "channels": sorted(loc.channels),
+        "cutoff_utc": None if loc.cutoff_utc is None else loc.cutoff_utc.isoformat("minutes"),
     }
 
 
@@ -108,6 +109,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "delivery": delivery,
         "lines": lines,
         "fulfilments": [fulfilment_json(f, d.method.value) for f in order.fulfilments],
+        "exception_id": order.exception_id,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
     }

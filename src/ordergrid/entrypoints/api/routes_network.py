@@ -47,6 +47,7 @@ def put_location(
             units_per_day=body.capacity.units_per_day,
             tags=frozenset(body.tags),
             channels=frozenset(body.channels),
+            cutoff_utc=body.cutoff_utc,
         )
     )
     response.status_code = 201 if created else 200

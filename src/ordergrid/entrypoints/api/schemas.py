@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -124,6 +124,9 @@ class LocationIn(Body):
         max_length=100,
         description="channels this location may serve; empty: every channel",
     )
+    cutoff_utc: time | None = Field(
+        None, description="orders in before this time of day (UTC) leave the same day"
+    )
 
 
 class LocationOut(BaseModel):
@@ -137,6 +140,7 @@ class LocationOut(BaseModel):
     handling_cost: float
     tags: list[str]
     channels: list[str]
+    cutoff_utc: str | None = None
 
 
 class LocationList(BaseModel):
@@ -309,6 +313,9 @@ class OrderOut(BaseModel):
     delivery: dict[str, Any]
     lines: list[LineOut]
     fulfilments: list[FulfilmentOut]
+    exception_id: str | None = Field(
+        None, description="the open case of the exception queue, if the order waits for a person"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from ordergrid.entrypoints.api.schemas import Body, LocationType, Tag
+from ordergrid.entrypoints.api.schemas_lifecycle import LifecycleDoc
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), max_digits=14, decimal_places=4)]
 Rate = Annotated[float, Field(ge=0, le=1_000_000)]
@@ -86,6 +88,9 @@ class ConstraintsDoc(Body):
     respect_capacity: bool = Field(
         True, description="locations at their orders/units per day get no more work today"
     )
+    time_budget_ms: int = Field(
+        200, ge=1, le=60_000, description="time the exact solver may take on a large order"
+    )
     product_rules: list[ProductRuleDoc] = Field(
         default_factory=list,
         max_length=50,
@@ -93,11 +98,96 @@ class ConstraintsDoc(Body):
     )
 
 
+ServiceLevel = Literal["standard", "express", "next_day"]
+Price = Annotated[float, Field(ge=0, le=1_000_000)]
+
+
+class RateCardDoc(Body):
+    """Carrier prices: `rates[service_level][zone][weight band]`. Zone i covers distances
+    up to `zone_max_km[i]`, band b weights up to `weight_max_kg[b]`; beyond the last, the
+    last one applies."""
+
+    zone_max_km: list[Annotated[float, Field(gt=0, le=40_000)]] = Field(min_length=1, max_length=20)
+    weight_max_kg: list[Annotated[float, Field(gt=0, le=100_000)]] = Field(
+        min_length=1, max_length=50
+    )
+    rates: dict[ServiceLevel, list[list[Price]]] = Field(
+        description="must include standard, used for a level without a table"
+    )
+    default_weight_kg: float = Field(1.0, gt=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Self:
+        for name, bounds in (
+            ("zone_max_km", self.zone_max_km),
+            ("weight_max_kg", self.weight_max_kg),
+        ):
+            if any(b <= a for a, b in itertools.pairwise(bounds)):
+                raise PydanticCustomError("not_ascending", f"{name} must be ascending")
+        if any(
+            any(b < a for a, b in itertools.pairwise(row))
+            for table in self.rates.values()
+            for row in table
+        ):
+            raise PydanticCustomError(
+                "rates_not_ascending", "a heavier parcel cannot cost less than a lighter one"
+            )
+        if "standard" not in self.rates:
+            raise PydanticCustomError("missing_standard", "rates must include standard")
+        zones, bands = len(self.zone_max_km), len(self.weight_max_kg)
+        for level, table in self.rates.items():
+            if len(table) != zones or any(len(row) != bands for row in table):
+                raise PydanticCustomError(
+                    "rate_table_shape",
+                    "rates.{level} must have {zones} rows of {bands} prices",
+                    {"level": level, "zones": zones, "bands": bands},
+                )
+        return self
+
+
+class TransitBandDoc(Body):
+    max_km: float = Field(gt=0, le=40_000)
+    days: int = Field(ge=0, le=60)
+
+
 class CostsDoc(Body):
+    """The objective. Beyond the API cost formula every term is optional (0 = off)."""
+
     per_shipment: Rate = 8.759
     per_unit: Rate = 0.423
     per_unit_km: Rate = 0.000336
     handling_per_shipment: dict[LocationType, Rate] = Field(default_factory=dict)
+    rate_card: RateCardDoc | None = Field(
+        None, description="replaces per_shipment and per_unit_km with carrier prices per parcel"
+    )
+    split_penalty: Rate = Field(0.0, description="per shipment after the first")
+    promise_risk_penalty: Rate = Field(
+        0.0, description="per shipment from a location that cannot meet the service level"
+    )
+    transit_days: list[TransitBandDoc] | None = Field(
+        None, max_length=20, description="days in transit by distance, ascending"
+    )
+    service_days: dict[ServiceLevel, Annotated[int, Field(ge=0, le=60)]] = Field(
+        default_factory=dict, description="days each service level promises"
+    )
+    capacity_load: Rate = Field(
+        0.0, description="per shipment, times the share of today's capacity already used"
+    )
+    last_units_penalty: Rate = Field(
+        0.0, description="per unit taken from a location's last protect_last_units units"
+    )
+    protect_last_units: int = Field(0, ge=0, le=1_000_000)
+    protect_location_types: list[LocationType] | None = Field(
+        None, description="where last units are protected; absent: stores"
+    )
+    scarcity_weight: Rate = Field(1.0, description="weight of the future value of a unit")
+
+    @model_validator(mode="after")
+    def _ascending_transit(self) -> Self:
+        bands = self.transit_days or []
+        if any(b.max_km <= a.max_km for a, b in itertools.pairwise(bands)):
+            raise PydanticCustomError("not_ascending", "transit_days must be ascending by max_km")
+        return self
 
 
 class StrategyDoc(Body):
@@ -130,6 +220,16 @@ class PolicyDocument(Body):
     costs: CostsDoc = Field(default_factory=CostsDoc)
     fallback: Literal["partial", "backorder", "cancel"] = "partial"
     strategies: list[StrategyDoc] = Field(default_factory=list, max_length=20)
+    batch_window_seconds: int = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="orders wait up to this long and are sourced together; 0: at once",
+    )
+    lifecycle: LifecycleDoc = Field(
+        default_factory=LifecycleDoc,
+        description="deadlines, failure actions, attempt limit, click & collect, holds",
+    )
 
     @model_validator(mode="after")
     def _unique_strategy_names(self) -> Self:
@@ -140,8 +240,9 @@ class PolicyDocument(Body):
 
     def stored(self) -> dict[str, Any]:
         """The normalised document as it is stored and shown (JSON types only)."""
-        doc = self.model_dump(mode="json", exclude={"strategies"})
+        doc = self.model_dump(mode="json", exclude={"strategies", "lifecycle"})
         doc["strategies"] = [st.stored() for st in self.strategies]
+        doc["lifecycle"] = self.lifecycle.stored()
         return doc
 
 

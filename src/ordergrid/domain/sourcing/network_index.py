@@ -1,0 +1,107 @@
+"""The network as columns: locations in id order, with what screening needs as arrays.
+
+Built once per version of the network (the view's `locations` mapping) and shared by
+every decision that sees the same mapping; whatever depends only on a location and a
+policy's rules (type, status, capability, channel, tags, product rules) is worked out
+once per set of rules and kept here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ordergrid.domain.network import Location
+
+EARTH_RADIUS_KM = 6371.0088
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_CACHE_SIZE = 4
+
+
+@dataclass(eq=False)
+class NetworkIndex:
+    ids: tuple[str, ...]
+    locations: tuple[Location, ...]
+    position: dict[str, int]
+    lat: FloatArray  # radians
+    lon: FloatArray
+    _memo: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, locations: Mapping[str, Location]) -> NetworkIndex:
+        ordered = tuple(locations[k] for k in sorted(locations))
+        return cls(
+            ids=tuple(loc.id for loc in ordered),
+            locations=ordered,
+            position={loc.id: i for i, loc in enumerate(ordered)},
+            lat=np.radians(np.array([loc.lat for loc in ordered], dtype=np.float64)),
+            lon=np.radians(np.array([loc.lon for loc in ordered], dtype=np.float64)),
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def distances_km(self, idx: IntArray, destination: tuple[float, float]) -> FloatArray:
+        """Great-circle km (haversine) from the locations at `idx` to a point."""
+        lat2, lon2 = np.radians(destination[0]), np.radians(destination[1])
+        lat1, lon1 = self.lat[idx], self.lon[idx]
+        a = (
+            np.sin((lat2 - lat1) / 2) ** 2
+            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        )
+        result: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+        return result
+
+    def per_location(self, key: Any, compute: Callable[[Location], Any]) -> list[Any]:
+        """`compute` for every location, remembered under `key` (rules are immutable)."""
+        found: list[Any] | None = self._memo.get(key)
+        if found is None:
+            found = [compute(loc) for loc in self.locations]
+            self._memo[key] = found
+        return found
+
+    def column(self, key: Any, value: Callable[[Location], float]) -> FloatArray:
+        """A numeric column of `value` over the locations, remembered under `key`."""
+        found: FloatArray | None = self._memo.get(("column", key))
+        if found is None:
+            found = np.fromiter((value(loc) for loc in self.locations), np.float64, len(self.ids))
+            self._memo[("column", key)] = found
+        return found
+
+    def mask(self, key: Any, test: Callable[[Location], bool]) -> BoolArray:
+        """A boolean column of `test` over the locations, remembered under `key`."""
+        found: BoolArray | None = self._memo.get(("mask", key))
+        if found is None:
+            found = np.fromiter((test(loc) for loc in self.locations), bool, len(self.ids))
+            self._memo[("mask", key)] = found
+        return found
+
+
+_recent: list[tuple[Mapping[str, Location], NetworkIndex]] = []
+
+
+def index_of(locations: Mapping[str, Location]) -> NetworkIndex:
+    """The index of this mapping; the last few are kept, so a service that hands the
+    same mapping to every decision (until the network changes) builds it once."""
+    for mapping, index in _recent:
+        if mapping is locations or _same(mapping, locations):
+            return index
+    index = NetworkIndex.build(locations)
+    _recent.insert(0, (locations, index))
+    del _recent[_CACHE_SIZE:]
+    return index
+
+
+def _same(a: Mapping[str, Location], b: Mapping[str, Location]) -> bool:
+    """The same locations (identical objects: they are immutable and replaced whole)."""
+    return len(a) == len(b) and all(
+        x is y and k == m for (k, x), (m, y) in zip(a.items(), b.items(), strict=True)
+    )
