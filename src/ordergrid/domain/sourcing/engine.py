@@ -27,7 +27,7 @@ from ordergrid.domain.sourcing.decision import (
 from ordergrid.domain.sourcing.policy import Fallback, Policy
 from ordergrid.domain.sourcing.pricing import Problem, build_problem, parcel_price
 from ordergrid.domain.sourcing.screening import Exclusion, Screen, screen
-from ordergrid.domain.sourcing.search import Found, fill, search
+from ordergrid.domain.sourcing.search import Found, Singles, search, singles
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 ENUMERATION = "enumeration"
@@ -77,7 +77,7 @@ def evaluate(req: SourcingRequest, view: SourcingView, policy: Policy, now: date
     if outcome.needs_mip is not None:
         budget = policy.constraints.time_budget_ms / 1000
         incumbent = outcome.plans[0] if outcome.plans else None
-        result = mip.solve(problem, outcome.needs_mip, budget, incumbent)
+        result = mip.solve(outcome.problem or problem, outcome.needs_mip, budget, incumbent)
         solver = mip.SOLVER if result.optimal else f"{mip.SOLVER}-time-limit"
         gap = result.gap
         if result.plan is not None and result.plan.units:
@@ -229,20 +229,22 @@ def decision_of(
 
 def _candidates(attempt: Attempt, chosen: Plan) -> tuple[Candidate, ...]:
     """Every candidate with its verdict: excluded by a named constraint, chosen, or
-    scored and beaten (with why)."""
+    scored and beaten (with why, and what it would cost alone, in parts)."""
     p, req, total = attempt.problem, attempt.req, attempt.total
-    singles = {f.rows[0]: f for f in attempt.found if len(f.rows) == 1}
-    row_of = {loc_id: r for r, loc_id in enumerate(p.location_ids)}
+    alone = singles(p)
+    parts = _alone_parts(p, alone)
+    rows = p.network_rows.tolist()
+    row_of = {j: r for r, j in enumerate(rows)}
     in_plan = {s.location_id for s in chosen.shipments}
+    shipping = {p.location_id(r) for r in np.flatnonzero(p.used).tolist()}
     out = []
-    for i in range(len(attempt.screen.candidates)):
+    for i, j in enumerate(attempt.screen.candidates.tolist()):
         s = attempt.screen.explain(i, req, attempt.view, attempt.policy)
-        row = row_of.get(s.location.id)
-        single = None if row is None else singles.get(row)
-        if single is None and row is not None and s.exclusion is None:
-            single = _single(p, row)
+        row = row_of.get(j) if s.exclusion is None else None
+        units = 0 if row is None else int(alone.units[row])
+        cost = None if row is None or not units else round(float(alone.cost[row]), 6)
         status, reason, detail = _verdict(
-            s.exclusion, s.location.id, single, chosen, total, p, in_plan
+            s.exclusion, s.location.id, units, cost, chosen, total, p, in_plan, shipping
         )
         out.append(
             Candidate(
@@ -252,48 +254,69 @@ def _candidates(attempt: Attempt, chosen: Plan) -> tuple[Candidate, ...]:
                 detail=detail,
                 distance_km=s.distance_km,
                 available=s.available,
-                single_location_cost=None
-                if single is None or not single.units
-                else round(single.cost, 6),
-                covers_order=single is not None and single.units == total,
+                single_location_cost=cost,
+                covers_order=units == total,
                 blocked=s.blocked,
-                cost_parts=None if single is None or row is None else _single_parts(p, single),
+                cost_parts=None if row is None else parts[row],
             )
         )
     return tuple(out)
 
 
-def _single_parts(p: Problem, single: Found) -> dict[str, float]:
-    [row] = single.rows
-    return _parts(p, row, {c: n for (_, c), n in single.take.items()}, first=True)
-
-
-def _single(p: Problem, row: int) -> Found | None:
-    f = fill(p, (row,))
-    return f if f.units else None
+def _alone_parts(p: Problem, alone: Singles) -> list[dict[str, float]]:
+    """What each location would cost shipping what it can alone, in parts (columns)."""
+    costs = p.costs
+    taken = alone.first + alone.rest
+    units = taken.sum(axis=1)
+    per_unit = (units * costs.per_unit).tolist()
+    km = np.zeros(len(p)) if p.distance is None else p.distance
+    by_km = 0.0 if costs.rate_card is not None else costs.per_unit_km
+    distance = (units * by_km * km).tolist()
+    scarcity = (taken * p.shadow).sum(axis=1).tolist()
+    last = (alone.rest.sum(axis=1) * p.extra).tolist()
+    alone_units = taken[:, p.ship_alone].sum(axis=1).tolist()
+    out = []
+    for row in range(len(p)):
+        if not units[row]:
+            out.append(p.fixed_parts(row))
+            continue
+        takes = {c: n for c, n in enumerate(taken[row].tolist()) if n}
+        if costs.rate_card is not None or alone_units[row]:
+            out.append(_parts(p, row, takes, first=True))
+            continue
+        parts = p.fixed_parts(row)
+        parts["per_unit"], parts["distance"] = per_unit[row], distance[row]
+        if scarcity[row]:
+            parts["scarcity"] = scarcity[row]
+        if last[row]:
+            parts["last_units"] = last[row]
+        out.append(parts)
+    return out
 
 
 def _verdict(
     exclusion: Exclusion | None,
     loc_id: str,
-    single: Found | None,
+    units: int,
+    cost: float | None,
     chosen: Plan,
     total: int,
     p: Problem,
     in_plan: set[str],
+    shipping: set[str],
 ) -> tuple[str, str | None, str | None]:
     if exclusion is not None:
         return "excluded", exclusion.reason, exclusion.detail
     if loc_id in in_plan:
         return "chosen", None, None
-    if p.budget <= 0 and loc_id not in {p.location_ids[r] for r in np.flatnonzero(p.used)}:
+    if p.budget <= 0 and loc_id not in shipping:
         return (
             "scored",
             "max_shipments_reached",
             (f"the order already ships from {p.max_shipments - p.budget} location(s)"),
         )
-    if single is None or single.units == 0:
+    if units == 0:
         return "scored", "beaten", "holds none of what is still needed"
-    if single.units < total and chosen.units > single.units:
-        return "scored", "beaten", f"alone covers {single.units} of {total} units"
-    return "scored", "beaten", f"alone costs {single.cost:.2f}; chosen plan {chosen.cost:.2f}"
+    if units < total and chosen.units > units:
+        return "scored", "beaten", f"alone covers {units} of {total} units"
+    return "scored", "beaten", f"alone costs {cost:.2f}; chosen plan {chosen.cost:.2f}"

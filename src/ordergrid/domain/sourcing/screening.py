@@ -138,8 +138,44 @@ class Screen:
     rules: dict[str, tuple[ProductRule, ...]]
 
     def explain(self, i: int, req: SourcingRequest, view: SourcingView, policy: Policy) -> Screened:
-        loc = self.index.locations[int(self.candidates[i])]
-        return screen_one(loc, req, view, policy, self.rules)
+        """Candidate `i` with its verdict spelled out, from the columns (the same verdict
+        `screen_one` reaches from the positions)."""
+        j = int(self.candidates[i])
+        loc = self.index.locations[j]
+        dist = None if self.distance is None else float(self.distance[i])
+        available = dict(zip(self.skus, self.available[i].tolist(), strict=True))
+        blocked = self._blocked(j)
+        exclusion = _status(loc) or self._fit(j, loc, req, policy) or _capacity(loc, view, policy)
+        limit = policy.constraints.max_distance_km
+        if exclusion is None and limit is not None and dist is not None and dist > limit:
+            exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
+        if exclusion is None and blocked and not any(available.values()):
+            names = ", ".join(sorted(set(blocked.values())))
+            exclusion = Exclusion("product_rule", f"product rules keep the items away: {names}")
+        if exclusion is None and not any(available.values()):
+            exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
+        return Screened(loc, dist, available, exclusion, blocked)
+
+    def _fit(self, j: int, loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | None:
+        if loc.id in req.excluded_locations:
+            return Exclusion("excluded_for_order", "location already failed this order")
+        c = policy.constraints
+        found: Exclusion | None = self.index.per_location(
+            ("why", c, req.channel, req.method),
+            lambda x: _fit_rules(x, req.channel, req.method, c),
+        )[j]
+        if found is None and req.method.collects_at_store and loc.id != req.pickup_location_id:
+            return Exclusion("not_pickup_location", "customer collects at another store")
+        return found
+
+    def _blocked(self, j: int) -> dict[str, str]:
+        blocked: dict[str, str] = {}
+        for sku, rules in self.rules.items():
+            for rule in rules:
+                if self.index.mask(("rule", rule), _blocked_by(rule))[j]:
+                    blocked[sku] = rule.name
+                    break
+        return blocked
 
 
 def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:

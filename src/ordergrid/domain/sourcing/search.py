@@ -15,9 +15,8 @@ candidates go to the MIP, which is exact too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import combinations
-from math import comb, inf
+from dataclasses import dataclass, replace
+from math import inf
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from ordergrid.domain.sourcing.pricing import Problem, parcel_price
 EPS = 1e-9
 MAX_FILLS = 2_000  # sets filled one by one before the rest goes to the MIP
 MAX_SETS = 5_000  # sets of three or more enumerated before the MIP takes over
+MAX_PAIRS = 200_000  # pairs tested for covering the order before the MIP takes over
 KEPT = 3  # plans kept besides the best, for runner-ups
 
 
@@ -50,6 +50,7 @@ class Outcome:
     plans: list[Found]  # best first
     exact: bool
     needs_mip: tuple[int, ...] | None  # candidate rows for the MIP, when it must decide
+    problem: Problem | None = None  # what the MIP solves, when not the request's own
 
 
 def plan_cost(p: Problem, take: dict[tuple[int, int], int]) -> float:
@@ -111,12 +112,20 @@ class Singles:
         take = {(row, c): n for c, n in enumerate(taken) if n}
         return Found((row,), take, int(self.units[row]), float(self.cost[row]))
 
-    def ranked(self, allowed: BoolArray) -> IntArray:
-        """Rows that cover something, best first (rows are in id order: ties by id)."""
+    def ranked(self, allowed: BoolArray, top: int | None = None) -> IntArray:
+        """Rows that cover something, best first (rows are in id order: ties by id);
+        with `top`, at least the best `top` (and all that tie with the last of them)."""
         rows = np.flatnonzero((self.units > 0) & allowed)
         # Costs are compared to the micro-unit, as `Found.key` does: cents decide,
         # floating-point noise does not.
-        order = np.lexsort((rows, np.rint(self.cost[rows] * 1e6), -self.units[rows]))
+        micro = np.rint(self.cost[rows] * 1e6)
+        units = self.units[rows]
+        if top is not None and len(rows) > top:
+            key = (units.max() - units) * 1e15 + micro
+            cut = np.partition(key, top - 1)[top - 1]
+            keep = key <= cut
+            rows, micro, units = rows[keep], micro[keep], units[keep]
+        order = np.lexsort((rows, micro, -units))
         result: IntArray = rows[order]
         return result
 
@@ -195,18 +204,41 @@ def _allowed_rows(p: Problem) -> BoolArray:
 
 
 def search(p: Problem) -> Outcome:
+    """The best plan: exactly, or with the rows the MIP must decide between (and the
+    problem it must solve: units nowhere to be had are left out of it)."""
+    placeable = np.minimum(p.demand, p.available.sum(axis=0))
+    if (placeable < p.demand).any():
+        # The most units are those that are to be had somewhere; a plan placing all of
+        # them within the budget is the best there is, and the search looks for it.
+        reduced = replace(p, demand=placeable, total=int(placeable.sum()))
+        if not reduced.total:
+            return Outcome([], exact=True, needs_mip=None)
+        outcome = _search(reduced)
+        found_all = bool(outcome.plans) and outcome.plans[0].units == reduced.total
+        if outcome.needs_mip is None and not found_all:
+            return replace(outcome, needs_mip=tuple(range(len(p))), problem=reduced)
+        return replace(outcome, problem=reduced)
+    return _search(p)
+
+
+def _search(p: Problem) -> Outcome:
     alone = singles(p)
-    ranked = alone.ranked(_allowed_rows(p))
+    allowed = _allowed_rows(p)
+    ranked = alone.ranked(allowed, top=KEPT + 1)
     plans = [alone.plan(p, int(r)) for r in ranked[: KEPT + 1]]
-    complete = ranked[alone.units[ranked] == p.total]
+    complete = np.flatnonzero((alone.units == p.total) & allowed)
     bound = float(alone.cost[complete].min()) if len(complete) else inf
     largest = min(p.max_shipments, len(p))
     if largest < 2 or p.budget < 1 or (len(complete) and not _split_can_help(p, bound)):
         return _done(plans, exact=True)
     everything = tuple(range(len(p)))
-    if p.parcel_priced or (p.available.sum(axis=0) < p.demand).any():
+    if p.parcel_priced:
         return Outcome(_ranked(plans), exact=True, needs_mip=everything)
     best = _Best(p, plans, bound)
+    if best.bound == inf:
+        covering = _greedy_cover(p)
+        if covering is not None:
+            best.offer(fill(p, covering))
     floor, marginal = _floor(p)
     detour = _detour(p, marginal)
     for k in range(2, largest + 1):
@@ -217,12 +249,34 @@ def search(p: Problem) -> Outcome:
         if k == 2:
             searched = _pairs(p, rows, floor, detour, best)
         else:
-            searched = comb(len(rows), k) <= MAX_SETS and _sets(p, rows, k, floor, detour, best)
+            searched = _sets(p, rows, k, floor, detour, best)
         if not searched:
             return Outcome(_ranked(best.plans), True, _mip_rows(p, best, floor, detour))
     if best.bound == inf:  # nothing within the budget covers the order: most units first
         return Outcome(_ranked(best.plans), exact=True, needs_mip=everything)
     return _done(best.plans, exact=True)
+
+
+def _greedy_cover(p: Problem) -> tuple[int, ...] | None:
+    """A set of locations that covers every unit, picked greedily (most of what is still
+    missing first, the cheaper on ties), within the budget; None if greedy fails. Only
+    an upper bound for the exact search, which then prunes against it."""
+    missing = p.demand.copy()
+    chosen: list[int] = []
+    new = 0
+    while missing.any() and len(chosen) < p.max_shipments:
+        gain = np.minimum(p.available, missing).sum(axis=1).astype(np.float64)
+        gain[chosen] = 0
+        if new >= p.budget:
+            gain[~p.used] = 0
+        if gain.max() <= 0:
+            return None
+        best = np.flatnonzero(gain == gain.max())
+        row = int(best[np.argmin(p.fixed[best])])
+        chosen.append(row)
+        new += int(not p.used[row])
+        missing = np.maximum(missing - p.available[row], 0)
+    return None if missing.any() else tuple(sorted(chosen))
 
 
 def _split_can_help(p: Problem, bound: float) -> bool:
@@ -232,22 +286,39 @@ def _split_can_help(p: Problem, bound: float) -> bool:
         return False
     cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None])
     lowest = np.where(p.available > 0, cheapest, inf).min(axis=0)
-    least = float((lowest * p.demand).sum()) + float(np.sort(p.fixed)[:2].sum()) - p.split
+    wanted = p.demand > 0
+    least = float((lowest[wanted] * p.demand[wanted]).sum())
+    least += float(np.sort(p.fixed)[:2].sum()) - p.split
     return least < bound - EPS
 
 
 def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _Best) -> bool:
-    """Pairs that cover the order, lowest bound first; False when too many remain."""
+    """Pairs that cover the order, lowest bound first; False when too many remain.
+
+    A pair covering the order holds its scarcest SKU, so one of the two is among that
+    SKU's few holders: only those pairs are formed. Their bound (both fixed costs, the
+    floor, the larger detour) is checked first, covering only for the pairs it leaves."""
     capped = np.minimum(p.available[rows], p.demand)
-    covers = np.minimum(capped[:, None, :] + capped[None, :, :], p.demand).sum(-1) == p.total
+    held = capped > 0
+    wanted = np.flatnonzero(p.demand > 0)
+    scarcest = wanted[np.argmin(held[:, wanted].sum(axis=0))]
+    anchors = np.flatnonzero(held[:, scarcest])
+    if len(anchors) * len(rows) > MAX_PAIRS:
+        return False
+    a = np.repeat(anchors, len(rows))
+    b = np.tile(np.arange(len(rows)), len(anchors))
+    keep = (a != b) & ~(held[b, scarcest] & (b < a))  # each unordered pair once
+    i, j = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     fixed, away = p.fixed[rows], detour[rows]
-    bound = fixed[:, None] + fixed[None, :] + floor + np.maximum(away[:, None], away[None, :])
-    bound -= p.split
-    i, j = np.nonzero(np.triu(covers & (bound < best.bound - EPS), k=1))
+    bound = fixed[i] + fixed[j] + floor + np.maximum(away[i], away[j]) - p.split
+    under = bound < best.bound - EPS
+    i, j, bound = i[under], j[under], bound[under]
+    covers = (np.minimum(capped[i] + capped[j], p.demand) == p.demand).all(axis=1)
+    i, j, bound = i[covers], j[covers], bound[covers]
     if len(i) > MAX_FILLS:
         return False
-    for n in np.argsort(bound[i, j], kind="stable").tolist():
-        if bound[i[n], j[n]] >= best.bound - EPS:
+    for n in np.argsort(bound, kind="stable").tolist():
+        if bound[n] >= best.bound - EPS:
             break
         group = (int(rows[i[n]]), int(rows[j[n]]))
         if _allowed(p, group):
@@ -255,22 +326,81 @@ def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _
     return True
 
 
+class _Sets:
+    """Sets of k locations covering the order, found by branching: every covering set
+    holds the SKU still missing that the fewest candidates hold, so each step tries only
+    its holders. A partial set whose bound (fixed costs so far, the floor, the largest
+    detour so far) reaches the best plan is not extended: adding locations only raises
+    the bound. The last location must cover all that is missing, found for all at once."""
+
+    def __init__(
+        self, p: Problem, rows: IntArray, k: int, floor: float, detour: FloatArray, best: _Best
+    ) -> None:
+        self.p, self.rows, self.k, self.floor, self.detour, self.best = (
+            p,
+            rows,
+            k,
+            floor,
+            detour,
+            best,
+        )
+        self.capped = np.minimum(p.available, p.demand)
+        self.seen: set[tuple[int, ...]] = set()
+        self.steps = 0
+
+    def run(self) -> bool:
+        """False when the branching grew too large (the MIP then decides)."""
+        return self._extend((), self.p.demand, 0.0, 0.0)
+
+    def _bound(self, fixed: float, away: float) -> float:
+        return fixed + self.floor + away - self.p.split
+
+    def _extend(
+        self, chosen: tuple[int, ...], missing: IntArray, fixed: float, away: float
+    ) -> bool:
+        self.steps += 1
+        if self.steps > MAX_SETS:
+            return False
+        if len(chosen) == self.k - 1:
+            self._last(chosen, missing, fixed, away)
+            return True
+        wanted = np.flatnonzero(missing > 0)
+        branch = self.rows  # covered already: a further location may still lower the cost
+        if len(wanted):
+            held = self.capped[np.ix_(self.rows, wanted)] > 0
+            scarcest = wanted[int(np.argmin(held.sum(axis=0)))]
+            branch = self.rows[self.capped[self.rows, scarcest] > 0]
+        for r in branch.tolist():
+            if r in chosen:
+                continue
+            f, a = fixed + float(self.p.fixed[r]), max(away, float(self.detour[r]))
+            if self._bound(f, a) >= self.best.bound - EPS:
+                continue
+            left = np.maximum(missing - self.capped[r], 0)
+            if not self._extend((*chosen, r), left, f, a):
+                return False
+        return True
+
+    def _last(self, chosen: tuple[int, ...], missing: IntArray, fixed: float, away: float) -> None:
+        rows = self.rows[(self.capped[self.rows] >= missing).all(axis=1)]
+        bounds = self._bound(fixed, away) + self.p.fixed[rows]
+        bounds = np.maximum(
+            bounds, self._bound(fixed, 0.0) + self.p.fixed[rows] + self.detour[rows]
+        )
+        for n in np.argsort(bounds, kind="stable").tolist():
+            if bounds[n] >= self.best.bound - EPS:
+                break
+            group = tuple(sorted((*chosen, int(rows[n]))))
+            if len(set(group)) < self.k or group in self.seen or not _allowed(self.p, group):
+                continue
+            self.seen.add(group)
+            self.best.offer(fill(self.p, group))
+
+
 def _sets(
     p: Problem, rows: IntArray, k: int, floor: float, detour: FloatArray, best: _Best
 ) -> bool:
-    capped = np.minimum(p.available, p.demand)
-    fills = 0
-    for group in combinations(rows.tolist(), k):
-        bound = sum(p.fixed[r] for r in group) + floor + max(detour[r] for r in group) - p.split
-        if bound >= best.bound - EPS or not _allowed(p, group):
-            continue
-        if (np.minimum(capped[list(group)].sum(axis=0), p.demand) < p.demand).any():
-            continue
-        fills += 1
-        if fills > MAX_FILLS:
-            return False
-        best.offer(fill(p, group))
-    return True
+    return _Sets(p, rows, k, floor, detour, best).run()
 
 
 def _mip_rows(p: Problem, best: _Best, floor: float, detour: FloatArray) -> tuple[int, ...]:
