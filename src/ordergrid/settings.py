@@ -22,6 +22,17 @@ class Settings(BaseSettings):
         None, description="migrate at start; default: yes for SQLite, no for PostgreSQL"
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
+    scarcity_refresh_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="how often shadow prices of stock are re-estimated; 0: not used",
+    )
+    scarcity_lookback_hours: float = Field(
+        168.0, gt=0, description="recent orders the expected demand is estimated from"
+    )
+    scarcity_horizon_hours: float = Field(
+        168.0, gt=0, description="demand the stock on hand must serve (until replenishment)"
+    )
     embedded_worker: bool = Field(
         True, description="run the event worker inside each API process (`serve`)"
     )

@@ -243,6 +243,19 @@ def test_same_channel_and_external_id_cannot_be_added_twice(application: Applica
         uow.orders.add(an_order("O2", "W-9"))
 
 
+def test_orders_placed_since_are_the_newest_first(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        for n in range(5):
+            uow.orders.add(an_order(f"O{n}", f"W-{n}", T0 + timedelta(hours=n)))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        recent = uow.orders.placed_since(T0 + timedelta(hours=2), 10)
+        assert [o.id for o in recent] == ["O4", "O3", "O2"]
+        assert [o.id for o in uow.orders.placed_since(T0, 2)] == ["O4", "O3"]
+        assert recent[0].lines[0].sku == "A"
+        assert uow.orders.placed_since(T0 + timedelta(days=1), 10) == []
+
+
 def test_order_pages_filters_and_work_queue(application: Application) -> None:
     with application.ctx.uow() as uow:
         for n in range(5):

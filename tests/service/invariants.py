@@ -86,16 +86,31 @@ def _timeline_problems(o: Order, timeline: list[StoredEvent]) -> list[str]:
         for f in o.fulfilments
         if f.id not in released
     ]
+    # Which came first is read from the timeline (its positions), not from clock times:
+    # a worker round handles several due timers at one instant.
+    released_at = {
+        e.data.get("fulfilment_id"): e.position for e in timeline if e.type == "fulfilment.released"
+    }
+    failed_at: dict[object, int] = {}
+    for e in timeline:
+        if e.type in _FAILURE_EVENTS:
+            failed_at.setdefault(e.data.get("fulfilment_id"), e.position)
     for g in o.fulfilments:
-        failed = _failed_at(g)
-        if failed is None:
+        if _failed_at(g) is None or g.id not in failed_at:
             continue
         out += [
             f"order {o.id}: {f.id} sent to {f.location_id} after it failed {g.id}"
             for f in o.fulfilments
-            if f.location_id == g.location_id and f.id != g.id and f.created_at >= failed
+            if f.location_id == g.location_id
+            and f.id != g.id
+            and released_at.get(f.id, -1) > failed_at[g.id]
         ]
     return out
+
+
+_FAILURE_EVENTS = frozenset(
+    {"fulfilment.rejected", "fulfilment.expired", "fulfilment.short_picked", "fulfilment.cancelled"}
+)
 
 
 def _order_problems(o: Order, owner: dict[str, str | None], reallocating: bool) -> list[str]:

@@ -46,7 +46,10 @@ def source_waiting(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetime) -
     if orders:
         policies = [policy_for(uow, o) for o in orders]
         requests = [SourcingRequest.for_order(o) for o in orders]
-        view = build_batch_view(uow, requests, now, policies)
+        view = replace(
+            build_batch_view(uow, requests, now, policies),
+            shadow_prices=ctx.scarcity.current(),
+        )
         started = perf_counter()
         decisions = source_batch(requests, view, policies, now)
         each_ms = (perf_counter() - started) * 1000 / len(orders)

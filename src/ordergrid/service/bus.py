@@ -13,6 +13,7 @@ from ordergrid.service import (
     network,
     orders,
     policies,
+    scarcity,
     timers,
     tokens,
 )
@@ -28,6 +29,7 @@ from ordergrid.service.commands import (
     PutLocation,
     PutPolicy,
     PutProducts,
+    RefreshScarcity,
     RerouteException,
     RetryException,
     RunDueTimers,
@@ -55,6 +57,7 @@ HANDLERS: dict[type, Handler] = {
     PutPolicy: policies.put_policy,
     ActivatePolicy: policies.activate_policy,
     RunDueTimers: timers.run_due_timers,
+    RefreshScarcity: scarcity.refresh_scarcity,
     RetryException: exceptions.retry,
     RerouteException: exceptions.reroute,
     CancelException: exceptions.cancel_case,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +137,14 @@ class SourceBackorders:
 @dataclass(frozen=True, slots=True)
 class SweepBackorders:
     """Periodic safety net: re-source back-orders whose SKUs have stock somewhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshScarcity:
+    """Re-estimate the shadow prices of stock from recent demand (worker, periodic)."""
+
+    lookback: timedelta = timedelta(days=7)
+    horizon: timedelta = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ordergrid.service.ports import Clock, Geocoder, IdSource, Observer, UnitOfWork
+from ordergrid.service.scarcity_book import ScarcityBook
 
 
 class UnitOfWorkFactory(Protocol):
@@ -55,6 +56,8 @@ class Context:
     #: Called after a commit that made work due now (a re-sourcing): wakes the worker of
     #: this process instead of letting it sleep out its poll interval.
     wake: Callable[[], None] = _nobody_listens
+    #: Shadow prices of stock for this process's decisions (empty when not refreshed).
+    scarcity: ScarcityBook = field(default_factory=ScarcityBook)
 
     def id_stream(self) -> Iterator[str]:
         while True:

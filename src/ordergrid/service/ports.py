@@ -223,6 +223,9 @@ class OrderRepository(Protocol):
         ...
 
     def count_by_status(self) -> dict[str, int]: ...
+    def placed_since(self, since: datetime, limit: int) -> list[Order]:
+        """Orders created at or after `since`, the newest `limit` of them."""
+        ...
 
     def work_at(self, location_id: str, statuses: Iterable[str]) -> list[tuple[str, str]]:
         """(fulfilment id, order id) of a location's fulfilments in these statuses,

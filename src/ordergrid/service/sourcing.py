@@ -100,7 +100,7 @@ def source_order(
     if not req.lines:
         return None
     policy = policy_for(uow, order)
-    view = build_view(uow, req, now, policy)
+    view = replace(build_view(uow, req, now, policy), shadow_prices=ctx.scarcity.current())
     started = perf_counter()
     decision = source(req, view, policy, now)
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, tuple_, update
@@ -174,6 +175,10 @@ class SqlOrders:
             .order_by(F.c.id.desc())
         )
         return [(r.id, r.order_id) for r in rows]
+
+    def placed_since(self, since: datetime, limit: int) -> list[Order]:
+        q = select(O).where(O.c.created_at >= since).order_by(O.c.created_at.desc()).limit(limit)
+        return [self._load(r) for r in self.conn.execute(q)]
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.conn.execute(select(O.c.status, func.count()).group_by(O.c.status))

@@ -128,6 +128,7 @@ orders = Table(
     Column("doc", Json, nullable=False),
     UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
     Index("ix_orders_status", "status"),
+    Index("ix_orders_created_at", "created_at"),
 )
 
 fulfilments = Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from datetime import datetime
 
 from ordergrid.adapters.memory.tables import _Repo
 from ordergrid.domain.fulfilments import Fulfilment
@@ -122,6 +123,11 @@ class InMemoryOrders(_Repo):
             and f.status.value in wanted
         ]
         return sorted(found, reverse=True)
+
+    def placed_since(self, since: datetime, limit: int) -> list[Order]:
+        recent = [o for o in self._t.orders.values() if o.created_at >= since]
+        recent.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return [copy.deepcopy(o) for o in recent[:limit]]
 
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -76,8 +76,7 @@ def evaluate(req: SourcingRequest, view: SourcingView, policy: Policy, now: date
     plans, solver, gap = outcome.plans, ENUMERATION, 0.0
     if outcome.needs_mip is not None:
         budget = policy.constraints.time_budget_ms / 1000
-        incumbent = outcome.plans[0] if outcome.plans else None
-        result = mip.solve(outcome.problem or problem, outcome.needs_mip, budget, incumbent)
+        result = mip.solve(outcome.problem or problem, outcome.needs_mip, budget)
         solver = mip.SOLVER if result.optimal else f"{mip.SOLVER}-time-limit"
         gap = result.gap
         if result.plan is not None and result.plan.units:

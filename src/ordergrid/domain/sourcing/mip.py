@@ -50,17 +50,15 @@ class MipResult:
     gap: float  # relative gap HiGHS proved (0 when optimal)
 
 
-def solve(
-    p: Problem, rows: tuple[int, ...], time_limit_s: float, incumbent: Found | None = None
-) -> MipResult:
+def solve(p: Problem, rows: tuple[int, ...], time_limit_s: float) -> MipResult:
     """The best plan over `rows`. A plan covering every unit is looked for first (the
     model is then the plan's cost alone, which HiGHS proves optimal fast); only when
     none exists is the model with a reward per unit placed solved."""
     if (p.available[list(rows)].sum(axis=0) >= p.demand).all():
-        complete = _solve(p, rows, time_limit_s, complete=True, incumbent=incumbent)
+        complete = _solve(p, rows, time_limit_s, complete=True)
         if complete.plan is not None or not complete.optimal:
             return complete
-    return _solve(p, rows, time_limit_s, complete=False, incumbent=incumbent)
+    return _solve(p, rows, time_limit_s, complete=False)
 
 
 def _solve(
@@ -68,7 +66,6 @@ def _solve(
     rows: tuple[int, ...],
     time_limit_s: float,
     complete: bool,
-    incumbent: Found | None,
 ) -> MipResult:
     model = _Model()
     reward = 0.0 if complete else _reward(p)
@@ -92,26 +89,7 @@ def _solve(
     _shipments(model, p, used)
     if p.parcel_priced:
         _parcels(model, p, units, used)
-    start = _start(model, p, units, used, incumbent) if complete else None
-    return _run(model, p, units, time_limit_s, start)
-
-
-def _start(
-    model: _Model, p: Problem, units: Units, used: dict[int, int], incumbent: Found | None
-) -> list[float] | None:
-    """The best plan the enumeration found, as a starting point (when it fits the model)."""
-    if incumbent is None or incumbent.units != p.total or p.parcel_priced:
-        return None
-    if any(r not in used for r in incumbent.rows):
-        return None
-    values = [0.0] * len(model.cost)
-    for (r, c), n in incumbent.take.items():
-        tiers = units.get((r, c), [])
-        first = min(n, int(p.base[r, c]))
-        for v, amount in zip(tiers, (first, n - first) if len(tiers) == 2 else (n,), strict=False):
-            values[v] = float(amount)
-        values[used[r]] = 1.0
-    return values
+    return _run(model, p, units, time_limit_s)
 
 
 def _reward(p: Problem) -> float:
@@ -189,7 +167,6 @@ def _run(
     p: Problem,
     units: Units,
     time_limit_s: float,
-    start: list[float] | None = None,
 ) -> MipResult:
     # The bare binding: highspy's `Highs` wrapper prints a banner when first made.
     h = _Highs()
@@ -199,11 +176,6 @@ def _run(
     h.setOptionValue("mip_abs_gap", 1e-6)
     h.setOptionValue("random_seed", 0)
     h.passModel(_lp(model))
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = start
-        solution.value_valid = True
-        h.setSolution(solution)
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()

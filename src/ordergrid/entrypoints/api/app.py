@@ -20,6 +20,7 @@ from ordergrid.entrypoints.api import (
     routes_system,
 )
 from ordergrid.entrypoints.api.middleware import EdgeMiddleware
+from ordergrid.entrypoints.scarcity import ScarcityRefresher
 from ordergrid.entrypoints.worker import Worker
 
 DESCRIPTION = """Order orchestration: where each unit of every order is fulfilled from,
@@ -35,11 +36,14 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker = Worker(application) if embedded_worker else None
+        refresher = ScarcityRefresher(application)
         if worker is not None:
             worker.start()
+        refresher.start()
         try:
             yield
         finally:
+            refresher.stop()
             if worker is not None:
                 worker.stop()
 

@@ -93,17 +93,21 @@ def serve(
 @app.command(name="worker")
 def run_worker(database_url: DatabaseUrl = None) -> None:
     """Run the worker alone: relays outbox events (back-order re-sourcing) until stopped."""
+    from ordergrid.entrypoints.scarcity import ScarcityRefresher
     from ordergrid.entrypoints.worker import Worker
 
     application = _wire(_settings(database_url))
     w = Worker(application)
+    refresher = ScarcityRefresher(application)
     signal.signal(signal.SIGTERM, lambda *_: w.stop())
     console.print("ordergrid worker running; Ctrl+C to stop")
+    refresher.start()
     try:
         w.run()
     except KeyboardInterrupt:
         w.stop()
     finally:
+        refresher.stop()
         application.close()
 
 
