@@ -103,7 +103,7 @@ class SourcingView:
     #: Work released today per location: (orders, units).
     load: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     #: Future value of a unit of stock, per (location, SKU): what using it now forgoes
-    #: (dual prices of the expected-demand transportation LP, see `shadow.py`).
+    #: (the prices of an LP over the demand expected until replenishment, `shadow.py`).
     shadow_prices: Mapping[tuple[str, str], float] = field(default_factory=dict)
     #: Product weights (kg), needed when a rate card prices parcels by weight.
     weights: Mapping[str, float] = field(default_factory=dict)
