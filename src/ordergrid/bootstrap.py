@@ -15,10 +15,11 @@ from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.geo import UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.adapters.system import SystemClock, TimeOrderedIds
+from ordergrid.adapters.webhook_sender import HttpxSender, RandomJitter, SocketResolver
 from ordergrid.service import queries
 from ordergrid.service.bus import MessageBus
-from ordergrid.service.context import Context
-from ordergrid.service.ports import Clock, Geocoder, IdSource
+from ordergrid.service.context import Context, WebhookOptions
+from ordergrid.service.ports import Clock, Geocoder, IdSource, Jitter, WebhookSender
 from ordergrid.settings import Settings
 
 
@@ -54,6 +55,22 @@ def ensure_schema(engine: Engine, settings: Settings) -> None:
         )
 
 
+def _webhook_options(
+    settings: Settings, sender: WebhookSender | None, jitter: Jitter | None
+) -> WebhookOptions:
+    return WebhookOptions(
+        sender=sender or HttpxSender(settings.webhook_timeout_seconds),
+        resolver=SocketResolver(),
+        jitter=jitter or RandomJitter(),
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+        backoff_max_seconds=settings.webhook_backoff_max_seconds,
+        # Long enough that an attempt is recorded before another worker may try it again.
+        lease_seconds=max(60.0, settings.webhook_timeout_seconds * 4),
+        allow_private=settings.webhook_allow_private,
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -61,8 +78,10 @@ def bootstrap(
     ids: IdSource | None = None,
     geocoder: Geocoder | None = None,
     check_schema: bool = True,
+    webhook_sender: WebhookSender | None = None,
+    jitter: Jitter | None = None,
 ) -> Application:
-    """Wire everything; tests pass their own clock, ids or geocoder."""
+    """Wire everything; tests pass their own clock, ids, geocoder, sender or jitter."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url, settings.db_pool_size)
     if check_schema:
@@ -86,6 +105,7 @@ def bootstrap(
         geocoder=geocoder or UsZipGeocoder(),
         observer=metrics,
         wake=work_due.set,
+        webhooks=_webhook_options(settings, webhook_sender, jitter),
     )
     holder.append(ctx)
     return Application(settings, engine, ctx, MessageBus(ctx), metrics, work_due)

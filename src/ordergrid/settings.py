@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(
         True, description="run the event worker inside each API process (`serve`)"
     )
+    webhook_allow_private: bool = Field(
+        False, description="allow webhook URLs on loopback, private or link-local addresses"
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, description="attempts before a webhook delivery is dead"
+    )
+    webhook_timeout_seconds: float = Field(
+        5.0, gt=0, description="how long a webhook receiver may take to answer"
+    )
+    webhook_backoff_seconds: float = Field(
+        1.0, gt=0, description="delay before the first retry; doubles with each attempt"
+    )
+    webhook_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="longest delay between two attempts"
+    )
 
     @property
     def is_sqlite(self) -> bool:

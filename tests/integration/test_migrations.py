@@ -30,6 +30,8 @@ TABLES = {
     "meta",
     "timers",
     "exception_cases",
+    "webhooks",
+    "webhook_deliveries",
     "alembic_version",
 }
 

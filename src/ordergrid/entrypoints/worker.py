@@ -1,5 +1,6 @@
-"""The worker: runs due timers (deadlines, re-sourcing after failures) and relays outbox
-events to internal reactions (back-order re-sourcing)."""
+"""The worker: runs due timers (deadlines, re-sourcing after failures), relays outbox
+events to internal reactions (back-order re-sourcing) and to webhook deliveries, and
+sends those deliveries on a thread of their own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from ordergrid.bootstrap import Application
 from ordergrid.service.commands import RunDueTimers, SweepBackorders
 from ordergrid.service.relay import BATCH, relay_once
+from ordergrid.service.webhook_delivery import QUEUE_BATCH, SEND_BATCH, queue_deliveries, send_due
 
 log = logging.getLogger("ordergrid.worker")
 
@@ -26,21 +28,38 @@ class Worker:
         self.application = application
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sender: threading.Thread | None = None
 
     def run_until_idle(self) -> int:
-        """Handle everything that is due now; returns how many timers and events ran."""
+        """Handle everything that is due now; returns how many timers, events and webhook
+        deliveries ran."""
         total = 0
         while True:
             ran = int(self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
             read = relay_once(self.application.bus)
-            total += ran + read
-            if not ran and not read:
+            queued = queue_deliveries(self.application.ctx)
+            sent = send_due(self.application.ctx)
+            total += ran + read + queued + sent
+            if not (ran or read or queued or sent):
                 return total
+
+    def send_webhooks(self) -> None:
+        """Send due webhook deliveries until stopped: apart from the timers and the relay,
+        so a slow receiver never delays order processing."""
+        poll = self.application.settings.worker_poll_seconds
+        while not self._stop.is_set():
+            sent = self._guarded(lambda: send_due(self.application.ctx))
+            if sent is None or sent < SEND_BATCH:
+                self._stop.wait(poll)
 
     def run(self) -> None:
         settings = self.application.settings
         due = self.application.work_due
         next_sweep = time.monotonic() + settings.backorder_sweep_seconds
+        self._sender = threading.Thread(
+            target=self.send_webhooks, name="ordergrid-webhooks", daemon=True
+        )
+        self._sender.start()
         while not self._stop.is_set():
             due.clear()
             busy = self._round()
@@ -51,10 +70,15 @@ class Worker:
                 due.wait(settings.worker_poll_seconds)
 
     def _round(self) -> bool:
-        """Timers, then one relay batch; True when either had more waiting."""
+        """Timers, then one batch of the relay and one of webhook queueing; True when any
+        of them had more waiting."""
         ran = self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
         read = self._guarded(lambda: relay_once(self.application.bus))
-        return (ran is not None and ran >= TIMER_BATCH) or (read is not None and read >= BATCH)
+        queued = self._guarded(lambda: queue_deliveries(self.application.ctx))
+        return any(
+            n is not None and n >= limit
+            for n, limit in ((ran, TIMER_BATCH), (read, BATCH), (queued, QUEUE_BATCH))
+        )
 
     def _guarded(self, work: Callable[[], int]) -> int | None:
         # Whatever goes wrong (database down, a bug), the worker logs it, waits, and goes
@@ -73,5 +97,6 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
         self.application.work_due.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._sender):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=10)

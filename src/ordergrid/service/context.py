@@ -7,7 +7,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ordergrid.service.ports import Clock, Geocoder, IdSource, Observer, UnitOfWork
+from ordergrid.service.ports import (
+    Clock,
+    Geocoder,
+    HostResolver,
+    IdSource,
+    Jitter,
+    Observer,
+    UnitOfWork,
+    WebhookSender,
+)
 from ordergrid.service.scarcity_book import ScarcityBook
 
 
@@ -41,6 +50,44 @@ class PendingObservations(threading.local):
         self.decisions.clear()
 
 
+class NoSender:
+    """Where no sender is wired (service tests that do not deliver), nothing arrives."""
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+        del url, body, headers
+        return "no webhook sender is configured"
+
+
+class NoResolver:
+    """Resolves nothing, so only IP literals pass; the composition root wires DNS."""
+
+    def addresses(self, host: str) -> list[str]:
+        del host
+        return []
+
+
+class MiddleJitter:
+    def fraction(self) -> float:
+        return 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOptions:
+    """How webhooks are delivered, and what they may point at."""
+
+    sender: WebhookSender = field(default_factory=NoSender)
+    resolver: HostResolver = field(default_factory=NoResolver)
+    jitter: Jitter = field(default_factory=MiddleJitter)
+    max_attempts: int = 8
+    backoff_seconds: float = 1.0
+    backoff_max_seconds: float = 3600.0
+    #: How long a claimed delivery is left to its worker before another may try it.
+    lease_seconds: float = 60.0
+    allow_private: bool = False
+    #: Deliveries sent at once in a round; a slow receiver holds up one of them only.
+    concurrency: int = 8
+
+
 def _nobody_listens() -> None:
     """Without an embedded worker, workers find due work by polling."""
 
@@ -58,6 +105,7 @@ class Context:
     wake: Callable[[], None] = _nobody_listens
     #: Shadow prices of stock for this process's decisions (empty when not refreshed).
     scarcity: ScarcityBook = field(default_factory=ScarcityBook)
+    webhooks: WebhookOptions = field(default_factory=WebhookOptions)
 
     def id_stream(self) -> Iterator[str]:
         while True:

@@ -136,6 +136,34 @@ class ExceptionFilter:
     order_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A subscription: events matching `events` are POSTed to `url`, signed with `secret`."""
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One event for one subscription; `body` is the exact JSON that is POSTed and signed."""
+
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    body: str
+    status: str  # a `DeliveryStatus`
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
 class ConcurrentUpdate(Exception):
     """Another transaction changed the aggregate first; the command is retried."""
 
@@ -283,6 +311,56 @@ class Outbox(Protocol):
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None: ...
 
 
+class WebhookRepository(Protocol):
+    def add(self, webhook: Webhook) -> None: ...
+    def get(self, webhook_id: str) -> Webhook | None: ...
+    def all(self) -> list[Webhook]: ...
+    def remove(self, webhook_id: str) -> bool:
+        """Drop a subscription and its deliveries; False when there was none."""
+        ...
+
+    def enqueue(self, deliveries: Sequence[WebhookDelivery]) -> None:
+        """Queue deliveries; one already queued for the same subscription and event is
+        kept as it is (a relay that repeats a batch delivers nothing twice)."""
+        ...
+
+    def delivery(self, delivery_id: str) -> WebhookDelivery | None: ...
+    def deliveries(self, webhook_id: str, limit: int, cursor: str | None) -> Page[WebhookDelivery]:
+        """A subscription's deliveries by id (oldest first), after the cursor."""
+        ...
+
+    def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[WebhookDelivery]:
+        """Deliveries waiting for an attempt due at `now`, earliest first; each one's next
+        attempt moves to `lease_until`, so once this transaction commits other workers
+        leave it alone while it is being sent (PostgreSQL `FOR UPDATE SKIP LOCKED` keeps
+        them apart until then). Returned as they were before the lease."""
+        ...
+
+    def save_delivery(self, delivery: WebhookDelivery) -> None:
+        """Record the outcome of an attempt or a requeue."""
+        ...
+
+
+class WebhookSender(Protocol):
+    """POSTs a webhook body; the call happens outside any transaction."""
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+        """None when the receiver answered 2xx, else why not (status, timeout, refusal)."""
+        ...
+
+
+class HostResolver(Protocol):
+    def addresses(self, host: str) -> list[str]:
+        """The IP addresses a host name resolves to ([] when it does not resolve)."""
+        ...
+
+
+class Jitter(Protocol):
+    def fraction(self) -> float:
+        """A number in [0, 1) that spreads retries out."""
+        ...
+
+
 class PolicyRepository(Protocol):
     def add_version(
         self, policy_id: str, document: dict[str, Any], at: datetime, actor: str | None
@@ -331,6 +409,7 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     timers: TimerRepository
     exceptions: ExceptionRepository
+    webhooks: WebhookRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -267,4 +268,33 @@ exception_cases = Table(
     Column("doc", Json, nullable=False),
     Index("ix_exception_cases_status", "status", "id"),
     Index("ix_exception_cases_order", "order_id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("events", Json, nullable=False),
+    Column("secret", String(256), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("webhook_id", String(64), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime),
+    Column("last_error", String(512)),
+    Column("delivered_at", UtcDateTime),
+    UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+    Index("ix_webhook_deliveries_due", "next_attempt_at", "id"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
 )

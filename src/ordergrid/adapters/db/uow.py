@@ -25,6 +25,7 @@ from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.timers_repo import SqlTimers
+from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.service.ports import (
     Clock,
@@ -41,6 +42,7 @@ from ordergrid.service.ports import (
     ProductRepository,
     TimerRepository,
     TokenRepository,
+    WebhookRepository,
 )
 
 #: PostgreSQL SQLSTATEs that mean "run the transaction again".
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
     tokens: TokenRepository
     timers: TimerRepository
     exceptions: ExceptionRepository
+    webhooks: WebhookRepository
 
     def __init__(
         self,
@@ -134,6 +137,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(self.conn)
         self.timers = SqlTimers(self.conn)
         self.exceptions = SqlExceptions(self.conn)
+        self.webhooks = SqlWebhooks(self.conn)
         return self
 
     def __exit__(

@@ -20,6 +20,8 @@ from ordergrid.service.ports import (
     StoredDecision,
     StoredEvent,
     Timer,
+    Webhook,
+    WebhookDelivery,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ class _Tables:
     load: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)
     exceptions: dict[str, ExceptionCase] = field(default_factory=dict)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -70,6 +74,8 @@ class _Tables:
             dict(self.load),
             dict(self.timers),
             dict(self.exceptions),
+            dict(self.webhooks),
+            dict(self.deliveries),
         )
 
 

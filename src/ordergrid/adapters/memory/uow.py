@@ -19,6 +19,7 @@ from ordergrid.adapters.memory.records import (
     InMemoryTokens,
 )
 from ordergrid.adapters.memory.tables import _Tables
+from ordergrid.adapters.memory.webhooks import InMemoryWebhooks
 from ordergrid.service.context import UnitOfWorkFactory
 from ordergrid.service.ports import (
     ConcurrentUpdate,
@@ -35,6 +36,7 @@ from ordergrid.service.ports import (
     TimerRepository,
     TokenRepository,
     UnitOfWork,
+    WebhookRepository,
 )
 
 
@@ -82,6 +84,7 @@ class InMemoryUnitOfWork:
     tokens: TokenRepository
     timers: TimerRepository
     exceptions: ExceptionRepository
+    webhooks: WebhookRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -100,6 +103,7 @@ class InMemoryUnitOfWork:
         self.tokens = InMemoryTokens(self)
         self.timers = InMemoryTimers(self)
         self.exceptions = InMemoryExceptions(self)
+        self.webhooks = InMemoryWebhooks(self)
 
     @property
     def tables(self) -> _Tables:

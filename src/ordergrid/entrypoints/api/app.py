@@ -18,6 +18,7 @@ from ordergrid.entrypoints.api import (
     routes_orders,
     routes_policies,
     routes_system,
+    routes_webhooks,
 )
 from ordergrid.entrypoints.api.middleware import EdgeMiddleware
 from ordergrid.entrypoints.scarcity import ScarcityRefresher
@@ -60,6 +61,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_fulfilments,
         routes_exceptions,
         routes_policies,
+        routes_webhooks,
     ):
         api.include_router(module.router)
     api.add_middleware(

@@ -92,7 +92,7 @@ def serve(
 
 @app.command(name="worker")
 def run_worker(database_url: DatabaseUrl = None) -> None:
-    """Run the worker alone: relays outbox events (back-order re-sourcing) until stopped."""
+    """Run the worker alone: timers, outbox relay and webhook deliveries until stopped."""
     from ordergrid.entrypoints.scarcity import ScarcityRefresher
     from ordergrid.entrypoints.worker import Worker
 
