@@ -16,10 +16,10 @@ from ordergrid.service.commands import Actor, CancelException, RerouteException,
 from ordergrid.service.context import Context
 from ordergrid.service.orders import check_channel, load_order
 from ordergrid.service.ports import ExceptionFilter, Page, UnitOfWork
-from ordergrid.service.sourcing import source_order
+from ordergrid.service.sourcing import record_decision, source_order
 from ordergrid.service.stock import apply_movements
 from ordergrid.service.tracking import save
-from ordergrid.service.trial import covers, place, trial
+from ordergrid.service.trial import covers, trial
 
 
 def _open_case(uow: UnitOfWork, case_id: str, actor: Actor) -> tuple[ExceptionCase, Order]:
@@ -123,7 +123,7 @@ def reroute(cmd: RerouteException, ctx: Context) -> tuple[ExceptionCase, Order]:
         order.record(
             "order.rerouted", cmd.actor.name, trigger="manual", locations=[cmd.location_id]
         )
-        place(uow, order, decision, ctx, now, cmd.actor.name, "manual_reroute")
+        record_decision(uow, order, decision, ctx, now, cmd.actor.name, "manual_reroute")
         case.note("reroute", now, cmd.actor.name, location_id=cmd.location_id)
         _finish(uow, case, order, "rerouted", ctx, cmd.actor)
         uow.commit()

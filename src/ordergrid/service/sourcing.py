@@ -134,6 +134,11 @@ def record_decision(
     apply_movements(uow, reservations, now, actor)
     for shipment in decision.plan.shipments:
         uow.load.add(shipment.location_id, now.date(), 1, shipment.units)
-    explanation = {**decision.as_dict(), "trigger": trigger, "decided_at": now.isoformat()}
+    explanation = {
+        **decision.as_dict(),
+        "trigger": trigger,
+        "decided_by": actor,
+        "decided_at": now.isoformat(),
+    }
     uow.decisions.add(StoredDecision(ctx.ids.new_id(), order.id, now, explanation))
     ctx.pending.decision_made(decision.outcome, decision.elapsed_ms)

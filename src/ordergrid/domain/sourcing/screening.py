@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.network import Capability, Location, LocationStatus
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.sourcing.network_index import (
@@ -18,7 +17,7 @@ from ordergrid.domain.sourcing.network_index import (
     index_of,
 )
 from ordergrid.domain.sourcing.policy import Constraints, Policy
-from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, ProductRule, blocking_rule
+from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, ProductRule
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 CAPABILITY_FOR = {
@@ -44,27 +43,10 @@ class Screened:
     blocked: dict[str, str] = field(default_factory=dict)  # SKU -> product rule
 
 
-def distance_to(location: Location, request: SourcingRequest) -> float | None:
-    if request.destination is None:
-        return None
-    return great_circle_km(location.lat, location.lon, *request.destination)
-
-
 def _status(loc: Location) -> Exclusion | None:
     if loc.status is LocationStatus.ACTIVE:
         return None
     return Exclusion(f"location_{loc.status.value}", f"location is {loc.status.value}")
-
-
-def _fit(loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | None:
-    if loc.id in req.excluded_locations:
-        return Exclusion("excluded_for_order", "location already failed this order")
-    found = _fit_rules(loc, req.channel, req.method, policy.constraints)
-    if found is not None:
-        return found
-    if req.method.collects_at_store and loc.id != req.pickup_location_id:
-        return Exclusion("not_pickup_location", "customer collects at another store")
-    return None
 
 
 def _fit_rules(
@@ -101,29 +83,6 @@ def _capacity(loc: Location, view: SourcingView, policy: Policy) -> Exclusion | 
     return None
 
 
-def screen_one(
-    loc: Location,
-    req: SourcingRequest,
-    view: SourcingView,
-    policy: Policy,
-    rules: dict[str, tuple[ProductRule, ...]],
-) -> Screened:
-    """One location, screened the long way with every reason spelled out: what the
-    explanation shows. `screen` decides the same thing for all locations at once."""
-    dist = distance_to(loc, req)
-    available, blocked = _allowed_stock(loc, sorted(req.skus), view, rules)
-    exclusion = _status(loc) or _fit(loc, req, policy) or _capacity(loc, view, policy)
-    limit = policy.constraints.max_distance_km
-    if exclusion is None and limit is not None and dist is not None and dist > limit:
-        exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
-    if exclusion is None and blocked and not any(available.values()):
-        names = ", ".join(sorted(set(blocked.values())))
-        exclusion = Exclusion("product_rule", f"product rules keep the items away: {names}")
-    if exclusion is None and not any(available.values()):
-        exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
-    return Screened(loc, dist, available, exclusion, blocked)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Screen:
     """Every candidate (holders of the request's SKUs and the pick-up store), as columns
@@ -138,8 +97,8 @@ class Screen:
     rules: dict[str, tuple[ProductRule, ...]]
 
     def explain(self, i: int, req: SourcingRequest, view: SourcingView, policy: Policy) -> Screened:
-        """Candidate `i` with its verdict spelled out, from the columns (the same verdict
-        `screen_one` reaches from the positions)."""
+        """Candidate `i` with its verdict spelled out: the constraint that excludes it
+        (the first, in the order the checks run), its stock and product-rule blocks."""
         j = int(self.candidates[i])
         loc = self.index.locations[j]
         dist = None if self.distance is None else float(self.distance[i])
@@ -179,7 +138,7 @@ class Screen:
 
 
 def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:
-    """Screen every candidate at once; the same verdicts as `screen_one`."""
+    """Screen every candidate at once (`Screen.explain` spells out each verdict)."""
     index = index_of(view.locations)
     stock = view.stock_columns(index, req.skus)
     candidates, available = stock.holders, stock.available
@@ -258,20 +217,6 @@ def _apply_product_rules(
             blocks = index.mask(("rule", rule), _blocked_by(rule))
             available[blocks[candidates], col] = 0
     return available
-
-
-def _allowed_stock(
-    loc: Location, skus: list[str], view: SourcingView, rules: dict[str, tuple[ProductRule, ...]]
-) -> tuple[dict[str, int], dict[str, str]]:
-    """Available units per SKU, with the SKUs a product rule keeps away from `loc`."""
-    available: dict[str, int] = {}
-    blocked: dict[str, str] = {}
-    for sku in skus:
-        rule = blocking_rule(view.product_tags[sku], loc, rules[sku]) if sku in rules else None
-        if rule is not None:
-            blocked[sku] = rule
-        available[sku] = 0 if rule is not None else view.available(loc.id, sku)
-    return available, blocked
 
 
 def _blocked_by(rule: ProductRule) -> Callable[[Location], bool]:

@@ -4,13 +4,15 @@
 For a fixed set of locations the cheapest assignment fills each SKU from its cheapest
 units first (unit costs are separable, and a location's protected last units cost more
 than its others), so a plan is known by its set of locations. Single locations are
-priced all at once. Splits are searched best-first by a lower bound that holds for every
-plan containing a location: the cheapest way to place every unit (`floor`), plus the
-fixed costs of the set, plus what the location's cheapest useful unit costs above the
-unit it displaces (`detour`). Sets whose bound reaches the best complete plan are never
-filled; when too many remain, or no plan within the budget covers the order (the most
-units must then be found), or a rate card prices parcels by weight, the remaining
-candidates go to the MIP, which is exact too.
+priced all at once. Splits are searched under a lower bound that holds for every plan
+containing a location: the cheapest way to place every unit (`floor`), plus the fixed
+costs of the set, plus what the location's cheapest useful unit costs above the unit it
+displaces (`detour`); a greedy cover gives a first plan to prune against. A covering set
+holds the SKU the fewest candidates hold, so pairs are formed around its holders and
+larger sets branch on the scarcest SKU still missing. Units nowhere to be had are left
+out, so the most units are placed first. When too many sets remain, when no plan within
+the budget covers what is to be had, or when a rate card prices parcels by weight, the
+remaining candidates go to the MIP, which is exact too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ordergrid.domain.sourcing.pricing import Problem, parcel_price
 
 EPS = 1e-9
 MAX_FILLS = 2_000  # sets filled one by one before the rest goes to the MIP
-MAX_SETS = 5_000  # sets of three or more enumerated before the MIP takes over
+MAX_SETS = 5_000  # branching steps for sets of three or more before the MIP takes over
 MAX_PAIRS = 200_000  # pairs tested for covering the order before the MIP takes over
 KEPT = 3  # plans kept besides the best, for runner-ups
 
@@ -48,7 +50,6 @@ class Found:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     plans: list[Found]  # best first
-    exact: bool
     needs_mip: tuple[int, ...] | None  # candidate rows for the MIP, when it must decide
     problem: Problem | None = None  # what the MIP solves, when not the request's own
 
@@ -212,7 +213,7 @@ def search(p: Problem) -> Outcome:
         # them within the budget is the best there is, and the search looks for it.
         reduced = replace(p, demand=placeable, total=int(placeable.sum()))
         if not reduced.total:
-            return Outcome([], exact=True, needs_mip=None)
+            return Outcome([], needs_mip=None)
         outcome = _search(reduced)
         found_all = bool(outcome.plans) and outcome.plans[0].units == reduced.total
         if outcome.needs_mip is None and not found_all:
@@ -230,10 +231,10 @@ def _search(p: Problem) -> Outcome:
     bound = float(alone.cost[complete].min()) if len(complete) else inf
     largest = min(p.max_shipments, len(p))
     if largest < 2 or p.budget < 1 or (len(complete) and not _split_can_help(p, bound)):
-        return _done(plans, exact=True)
+        return _done(plans)
     everything = tuple(range(len(p)))
     if p.parcel_priced:
-        return Outcome(_ranked(plans), exact=True, needs_mip=everything)
+        return Outcome(_ranked(plans), needs_mip=everything)
     best = _Best(p, plans, bound)
     if best.bound == inf:
         covering = _greedy_cover(p)
@@ -251,10 +252,10 @@ def _search(p: Problem) -> Outcome:
         else:
             searched = _sets(p, rows, k, floor, detour, best)
         if not searched:
-            return Outcome(_ranked(best.plans), True, _mip_rows(p, best, floor, detour))
+            return Outcome(_ranked(best.plans), _mip_rows(p, best, floor, detour))
     if best.bound == inf:  # nothing within the budget covers the order: most units first
-        return Outcome(_ranked(best.plans), exact=True, needs_mip=everything)
-    return _done(best.plans, exact=True)
+        return Outcome(_ranked(best.plans), needs_mip=everything)
+    return _done(best.plans)
 
 
 def _greedy_cover(p: Problem) -> tuple[int, ...] | None:
@@ -421,5 +422,5 @@ def _ranked(plans: list[Found]) -> list[Found]:
     return sorted(unique.values(), key=Found.key)
 
 
-def _done(plans: list[Found], exact: bool) -> Outcome:
-    return Outcome(_ranked(plans), exact, None)
+def _done(plans: list[Found]) -> Outcome:
+    return Outcome(_ranked(plans), None)

@@ -119,9 +119,3 @@ class SourcingView:
     def available(self, location_id: str, sku: str) -> int:
         p = self.positions.get((location_id, sku))
         return 0 if p is None else p.available
-
-    def holders(self, skus: frozenset[str]) -> list[str]:
-        """Locations with any on-hand of these SKUs, in a stable order."""
-        return sorted(
-            {loc for (loc, sku), p in self.positions.items() if sku in skus and p.on_hand > 0}
-        )
