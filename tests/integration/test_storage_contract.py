@@ -30,6 +30,7 @@ from ordergrid.service.ports import (
     ConcurrentUpdate,
     ExceptionFilter,
     LedgerEntry,
+    LedgerFilter,
     OrderFilter,
     StoredDecision,
     Timer,
@@ -241,6 +242,35 @@ def test_same_channel_and_external_id_cannot_be_added_twice(application: Applica
     uow = application.ctx.uow()
     with pytest.raises(ConcurrentUpdate), uow:  # the unit of work translates the conflict
         uow.orders.add(an_order("O2", "W-9"))
+
+
+def test_ledger_reads_back_in_order_filtered_and_paged(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.inventory.record(
+            [
+                LedgerEntry("DC1", "A", T0, 5, 0, 5, 0, "receipt", "adj-1", "feed"),
+                LedgerEntry("DC2", "A", T0 + timedelta(hours=1), 2, 0, 2, 0, "receipt"),
+                LedgerEntry("DC1", "B", T0 + timedelta(hours=1), 1, 0, 1, 0, "receipt"),
+                LedgerEntry("DC1", "A", T0 + timedelta(hours=2), 0, 1, 5, 1, "reservation", "F1"),
+            ]
+        )
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        every = uow.inventory.ledger(LedgerFilter("A"), 10, None)
+        assert [(e.location_id, e.reason) for e in every] == [
+            ("DC1", "receipt"),
+            ("DC2", "receipt"),
+            ("DC1", "reservation"),
+        ]
+        assert (every[0].ref, every[0].actor) == ("adj-1", "feed")
+        assert all(e.id is not None for e in every)
+        first, *_ = uow.inventory.ledger(LedgerFilter("A"), 1, None)
+        rest = uow.inventory.ledger(LedgerFilter("A"), 10, first.id)
+        assert [e.reason for e in rest] == ["receipt", "reservation"]
+        at_dc1 = uow.inventory.ledger(LedgerFilter("A", "DC1"), 10, None)
+        assert [e.reason for e in at_dc1] == ["receipt", "reservation"]
+        window = LedgerFilter("A", since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=2))
+        assert [e.location_id for e in uow.inventory.ledger(window, 10, None)] == ["DC2"]
 
 
 def test_orders_placed_since_are_the_newest_first(application: Application) -> None:

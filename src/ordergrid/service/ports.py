@@ -97,6 +97,15 @@ class LedgerEntry:
     ref: str | None = None
     actor: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # the store's sequence number once recorded
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFilter:
+    sku: str
+    location_id: str | None = None
+    since: datetime | None = None  # at or after
+    until: datetime | None = None  # before
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +217,10 @@ class InventoryRepository(Protocol):
     ) -> Position: ...
     def physical_since(self, location_id: str, sku: str, since: datetime) -> int: ...
     def record(self, entries: Sequence[LedgerEntry]) -> None: ...
+    def ledger(self, flt: LedgerFilter, limit: int, after: int | None) -> list[LedgerEntry]:
+        """Entries of one SKU in the order they were recorded, after the entry `after`."""
+        ...
+
     def claim_adjustment(self, adjustment_id: str, at: datetime) -> bool:
         """Record the id; False when it was already applied (the adjustment is skipped)."""
         ...

@@ -12,7 +12,14 @@ from ordergrid.service.commands import Actor
 from ordergrid.service.context import Context
 from ordergrid.service.fulfilments import load_fulfilment
 from ordergrid.service.orders import load_order
-from ordergrid.service.ports import OrderFilter, Page, StoredDecision, StoredEvent
+from ordergrid.service.ports import (
+    LedgerEntry,
+    LedgerFilter,
+    OrderFilter,
+    Page,
+    StoredDecision,
+    StoredEvent,
+)
 
 
 def orders_by_status(ctx: Context) -> dict[str, int]:
@@ -59,6 +66,18 @@ def positions(ctx: Context, sku: str) -> list[Position]:
         if not uow.products.known([sku]):
             raise NotFound("product", sku)
         return sorted(uow.inventory.positions([sku]), key=lambda p: p.location_id)
+
+
+def ledger(ctx: Context, flt: LedgerFilter, limit: int, cursor: str | None) -> Page[LedgerEntry]:
+    """Every change of one SKU's on-hand or reserved, oldest first, `limit` at a time."""
+    after = None if cursor is None else int(cursor)
+    with ctx.uow(readonly=True) as uow:
+        if not uow.products.known([flt.sku]):
+            raise NotFound("product", flt.sku)
+        entries = uow.inventory.ledger(flt, limit + 1, after)
+    items = entries[:limit]
+    more = len(entries) > limit
+    return Page(items, str(items[-1].id) if more and items else None)
 
 
 def location(ctx: Context, location_id: str) -> Location:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, select, update
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_ignore
 from ordergrid.domain.inventory import PHYSICAL, Movement, Position
-from ordergrid.service.ports import LedgerEntry
+from ordergrid.service.ports import LedgerEntry, LedgerFilter
 
 P = t.positions
 L = t.ledger
@@ -158,6 +158,34 @@ class SqlInventory:
             _PHYSICAL_SINCE, {"loc": location_id, "b_sku": sku, "since": since}
         ).scalar()
         return int(total or 0)
+
+    def ledger(self, flt: LedgerFilter, limit: int, after: int | None) -> list[LedgerEntry]:
+        q = select(L).where(L.c.sku == flt.sku).order_by(L.c.id).limit(limit)
+        if flt.location_id is not None:
+            q = q.where(L.c.location_id == flt.location_id)
+        if flt.since is not None:
+            q = q.where(L.c.at >= flt.since)
+        if flt.until is not None:
+            q = q.where(L.c.at < flt.until)
+        if after is not None:
+            q = q.where(L.c.id > after)
+        return [
+            LedgerEntry(
+                r.location_id,
+                r.sku,
+                r.at,
+                r.on_hand_delta,
+                r.reserved_delta,
+                r.on_hand_after,
+                r.reserved_after,
+                r.reason,
+                r.ref,
+                r.actor,
+                dict(r.details or {}),
+                int(r.id),
+            )
+            for r in self.conn.execute(q)
+        ]
 
     def record(self, entries: Sequence[LedgerEntry]) -> None:
         if not entries:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ordergrid.adapters.memory.tables import _Repo
 from ordergrid.domain.inventory import PHYSICAL, Movement, Position
-from ordergrid.service.ports import LedgerEntry
+from ordergrid.service.ports import LedgerEntry, LedgerFilter
 
 _PHYSICAL_REASONS = frozenset(r.value for r in PHYSICAL)
 
@@ -63,7 +63,23 @@ class InMemoryInventory(_Repo):
         )
 
     def record(self, entries: Sequence[LedgerEntry]) -> None:
-        self._t.ledger.extend(replace(e, details=copy.deepcopy(e.details)) for e in entries)
+        start = len(self._t.ledger) + 1
+        self._t.ledger.extend(
+            replace(e, details=copy.deepcopy(e.details), id=start + n)
+            for n, e in enumerate(entries)
+        )
+
+    def ledger(self, flt: LedgerFilter, limit: int, after: int | None) -> list[LedgerEntry]:
+        found = [
+            e
+            for e in self._t.ledger
+            if e.sku == flt.sku
+            and (flt.location_id is None or e.location_id == flt.location_id)
+            and (flt.since is None or e.at >= flt.since)
+            and (flt.until is None or e.at < flt.until)
+            and (after is None or (e.id or 0) > after)
+        ]
+        return [replace(e, details=copy.deepcopy(e.details)) for e in found[:limit]]
 
     def claim_adjustment(self, adjustment_id: str, at: datetime) -> bool:
         if adjustment_id in self._t.adjustments:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
 
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
@@ -14,6 +15,7 @@ from ordergrid.entrypoints.api.routes_network import App, Sku
 from ordergrid.service import queries
 from ordergrid.service.commands import Actor, AdjustInventory, AdjustmentInput, ApplySnapshot
 from ordergrid.service.inventory import FeedResult
+from ordergrid.service.ports import LedgerEntry, LedgerFilter
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
@@ -60,3 +62,39 @@ def positions(
 ) -> dict[str, Any]:
     """Stock of one SKU at every location holding a position for it."""
     return {"sku": sku, "positions": [position_json(p) for p in queries.positions(app.ctx, sku)]}
+
+
+@router.get("/{sku}/ledger", response_model=s.LedgerOut)
+def ledger(
+    sku: Sku,
+    app: App,
+    _: Annotated[Actor, Depends(require(Right.READ))],
+    location_id: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
+    since: Annotated[AwareDatetime | None, Query(description="at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="before")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+) -> dict[str, Any]:
+    """Every change of the SKU's on-hand or reserved, oldest first: who or what made it,
+    why, the order, fulfilment or feed it belongs to, and the position before and after."""
+    page = queries.ledger(app.ctx, LedgerFilter(sku, location_id, since, until), limit, cursor)
+    return {"items": [_entry(e) for e in page.items], "next_cursor": page.next_cursor}
+
+
+def _entry(e: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "location_id": e.location_id,
+        "sku": e.sku,
+        "at": e.at,
+        "on_hand_delta": e.on_hand_delta,
+        "reserved_delta": e.reserved_delta,
+        "on_hand_after": e.on_hand_after,
+        "reserved_after": e.reserved_after,
+        "on_hand_before": e.on_hand_after - e.on_hand_delta,
+        "reserved_before": e.reserved_after - e.reserved_delta,
+        "reason": e.reason,
+        "ref": e.ref,
+        "actor": e.actor,
+        "details": e.details,
+    }

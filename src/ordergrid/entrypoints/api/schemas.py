@@ -227,6 +227,28 @@ class InventoryOut(BaseModel):
     positions: list[PositionOut]
 
 
+class LedgerEntryOut(BaseModel):
+    id: int
+    location_id: str
+    sku: str
+    at: datetime
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    on_hand_before: int
+    reserved_before: int
+    reason: str
+    ref: str | None
+    actor: str | None
+    details: dict[str, Any]
+
+
+class LedgerOut(BaseModel):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
 class DeliveryIn(Body):
     method: Literal["ship", "same_day", "pickup", "curbside"]
     service_level: Literal["standard", "express", "next_day"] = "standard"
