@@ -27,7 +27,7 @@ from ordergrid.domain.sourcing.decision import (
 from ordergrid.domain.sourcing.policy import Fallback, Policy
 from ordergrid.domain.sourcing.pricing import Problem, build_problem, parcel_price
 from ordergrid.domain.sourcing.screening import Exclusion, Screen, screen
-from ordergrid.domain.sourcing.search import Found, Singles, search, singles
+from ordergrid.domain.sourcing.search import Found, Singles, best_first, search, singles
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 ENUMERATION = "enumeration"
@@ -81,15 +81,8 @@ def evaluate(req: SourcingRequest, view: SourcingView, policy: Policy, now: date
         gap = result.gap
         if result.plan is not None and result.plan.units:
             plans = [result.plan, *plans]
-        plans = sorted(_unique(plans), key=Found.key)
+        plans = best_first(plans)
     return Attempt(policy, req, view, screened, problem, plans, solver, gap)
-
-
-def _unique(plans: list[Found]) -> list[Found]:
-    seen: dict[tuple[tuple[int, int, int], ...], Found] = {}
-    for f in plans:
-        seen.setdefault(tuple(sorted((r, c, n) for (r, c), n in f.take.items())), f)
-    return list(seen.values())
 
 
 def plan_of(p: Problem, req: SourcingRequest, f: Found) -> Plan:

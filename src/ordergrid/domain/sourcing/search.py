@@ -234,7 +234,7 @@ def _search(p: Problem) -> Outcome:
         return _done(plans)
     everything = tuple(range(len(p)))
     if p.parcel_priced:
-        return Outcome(_ranked(plans), needs_mip=everything)
+        return Outcome(best_first(plans), needs_mip=everything)
     best = _Best(p, plans, bound)
     if best.bound == inf:
         covering = _greedy_cover(p)
@@ -252,9 +252,9 @@ def _search(p: Problem) -> Outcome:
         else:
             searched = _sets(p, rows, k, floor, detour, best)
         if not searched:
-            return Outcome(_ranked(best.plans), _mip_rows(p, best, floor, detour))
+            return Outcome(best_first(best.plans), _mip_rows(p, best, floor, detour))
     if best.bound == inf:  # nothing within the budget covers the order: most units first
-        return Outcome(_ranked(best.plans), needs_mip=everything)
+        return Outcome(best_first(best.plans), needs_mip=everything)
     return _done(best.plans)
 
 
@@ -414,7 +414,8 @@ def _mip_rows(p: Problem, best: _Best, floor: float, detour: FloatArray) -> tupl
     return tuple(np.flatnonzero(keep).tolist())
 
 
-def _ranked(plans: list[Found]) -> list[Found]:
+def best_first(plans: list[Found]) -> list[Found]:
+    """Best first, one plan per set of locations (the cheaper where two were found)."""
     unique: dict[tuple[int, ...], Found] = {}
     for f in plans:
         if f.rows not in unique or f.cost < unique[f.rows].cost:
@@ -423,4 +424,4 @@ def _ranked(plans: list[Found]) -> list[Found]:
 
 
 def _done(plans: list[Found]) -> Outcome:
-    return Outcome(_ranked(plans), None)
+    return Outcome(best_first(plans), None)
