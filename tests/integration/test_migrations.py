@@ -32,6 +32,9 @@ TABLES = {
     "exception_cases",
     "webhooks",
     "webhook_deliveries",
+    "stock_rules",
+    "channels",
+    "availability_bands",
     "alembic_version",
 }
 

@@ -214,12 +214,12 @@ class _LosesFirstReservation:
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
-    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
+    def reserve(self, location_id: str, sku: str, quantity: int, keep: int = 0) -> Position | None:
         if not self._lost:
             self._lost.append(True)
             return None
         reserve = getattr(self._inner, "reserve")  # noqa: B009 - keeps the wrapper untyped
-        result: Position | None = reserve(location_id, sku, quantity)
+        result: Position | None = reserve(location_id, sku, quantity, keep)
         return result
 
 

@@ -82,6 +82,9 @@ class Movement:
     reserved_delta: int
     reason: MovementReason
     ref: str | None = None
+    #: For a reservation: units of the position it must leave unsold (safety stock and
+    #: other channels' fences), checked on the locked row.
+    keep: int = 0
 
 
 def snapshot_on_hand(counted: int, moved_since_count: int) -> int:

@@ -55,7 +55,7 @@ def source_waiting(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetime) -
         each_ms = (perf_counter() - started) * 1000 / len(orders)
         for order, decided in zip(orders, decisions, strict=True):
             timed = replace(decided, elapsed_ms=each_ms)
-            record_decision(uow, order, timed, ctx, now, SYSTEM.name, "batch_window")
+            record_decision(uow, order, timed, ctx, now, SYSTEM.name, "batch_window", view)
             save(uow, order, ctx, now)
     for other in others:
         uow.timers.done(other.id)

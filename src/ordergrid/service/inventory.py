@@ -14,6 +14,7 @@ from ordergrid.domain.inventory import (
     Position,
     snapshot_on_hand,
 )
+from ordergrid.service.availability import watch_availability, with_safety_stock
 from ordergrid.service.commands import AdjustInventory, AdjustmentInput, ApplySnapshot
 from ordergrid.service.context import Context
 from ordergrid.service.disruptions import watch_positions
@@ -27,6 +28,7 @@ class FeedResult:
     skipped: list[dict[str, str]] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    changed: list[tuple[Position, MovementReason]] = field(default_factory=list)
 
     def applied(
         self,
@@ -52,14 +54,18 @@ class FeedResult:
                 actor,
             )
         )
-        self.events.append(
-            Event(
-                "inventory.changed", {**position_data(after), "reason": reason.value}, actor=actor
-            )
-        )
+        self.changed.append((after, reason))
 
-    def flush(self, uow: UnitOfWork, at: datetime) -> None:
+    def flush(self, uow: UnitOfWork, at: datetime, actor: str) -> None:
+        """Record the ledger and tell of the changes (safety stock applied)."""
         uow.inventory.record(self.ledger)
+        self.positions = with_safety_stock(uow, self.positions)
+        shown = with_safety_stock(uow, [p for p, _ in self.changed])
+        self.events = [
+            Event("inventory.changed", {**position_data(p), "reason": why.value}, actor=actor)
+            for p, (_, why) in zip(shown, self.changed, strict=True)
+        ]
+        self.events += watch_availability(uow, {p.sku for p in self.positions}, actor)
         uow.outbox.append(self.events, at)
 
 
@@ -122,7 +128,7 @@ def adjust(cmd: AdjustInventory, ctx: Context) -> FeedResult:
             if after is None:
                 raise _refuse_negative(uow, a, index)
             result.applied(after, a.delta, reason, a.id, cmd.actor.name, now)
-        result.flush(uow, now)
+        result.flush(uow, now, cmd.actor.name)
         watch_positions(uow, result.positions, ctx, now)
         uow.commit()
     return result
@@ -158,7 +164,7 @@ def snapshot(cmd: ApplySnapshot, ctx: Context) -> FeedResult:
             result.applied(
                 after, delta, MovementReason.SNAPSHOT, cmd.as_of.isoformat(), cmd.actor.name, now
             )
-        result.flush(uow, now)
+        result.flush(uow, now, cmd.actor.name)
         watch_positions(uow, result.positions, ctx, now)
         uow.commit()
     return result

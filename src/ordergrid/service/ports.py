@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from ordergrid.domain.catalogue import Product
+from ordergrid.domain.channels import ChannelSettings
 from ordergrid.domain.events import Event
 from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.fulfilments import Fulfilment
@@ -17,6 +18,7 @@ from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.stock_rules import StockRule
 
 T = TypeVar("T")
 
@@ -203,8 +205,9 @@ class InventoryRepository(Protocol):
         """SKUs with available stock at a location."""
         ...
 
-    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
-        """Reserve only if available stays ≥ 0; None when the stock is no longer there."""
+    def reserve(self, location_id: str, sku: str, quantity: int, keep: int = 0) -> Position | None:
+        """Reserve only if `keep` units stay unreserved (available never below 0); None
+        when the stock is no longer there."""
         ...
 
     def move(self, movement: Movement, clamp: bool = False) -> Position | None:
@@ -224,6 +227,32 @@ class InventoryRepository(Protocol):
     def claim_adjustment(self, adjustment_id: str, at: datetime) -> bool:
         """Record the id; False when it was already applied (the adjustment is skipped)."""
         ...
+
+
+class StockRuleRepository(Protocol):
+    def put(self, rule: StockRule) -> bool: ...  # True when created
+    def get(self, rule_id: str) -> StockRule | None: ...
+    def remove(self, rule_id: str) -> bool: ...
+    def all(self) -> list[StockRule]: ...
+    def covering(self, skus: Iterable[str]) -> list[StockRule]:
+        """Rules that may apply to these SKUs: those naming one of them, and those naming
+        no SKU (by tag, location or channel only)."""
+        ...
+
+
+class ChannelRepository(Protocol):
+    def put(self, settings: ChannelSettings) -> bool: ...  # True when created
+    def get(self, channel: str) -> ChannelSettings | None: ...
+    def all(self) -> list[ChannelSettings]: ...
+    def watched(self) -> list[ChannelSettings]:
+        """Channels with availability thresholds."""
+        ...
+
+    def bands(self, channel: str, skus: Iterable[str]) -> dict[str, int]:
+        """The availability band last told to the channel, per SKU (absent: never told)."""
+        ...
+
+    def set_bands(self, channel: str, bands: dict[str, int]) -> None: ...
 
 
 class LoadRepository(Protocol):
@@ -423,6 +452,8 @@ class UnitOfWork(Protocol):
     timers: TimerRepository
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    stock_rules: StockRuleRepository
+    channels: ChannelRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

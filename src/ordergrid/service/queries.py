@@ -8,6 +8,7 @@ from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.service.availability import positions_of
 from ordergrid.service.commands import Actor
 from ordergrid.service.context import Context
 from ordergrid.service.fulfilments import load_fulfilment
@@ -65,7 +66,7 @@ def positions(ctx: Context, sku: str) -> list[Position]:
     with ctx.uow(readonly=True) as uow:
         if not uow.products.known([sku]):
             raise NotFound("product", sku)
-        return sorted(uow.inventory.positions([sku]), key=lambda p: p.location_id)
+        return positions_of(uow, sku)
 
 
 def ledger(ctx: Context, flt: LedgerFilter, limit: int, cursor: str | None) -> Page[LedgerEntry]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from time import perf_counter
 
 from ordergrid.domain.allocation import apply_decision, park
+from ordergrid.domain.inventory import Movement
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing import (
     Decision,
@@ -18,6 +19,7 @@ from ordergrid.domain.sourcing import (
     select_policy,
     source,
 )
+from ordergrid.service.availability import as_seen_by, rules_for
 from ordergrid.service.context import Context
 from ordergrid.service.ports import StoredDecision, UnitOfWork
 from ordergrid.service.stock import apply_movements
@@ -47,12 +49,11 @@ def build_batch_view(
     candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}
     load = uow.load.today(now.date(), candidates)
     weigh = any(_prices_by_weight(p) for p in policies)
+    tags = uow.products.tags(skus)
+    channels = {r.channel for r in reqs}
+    positions = as_seen_by(positions, rules_for(uow, skus), locations, tags, channels)
     return SourcingView(
-        locations,
-        positions,
-        uow.products.tags(skus),
-        load,
-        weights=_weights(uow, skus) if weigh else {},
+        locations, positions, tags, load, weights=_weights(uow, skus) if weigh else {}
     )
 
 
@@ -77,6 +78,11 @@ def _unchanged(order: Order, decision: Decision) -> bool:
     return not decision.plan.shipments and decision.backordered == {
         line.line_id: line.backordered for line in order.lines if line.backordered
     }
+
+
+def _keeping(m: Movement, view: SourcingView) -> Movement:
+    p = view.positions.get((m.location_id, m.sku))
+    return m if p is None or not p.safety_stock else replace(m, keep=p.safety_stock)
 
 
 def source_order(
@@ -116,7 +122,7 @@ def source_order(
             trigger=trigger,
             locations=[s.location_id for s in decision.plan.shipments],
         )
-    record_decision(uow, order, decision, ctx, now, actor, trigger)
+    record_decision(uow, order, decision, ctx, now, actor, trigger, view)
     return decision
 
 
@@ -128,9 +134,15 @@ def record_decision(
     now: datetime,
     actor: str | None,
     trigger: str,
+    view: SourcingView | None = None,
 ) -> None:
-    """Apply a decision to the order, reserve its units and store its explanation."""
+    """Apply a decision to the order, reserve its units and store its explanation.
+
+    With the view it was taken on, each reservation leaves what the view kept unsold
+    (safety stock, other channels' fences), checked again on the locked row."""
     reservations = apply_decision(order, decision, ctx.id_stream(), now, actor)
+    if view is not None:
+        reservations = [_keeping(m, view) for m in reservations]
     apply_movements(uow, reservations, now, actor)
     for shipment in decision.plan.shipments:
         uow.load.add(shipment.location_id, now.date(), 1, shipment.units)

@@ -8,6 +8,7 @@ from datetime import datetime
 from ordergrid.domain.errors import StockConflict
 from ordergrid.domain.events import Event
 from ordergrid.domain.inventory import Movement, MovementReason, Position
+from ordergrid.service.availability import watch_availability, with_safety_stock
 from ordergrid.service.ports import LedgerEntry, UnitOfWork
 
 #: Goods that physically left: the count must follow even if it was wrong (never below 0).
@@ -30,7 +31,7 @@ def position_data(p: Position) -> dict[str, object]:
 def _apply_one(uow: UnitOfWork, m: Movement) -> tuple[Position, int]:
     """The position after the movement, and the on-hand change actually made."""
     if m.reason is MovementReason.RESERVATION:
-        reserved = uow.inventory.reserve(m.location_id, m.sku, m.reserved_delta)
+        reserved = uow.inventory.reserve(m.location_id, m.sku, m.reserved_delta, m.keep)
         if reserved is None:
             raise StockConflict(
                 "stock changed while sourcing", location_id=m.location_id, sku=m.sku
@@ -55,7 +56,7 @@ def apply_movements(
     Emits `inventory.changed` where availability rose, which is what wakes back-orders.
     """
     entries: list[LedgerEntry] = []
-    changed: list[Event] = []
+    rose: list[tuple[Position, MovementReason]] = []
     positions: list[Position] = []
     for m in sorted(movements, key=lambda m: (m.location_id, m.sku)):
         after, on_hand_delta = _apply_one(uow, m)
@@ -75,8 +76,20 @@ def apply_movements(
             )
         )
         if on_hand_delta - m.reserved_delta > 0 and after.available > 0:
-            data = {**position_data(after), "reason": m.reason.value}
-            changed.append(Event("inventory.changed", data, actor=actor))
+            rose.append((after, m.reason))
     uow.inventory.record(entries)
-    uow.outbox.append(changed, now)
+    uow.outbox.append(_changed(uow, rose, actor), now)
+    uow.outbox.append(watch_availability(uow, {m.sku for m in movements}, actor), now)
     return positions
+
+
+def _changed(
+    uow: UnitOfWork, rose: list[tuple[Position, MovementReason]], actor: str | None
+) -> list[Event]:
+    """`inventory.changed` for positions whose availability rose (safety stock applied)."""
+    shown = with_safety_stock(uow, [p for p, _ in rose])
+    return [
+        Event("inventory.changed", {**position_data(p), "reason": why.value}, actor=actor)
+        for p, (_, why) in zip(shown, rose, strict=True)
+        if p.available > 0
+    ]

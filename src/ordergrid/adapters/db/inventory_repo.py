@@ -35,7 +35,7 @@ _SELECT_ONE = select(*_COLUMNS).where(_AT)
 _RESERVE = (
     update(P)
     .where(_AT)
-    .where(P.c.on_hand - P.c.reserved - P.c.safety_stock >= bindparam("q"))
+    .where(P.c.on_hand - P.c.reserved - P.c.safety_stock - bindparam("keep") >= bindparam("q"))
     .values(reserved=P.c.reserved + bindparam("q"))
     .returning(*_COLUMNS)
 )
@@ -110,8 +110,9 @@ class SqlInventory:
         )
         return [r.sku for r in rows]
 
-    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
-        r = self.conn.execute(_RESERVE, {"loc": location_id, "b_sku": sku, "q": quantity}).first()
+    def reserve(self, location_id: str, sku: str, quantity: int, keep: int = 0) -> Position | None:
+        params = {"loc": location_id, "b_sku": sku, "q": quantity, "keep": keep}
+        r = self.conn.execute(_RESERVE, params).first()
         return None if r is None else _position(r)
 
     def move(self, movement: Movement, clamp: bool = False) -> Position | None:

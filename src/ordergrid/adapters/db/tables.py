@@ -298,3 +298,36 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "next_attempt_at", "id"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
 )
+
+stock_rules = Table(
+    "stock_rules",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("channel", String(128)),
+    Column("location_id", String(128)),
+    Column("location_type", String(32)),
+    Column("sku", String(128)),
+    Column("sku_tag", String(128)),
+    Column("quantity", Integer),
+    Column("share", Float),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_stock_rules_sku", "sku"),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("channel", String(128), primary_key=True),
+    Column("availability_thresholds", Json, nullable=False),
+    Column("pickup_radius_km", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+availability_bands = Table(
+    "availability_bands",
+    metadata,
+    Column("channel", String(128), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("band", Integer, nullable=False),
+)

@@ -24,10 +24,12 @@ from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
+from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.service.ports import (
+    ChannelRepository,
     Clock,
     ConcurrentUpdate,
     DecisionRepository,
@@ -40,6 +42,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    StockRuleRepository,
     TimerRepository,
     TokenRepository,
     WebhookRepository,
@@ -89,6 +92,8 @@ class SqlUnitOfWork:
     timers: TimerRepository
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    stock_rules: StockRuleRepository
+    channels: ChannelRepository
 
     def __init__(
         self,
@@ -138,6 +143,8 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(self.conn)
         self.exceptions = SqlExceptions(self.conn)
         self.webhooks = SqlWebhooks(self.conn)
+        self.stock_rules = SqlStockRules(self.conn, now)
+        self.channels = SqlChannels(self.conn, now)
         return self
 
     def __exit__(

@@ -32,9 +32,9 @@ class InMemoryInventory(_Repo):
             if loc == location_id and p.available > 0
         )
 
-    def reserve(self, location_id: str, sku: str, quantity: int) -> Position | None:
+    def reserve(self, location_id: str, sku: str, quantity: int, keep: int = 0) -> Position | None:
         p = self._t.positions.get((location_id, sku))
-        if p is None or p.on_hand - p.reserved - p.safety_stock < quantity:
+        if p is None or p.on_hand - p.reserved - p.safety_stock - keep < quantity:
             return None
         return self._put(replace(p, reserved=p.reserved + quantity))
 

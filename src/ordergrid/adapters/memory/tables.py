@@ -7,10 +7,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ordergrid.domain.catalogue import Product
+from ordergrid.domain.channels import ChannelSettings
 from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.stock_rules import StockRule
 from ordergrid.service.ports import (
     ApiToken,
     EventCursor,
@@ -52,6 +54,9 @@ class _Tables:
     exceptions: dict[str, ExceptionCase] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    stock_rules: dict[str, StockRule] = field(default_factory=dict)
+    channels: dict[str, ChannelSettings] = field(default_factory=dict)
+    bands: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -76,6 +81,9 @@ class _Tables:
             dict(self.exceptions),
             dict(self.webhooks),
             dict(self.deliveries),
+            dict(self.stock_rules),
+            dict(self.channels),
+            dict(self.bands),
         )
 
 

@@ -18,10 +18,12 @@ from ordergrid.adapters.memory.records import (
     InMemoryPolicies,
     InMemoryTokens,
 )
+from ordergrid.adapters.memory.stock_rules import InMemoryChannels, InMemoryStockRules
 from ordergrid.adapters.memory.tables import _Tables
 from ordergrid.adapters.memory.webhooks import InMemoryWebhooks
 from ordergrid.service.context import UnitOfWorkFactory
 from ordergrid.service.ports import (
+    ChannelRepository,
     ConcurrentUpdate,
     DecisionRepository,
     ExceptionRepository,
@@ -33,6 +35,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    StockRuleRepository,
     TimerRepository,
     TokenRepository,
     UnitOfWork,
@@ -85,6 +88,8 @@ class InMemoryUnitOfWork:
     timers: TimerRepository
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    stock_rules: StockRuleRepository
+    channels: ChannelRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -104,6 +109,8 @@ class InMemoryUnitOfWork:
         self.timers = InMemoryTimers(self)
         self.exceptions = InMemoryExceptions(self)
         self.webhooks = InMemoryWebhooks(self)
+        self.stock_rules = InMemoryStockRules(self)
+        self.channels = InMemoryChannels(self)
 
     @property
     def tables(self) -> _Tables:

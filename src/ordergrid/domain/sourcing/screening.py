@@ -68,6 +68,15 @@ def _fit_rules(
     return None
 
 
+def _elsewhere(loc: Location, req: SourcingRequest) -> bool:
+    """The customer collects at another store (no store named: any store may do)."""
+    return (
+        req.method.collects_at_store
+        and req.pickup_location_id is not None
+        and loc.id != req.pickup_location_id
+    )
+
+
 def _capacity(loc: Location, view: SourcingView, policy: Policy) -> Exclusion | None:
     """A location that has taken its daily orders or units gets no more work today.
 
@@ -123,7 +132,7 @@ class Screen:
             ("why", c, req.channel, req.method),
             lambda x: _fit_rules(x, req.channel, req.method, c),
         )[j]
-        if found is None and req.method.collects_at_store and loc.id != req.pickup_location_id:
+        if found is None and _elsewhere(loc, req):
             return Exclusion("not_pickup_location", "customer collects at another store")
         return found
 
@@ -192,7 +201,7 @@ def _order_specific(
         i = row(loc_id)
         if i is not None:
             eligible[i] = False
-    if req.method.collects_at_store:
+    if req.method.collects_at_store and req.pickup_location_id is not None:
         keep = row(req.pickup_location_id)
         eligible[:] = False if keep is None else eligible & (np.arange(len(eligible)) == keep)
     if policy.constraints.respect_capacity:
