@@ -32,6 +32,7 @@ TABLES = {
     "exception_cases",
     "webhooks",
     "webhook_deliveries",
+    "cart_reservations",
     "alembic_version",
 }
 

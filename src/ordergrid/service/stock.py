@@ -48,11 +48,18 @@ def _apply_one(uow: UnitOfWork, m: Movement) -> tuple[Position, int]:
 
 
 def apply_movements(
-    uow: UnitOfWork, movements: Sequence[Movement], now: datetime, actor: str | None
+    uow: UnitOfWork,
+    movements: Sequence[Movement],
+    now: datetime,
+    actor: str | None,
+    *,
+    announce: bool = True,
 ) -> list[Position]:
     """Apply movements in (location, SKU) order so concurrent writers lock rows alike.
 
-    Emits `inventory.changed` where availability rose, which is what wakes back-orders.
+    Emits `inventory.changed` where availability rose, which is what wakes back-orders;
+    `announce=False` leaves that to a caller that takes the units again in the same
+    transaction.
     """
     entries: list[LedgerEntry] = []
     changed: list[Event] = []
@@ -74,7 +81,7 @@ def apply_movements(
                 actor,
             )
         )
-        if on_hand_delta - m.reserved_delta > 0 and after.available > 0:
+        if announce and on_hand_delta - m.reserved_delta > 0 and after.available > 0:
             data = {**position_data(after), "reason": m.reason.value}
             changed.append(Event("inventory.changed", data, actor=actor))
     uow.inventory.record(entries)

@@ -298,3 +298,21 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "next_attempt_at", "id"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
 )
+
+cart_reservations = Table(
+    "cart_reservations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("channel", String(128), nullable=False),
+    Column("external_id", String(256)),
+    Column("idempotency_key", String(256), unique=True),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("order_id", String(64)),
+    Column("version", Integer, nullable=False),
+    Column("doc", Json, nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_cart_reservations_channel_external_id"),
+    Index("ix_cart_reservations_status", "status", "id"),
+)

@@ -11,6 +11,7 @@ from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.reservations import Reservation
 from ordergrid.service.ports import (
     ApiToken,
     EventCursor,
@@ -52,6 +53,9 @@ class _Tables:
     exceptions: dict[str, ExceptionCase] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
+    reservation_external_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    reservation_keys: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -76,6 +80,9 @@ class _Tables:
             dict(self.exceptions),
             dict(self.webhooks),
             dict(self.deliveries),
+            reservations=dict(self.reservations),
+            reservation_external_ids=dict(self.reservation_external_ids),
+            reservation_keys=dict(self.reservation_keys),
         )
 
 
