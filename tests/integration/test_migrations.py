@@ -33,6 +33,7 @@ TABLES = {
     "webhooks",
     "webhook_deliveries",
     "cart_reservations",
+    "cart_holds",
     "alembic_version",
 }
 

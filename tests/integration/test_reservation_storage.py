@@ -188,3 +188,28 @@ def test_uncommitted_reservations_are_rolled_back(uow: UnitOfWorkFactory) -> Non
         u.reservations.add(a_cart())
     with uow() as u:
         assert u.reservations.get("R1") is None
+
+
+def test_carts_holding_a_position_come_newest_first_while_active(
+    uow: UnitOfWorkFactory,
+) -> None:
+    older = a_cart("R1", external_id=None)
+    newer = replace(a_cart("R2", external_id=None), created_at=T0 + timedelta(minutes=1))
+    other = a_cart("R3", external_id=None)
+    other.lines = [ReservationLine("C", 1, (Hold("DC1", 1),))]
+    with uow() as u:
+        for cart in (older, newer, other):
+            u.reservations.add(cart)
+        u.commit()
+    with uow() as u:
+        assert u.reservations.holding("DC1", "A") == ["R2", "R1"]
+        assert u.reservations.holding("S1", "A") == ["R2", "R1"]
+        assert u.reservations.holding("DC1", "C") == ["R3"]
+        assert u.reservations.holding("S1", "C") == []
+        ended = u.reservations.get("R2")
+        assert ended is not None
+        ended.release(T0, None)
+        u.reservations.save(ended)
+        u.commit()
+    with uow() as u:
+        assert u.reservations.holding("DC1", "A") == ["R1"]

@@ -16,7 +16,7 @@ from ordergrid.domain.reservations import (
     ReservationAlreadyConverted,
     ReservationNotActive,
 )
-from ordergrid.service.commands import Actor
+from ordergrid.service.commands import Actor, ApplySnapshot
 from ordergrid.service.ports import LedgerFilter, StoredEvent
 from ordergrid.service.relay import relay_once
 
@@ -183,6 +183,7 @@ def test_release_is_idempotent_and_frees_the_units(world: World) -> None:
     assert world.position("DC-ATL", "A").reserved == 0
     types = [e.type for e in outbox_events(world)]
     assert types == ["reservation.created", "reservation.released"]
+    assert outbox_events(world)[-1].data["reason"] == "requested"
 
 
 def test_releasing_a_lapsed_hold_records_its_expiry(world: World) -> None:
@@ -324,3 +325,20 @@ def test_a_reservation_of_another_channel_is_refused(world: World) -> None:
         "reservation_id",
     )
     assert reservation(world, r.id).status.value == "active"
+
+
+def test_a_short_count_takes_units_from_carts_before_orders(world: World) -> None:
+    world.stock("DC-ATL", "A", 4)
+    order = world.place(("A", 2))
+    older = reserve(world, ("A", 1))
+    newer = reserve(world, ("A", 1))
+    world.bus.handle(ApplySnapshot("DC-ATL", world.clock.now(), (("A", 3),)))
+    world.work()
+    assert reservation(world, newer.id).status.value == "released"
+    assert reservation(world, older.id).status.value == "active"
+    assert line_counts(world.order(order.id))["allocated"] == 2
+    released = [e for e in outbox_events(world) if e.type == "reservation.released"]
+    assert released[0].data["reason"] == "stock_discrepancy"
+    p = world.position("DC-ATL", "A")
+    assert (p.on_hand, p.reserved) == (3, 3)
+    check_invariants(world.uow)

@@ -155,9 +155,12 @@ class Reservation:
         self.updated_at = now
         return freed
 
-    def release(self, now: datetime, actor: str | None) -> list[Movement]:
+    def release(
+        self, now: datetime, actor: str | None, reason: str = "requested"
+    ) -> list[Movement]:
+        """`reason` is `requested` (the shop let go) or what took the units away."""
         freed = self._move_to(ReservationStatus.RELEASED, now)
-        self.record("reservation.released", actor, channel=self.channel)
+        self.record("reservation.released", actor, channel=self.channel, reason=reason)
         return freed
 
     def expire(self, now: datetime) -> list[Movement]:

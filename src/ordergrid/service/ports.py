@@ -428,6 +428,10 @@ class ReservationRepository(Protocol):
         """Reservations by id, after the cursor."""
         ...
 
+    def holding(self, location_id: str, sku: str) -> list[str]:
+        """Ids of the active reservations holding units of a position, newest first."""
+        ...
+
 
 class TokenRepository(Protocol):
     def by_hash(self, token_hash: str) -> ApiToken | None: ...

@@ -29,7 +29,7 @@ from ordergrid.domain.reservations import (
 )
 from ordergrid.domain.sourcing import Fallback, OrderFacts, SourcingRequest, select_policy, source
 from ordergrid.domain.sourcing.view import UnitsToPlace
-from ordergrid.service.commands import Actor
+from ordergrid.service.commands import SYSTEM, Actor
 from ordergrid.service.context import Context
 from ordergrid.service.network import locate
 from ordergrid.service.orders import check_channel
@@ -41,7 +41,7 @@ from ordergrid.service.reservation_commands import (
 )
 from ordergrid.service.sourcing import build_view
 from ordergrid.service.stock import apply_movements
-from ordergrid.service.timer_kinds import RESERVATION_EXPIRY
+from ordergrid.service.timer_kinds import RESERVATION_EXPIRY, STOCK_DISCREPANCY
 
 
 def load_reservation(uow: UnitOfWork, reservation_id: str, actor: Actor) -> Reservation:
@@ -285,3 +285,19 @@ def expire_reservation(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetim
         return
     reservation.timer_id = None  # this timer is deleted by the worker with this work
     end_hold(uow, reservation, reservation.expire(now), now, None)
+
+
+def give_way(uow: UnitOfWork, location_id: str, sku: str, gap: int, now: datetime) -> int:
+    """A count left a position holding `gap` more units than it has: the newest carts
+    holding there are released whole first (an order outranks a cart, and half a cart
+    is no hold). Returns the gap left for orders' work."""
+    for reservation_id in uow.reservations.holding(location_id, sku):
+        if gap <= 0:
+            break
+        reservation = uow.reservations.get(reservation_id)
+        if reservation is None or reservation.status is not ReservationStatus.ACTIVE:
+            continue
+        gap -= reservation.holds().get((location_id, sku), 0)
+        freed = reservation.release(now, SYSTEM.name, reason=STOCK_DISCREPANCY)
+        end_hold(uow, reservation, freed, now, SYSTEM.name)
+    return gap

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
@@ -18,6 +18,7 @@ from ordergrid.domain.reservations import (
 from ordergrid.service.ports import ConcurrentUpdate, Page, ReservationFilter
 
 R = t.cart_reservations
+H = t.cart_holds
 
 
 def _doc(r: Reservation) -> dict[str, Any]:
@@ -83,6 +84,7 @@ class SqlReservations:
                 **self._changing(reservation),
             )
         )
+        self._index(reservation)
         self._announce(reservation)
 
     def get(self, reservation_id: str) -> Reservation | None:
@@ -103,6 +105,7 @@ class SqlReservations:
         if done != 1:
             raise ConcurrentUpdate(reservation.id)
         reservation.version += 1
+        self._index(reservation)
         self._announce(reservation)
 
     def page(self, flt: ReservationFilter, limit: int, cursor: str | None) -> Page[Reservation]:
@@ -127,6 +130,30 @@ class SqlReservations:
             "version": r.version,
             "doc": _doc(r),
         }
+
+    def holding(self, location_id: str, sku: str) -> list[str]:
+        q = (
+            select(H.c.reservation_id)
+            .where(H.c.location_id == location_id, H.c.sku == sku)
+            .order_by(H.c.created_at.desc(), H.c.reservation_id.desc())
+        )
+        return [str(r) for r in self.conn.execute(q).scalars()]
+
+    def _index(self, reservation: Reservation) -> None:
+        """Keep the held positions of an active cart, and none of an ended one."""
+        self.conn.execute(delete(H).where(H.c.reservation_id == reservation.id))
+        rows = [
+            {
+                "reservation_id": reservation.id,
+                "location_id": loc,
+                "sku": sku,
+                "quantity": qty,
+                "created_at": reservation.created_at,
+            }
+            for (loc, sku), qty in reservation.holds().items()
+        ]
+        if rows:
+            self.conn.execute(H.insert(), rows)
 
     def _announce(self, reservation: Reservation) -> None:
         self.outbox.append(reservation.events, reservation.updated_at)

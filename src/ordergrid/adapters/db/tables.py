@@ -316,3 +316,15 @@ cart_reservations = Table(
     UniqueConstraint("channel", "external_id", name="uq_cart_reservations_channel_external_id"),
     Index("ix_cart_reservations_status", "status", "id"),
 )
+
+#: What each active cart holds, per position: which carts give way when a count is short.
+cart_holds = Table(
+    "cart_holds",
+    metadata,
+    Column("reservation_id", String(64), primary_key=True),
+    Column("location_id", String(128), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_cart_holds_position", "location_id", "sku", "created_at"),
+)

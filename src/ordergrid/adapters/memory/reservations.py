@@ -66,3 +66,8 @@ class InMemoryReservations(_Repo):
         )
         items = [copy.deepcopy(self._t.reservations[k]) for k in ids[:limit]]
         return Page(items, items[-1].id if len(ids) > limit and items else None)
+
+    def holding(self, location_id: str, sku: str) -> list[str]:
+        found = [r for r in self._t.reservations.values() if (location_id, sku) in r.holds()]
+        found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return [r.id for r in found]

@@ -40,8 +40,20 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_cart_reservations_status", "cart_reservations", ["status", "id"])
+    op.create_table(
+        "cart_holds",
+        sa.Column("reservation_id", sa.String(length=64), nullable=False),
+        sa.Column("location_id", sa.String(length=128), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("reservation_id", "location_id", "sku"),
+    )
+    op.create_index("ix_cart_holds_position", "cart_holds", ["location_id", "sku", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cart_holds_position", table_name="cart_holds")
+    op.drop_table("cart_holds")
     op.drop_index("ix_cart_reservations_status", table_name="cart_reservations")
     op.drop_table("cart_reservations")
