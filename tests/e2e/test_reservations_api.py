@@ -226,3 +226,24 @@ def test_a_hold_of_another_channel_is_422(api: Api) -> None:
         "reservation_channel_mismatch",
         "reservation_id",
     )
+
+
+def token(api: Api, role: str, **scope: list[str]) -> dict[str, str]:
+    r = api.post("/v1/tokens", {"name": f"{role}-token", "role": role, **scope})
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def test_tokens_act_only_within_their_rights_and_channels(api: Api) -> None:
+    api.stock("DC-ATL", "A", 5, "a1")
+    cart = hold(api)
+    app_only = token(api, "integrator", channels=["app"])
+    viewer = token(api, "viewer")
+    assert api.client.post("/v1/reservations", json=CART, headers=app_only).status_code == 403
+    release = f"/v1/reservations/{cart['id']}/release"
+    assert api.client.post(release, headers=app_only).status_code == 403
+    assert api.client.post(release, headers=viewer).status_code == 403
+    assert api.client.get(f"/v1/reservations/{cart['id']}", headers=viewer).status_code == 200
+    listed = api.client.get("/v1/reservations", headers=app_only).json()["items"]
+    assert listed == []
+    assert api.client.post("/v1/reservations", json=CART).status_code == 401
