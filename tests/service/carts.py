@@ -75,8 +75,3 @@ def reservation(world: World, reservation_id: str) -> Reservation:
         found = uow.reservations.get(reservation_id)
     assert found is not None
     return found
-
-
-def held(r: Reservation) -> dict[tuple[str, str], int]:
-    """Units the reservation holds per (location, SKU)."""
-    return r.holds()
