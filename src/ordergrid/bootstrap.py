@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -16,6 +17,7 @@ from ordergrid.adapters.geo import UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.adapters.system import SystemClock, TimeOrderedIds
 from ordergrid.adapters.webhook_sender import HttpxSender, RandomJitter, SocketResolver
+from ordergrid.domain.reservations import ReservationLimits
 from ordergrid.service import queries
 from ordergrid.service.bus import MessageBus
 from ordergrid.service.context import Context, WebhookOptions
@@ -71,6 +73,14 @@ def _webhook_options(
     )
 
 
+def _reservation_limits(settings: Settings) -> ReservationLimits:
+    return ReservationLimits(
+        default_ttl=timedelta(seconds=settings.reservation_default_ttl_seconds),
+        max_ttl=timedelta(seconds=settings.reservation_max_ttl_seconds),
+        max_lifetime=timedelta(seconds=settings.reservation_max_lifetime_seconds),
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -106,6 +116,7 @@ def bootstrap(
         observer=metrics,
         wake=work_due.set,
         webhooks=_webhook_options(settings, webhook_sender, jitter),
+        reservations=_reservation_limits(settings),
     )
     holder.append(ctx)
     return Application(settings, engine, ctx, MessageBus(ctx), metrics, work_due)

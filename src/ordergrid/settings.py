@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(
         3600.0, gt=0, description="longest delay between two attempts"
     )
+    reservation_default_ttl_seconds: int = Field(
+        900, ge=1, description="how long a cart holds stock when the request names no TTL"
+    )
+    reservation_max_ttl_seconds: int = Field(
+        7200, ge=1, description="the longest TTL one reservation request or extension may ask"
+    )
+    reservation_max_lifetime_seconds: int = Field(
+        86400, ge=1, description="no extension holds a cart's stock longer after its creation"
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -35,6 +35,8 @@ TABLES = {
     "stock_rules",
     "channels",
     "availability_bands",
+    "cart_reservations",
+    "cart_holds",
     "alembic_version",
 }
 

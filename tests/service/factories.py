@@ -141,6 +141,7 @@ class World:
         channel: str = "web",
         key: str | None = None,
         fingerprint: str = "",
+        reservation_id: str | None = None,
     ) -> tuple[Order, bool]:
         address = to if isinstance(to, Address) else DESTINATIONS[to]
         cmd = PlaceOrder(
@@ -152,6 +153,7 @@ class World:
             pickup_location_id=pickup,
             idempotency_key=key,
             fingerprint=fingerprint,
+            reservation_id=reservation_id,
         )
         result: tuple[Order, bool] = self.bus.handle(cmd)
         self.clock.advance(seconds=1)

@@ -14,7 +14,9 @@ from datetime import datetime
 from ordergrid.domain.fulfilments import HANDED_OVER, OPEN, Fulfilment, FulfilmentStatus
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.orders import Order, derive_status
-from ordergrid.service.ports import OrderFilter, StoredEvent, UnitOfWork
+from ordergrid.domain.reservations import Reservation, ReservationStatus
+from ordergrid.service.ports import OrderFilter, ReservationFilter, StoredEvent, UnitOfWork
+from ordergrid.service.timer_kinds import RESERVATION_EXPIRY
 
 PAGE = 200
 
@@ -29,6 +31,21 @@ class Snapshot:
     timelines: dict[str, list[StoredEvent]]
     #: Orders whose freed units a durable re-sourcing will place (a timer is pending).
     reallocating: frozenset[str] = frozenset()
+    #: Every cart reservation; the active ones hold units at positions.
+    reservations: tuple[Reservation, ...] = ()
+    #: Pending expiry timers: (timer id, reservation id, due at).
+    expiry_timers: tuple[tuple[str, str, datetime], ...] = ()
+
+
+def _reservations(uow: UnitOfWork) -> list[Reservation]:
+    out: list[Reservation] = []
+    cursor: str | None = None
+    while True:
+        page = uow.reservations.page(ReservationFilter(), PAGE, cursor)
+        out += page.items
+        if page.next_cursor is None:
+            return out
+        cursor = page.next_cursor
 
 
 def read_all(uow: UnitOfWork) -> Snapshot:
@@ -53,7 +70,21 @@ def read_all(uow: UnitOfWork) -> Snapshot:
     reallocating = frozenset(
         o.id for o in orders if any(t.kind == "reallocate" for t in uow.timers.pending(o.id))
     )
-    return Snapshot(orders, uow.inventory.positions(skus), owner, timelines, reallocating)
+    carts = _reservations(uow)
+    # Claiming only reads here: the caller's transaction is left without a commit.
+    expiry = tuple(
+        (t.id, str(t.data.get("reservation_id")), t.due_at)
+        for t in uow.timers.claim_kind(RESERVATION_EXPIRY, 100_000)
+    )
+    return Snapshot(
+        orders,
+        uow.inventory.positions(skus),
+        owner,
+        timelines,
+        reallocating,
+        tuple(carts),
+        expiry,
+    )
 
 
 #: Cancellations that are not the location's failure.
@@ -147,6 +178,34 @@ def _order_problems(o: Order, owner: dict[str, str | None], reallocating: bool) 
     return out
 
 
+def _reservation_problems(snapshot: Snapshot) -> list[str]:
+    """An active cart holds every unit it asked for and has exactly its one expiry timer,
+    due when it expires; an ended cart holds nothing and has no timer; a converted one
+    names its order."""
+    out: list[str] = []
+    timers: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for timer_id, reservation_id, due in snapshot.expiry_timers:
+        timers[reservation_id].append((timer_id, due))
+    for r in snapshot.reservations:
+        mine = timers.pop(r.id, [])
+        if r.status is ReservationStatus.ACTIVE:
+            out += [
+                f"reservation {r.id}: {line.sku} holds {line.held} for {line.quantity}"
+                for line in r.lines
+                if sum(h.quantity for h in line.held) != line.quantity
+            ]
+            if mine != [(r.timer_id, r.expires_at)]:
+                out.append(
+                    f"reservation {r.id}: expiry timers {mine}, expected one at {r.expires_at}"
+                )
+        elif mine or r.timer_id is not None:
+            out.append(f"reservation {r.id}: {r.status.value} but still has timers {mine}")
+        if (r.status is ReservationStatus.CONVERTED) != (r.order_id is not None):
+            out.append(f"reservation {r.id}: {r.status.value} with order {r.order_id}")
+    out += [f"expiry timer of unknown reservation {k}" for k in timers]
+    return out
+
+
 def problems(snapshot: Snapshot) -> list[str]:
     """Every invariant violation in `snapshot`, as sentences."""
     out: list[str] = []
@@ -162,6 +221,10 @@ def problems(snapshot: Snapshot) -> list[str]:
             if f.status in OPEN:
                 for fl in f.lines:
                     held[(f.location_id, fl.sku)] += fl.quantity
+    out += _reservation_problems(snapshot)
+    for r in snapshot.reservations:
+        for key, quantity in r.holds().items():
+            held[key] += quantity
     for p in snapshot.positions:
         key = (p.location_id, p.sku)
         if p.on_hand < 0 or p.reserved < 0 or p.available < 0:
@@ -172,10 +235,11 @@ def problems(snapshot: Snapshot) -> list[str]:
         expected = held.pop(key, 0)
         if p.reserved != expected:
             out.append(
-                f"position {key}: reserved {p.reserved} but open fulfilments hold {expected}"
+                f"position {key}: reserved {p.reserved} but open fulfilments and active "
+                f"cart holds hold {expected}"
             )
     out += [
-        f"position {k}: open fulfilments hold {v} but no position exists"
+        f"position {k}: open fulfilments and cart holds hold {v} but no position exists"
         for k, v in held.items()
         if v
     ]

@@ -320,7 +320,9 @@ def test_check_invariants_reports_a_reservation_nobody_holds() -> None:
     with world.uow() as uow:
         uow.inventory.reserve("DC-ATL", "A", 1)
         uow.commit()
-    with pytest.raises(AssertionError, match=r"reserved 3 but open fulfilments hold 2"):
+    with pytest.raises(
+        AssertionError, match=r"reserved 3 but open fulfilments and active cart holds hold 2"
+    ):
         check_invariants(world.ctx.uow)
 
 

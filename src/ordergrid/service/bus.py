@@ -13,6 +13,7 @@ from ordergrid.service import (
     network,
     orders,
     policies,
+    reservations,
     scarcity,
     timers,
     tokens,
@@ -38,6 +39,11 @@ from ordergrid.service.commands import (
     SweepBackorders,
 )
 from ordergrid.service.context import Context
+from ordergrid.service.reservation_commands import (
+    ExtendReservation,
+    PlaceReservation,
+    ReleaseReservation,
+)
 from ordergrid.service.retry import ATTEMPTS, retrying
 
 Handler = Callable[[Any, Context], Any]
@@ -61,6 +67,9 @@ HANDLERS: dict[type, Handler] = {
     RetryException: exceptions.retry,
     RerouteException: exceptions.reroute,
     CancelException: exceptions.cancel_case,
+    PlaceReservation: reservations.place_reservation,
+    ExtendReservation: reservations.extend_reservation,
+    ReleaseReservation: reservations.release_reservation,
 }
 
 

@@ -97,6 +97,8 @@ class PlaceOrder:
     idempotency_key: str | None = None
     fingerprint: str = ""
     actor: Actor = SYSTEM
+    #: The cart reservation this order completes: its held units become the order's.
+    reservation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

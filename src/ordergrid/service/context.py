@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ordergrid.domain.reservations import ReservationLimits
 from ordergrid.service.ports import (
     Clock,
     Geocoder,
@@ -106,6 +107,8 @@ class Context:
     #: Shadow prices of stock for this process's decisions (empty when not refreshed).
     scarcity: ScarcityBook = field(default_factory=ScarcityBook)
     webhooks: WebhookOptions = field(default_factory=WebhookOptions)
+    #: How long carts may hold stock.
+    reservations: ReservationLimits = field(default_factory=ReservationLimits)
 
     def id_stream(self) -> Iterator[str]:
         while True:

@@ -1,5 +1,6 @@
 """Failures the engine notices itself: a location paused or closed with work still to
-start, and a stock feed that leaves a location holding fewer units than it reserved."""
+start, and a stock feed that leaves a location holding fewer units than it reserved
+(cart holds give way before orders' work)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ordergrid.service.commands import SYSTEM
 from ordergrid.service.context import Context
 from ordergrid.service.ports import Timer, UnitOfWork
 from ordergrid.service.reallocation import Failure, after_failure
+from ordergrid.service.reservations import give_way
 from ordergrid.service.stock import apply_movements
 from ordergrid.service.timer_kinds import LOCATION_UNAVAILABLE, STOCK_DISCREPANCY
 from ordergrid.service.tracking import save
@@ -67,6 +69,7 @@ def stock_discrepancy(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetime
     uow.inventory.lock(location_id, [sku])
     p = uow.inventory.position(location_id, sku)
     gap = 0 if p is None else p.reserved - p.on_hand
+    gap = give_way(uow, location_id, sku, gap, now) if gap > 0 else gap
     for fid, order_id in uow.orders.work_at(location_id, {s.value for s in _NOT_STARTED}):
         if gap <= 0:
             return

@@ -11,6 +11,7 @@ from ordergrid.domain.sourcing import OrderFacts
 from ordergrid.service.batching import wait_for_batch
 from ordergrid.service.commands import SYSTEM, Actor, CancelOrder, PlaceOrder, SetHold
 from ordergrid.service.context import Context
+from ordergrid.service.conversion import announce_untaken, convert_hold
 from ordergrid.service.network import locate
 from ordergrid.service.ports import UnitOfWork
 from ordergrid.service.sourcing import policy_for, source_order
@@ -128,9 +129,18 @@ def place_order(cmd: PlaceOrder, ctx: Context) -> tuple[Order, bool]:
         if existing is not None:
             return existing, False
         order = _new_order(uow, cmd, ctx)
+        conversion = None
+        if cmd.reservation_id is not None:
+            conversion = convert_hold(
+                uow, order, cmd.reservation_id, order.created_at, cmd.actor.name
+            )
         _hold_by_rule(uow, order)
-        if not wait_for_batch(uow, order, ctx, order.created_at):
+        # A converted cart's units are sourced at once: waiting for a batch window would
+        # hand them to whoever comes first.
+        if conversion is not None or not wait_for_batch(uow, order, ctx, order.created_at):
             source_order(uow, order, ctx, order.created_at, cmd.actor.name, "order_placed")
+        if conversion is not None:
+            announce_untaken(uow, conversion, order.created_at, cmd.actor.name)
         add(uow, order, ctx)
         if cmd.idempotency_key is not None:
             uow.idempotency.put(cmd.idempotency_key, cmd.fingerprint, order.id, order.created_at)

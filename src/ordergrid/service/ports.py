@@ -17,6 +17,7 @@ from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.reservations import Reservation
 from ordergrid.domain.sourcing.policy import Policy
 from ordergrid.domain.stock_rules import StockRule
 
@@ -432,6 +433,35 @@ class IdempotencyRepository(Protocol):
     def put(self, key: str, fingerprint: str, order_id: str, at: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReservationFilter:
+    status: str | None = None
+    channel: str | None = None
+
+
+class ReservationRepository(Protocol):
+    def add(self, reservation: Reservation) -> None:
+        """Store a new reservation; ConcurrentUpdate when its id, (channel, external id)
+        or idempotency key is taken (another request created it first)."""
+        ...
+
+    def get(self, reservation_id: str) -> Reservation | None: ...
+    def by_external_id(self, channel: str, external_id: str) -> Reservation | None: ...
+    def by_idempotency_key(self, key: str) -> Reservation | None: ...
+    def save(self, reservation: Reservation) -> None:
+        """Persist and move its pending events to the outbox; ConcurrentUpdate when it
+        changed since it was read."""
+        ...
+
+    def page(self, flt: ReservationFilter, limit: int, cursor: str | None) -> Page[Reservation]:
+        """Reservations by id, after the cursor."""
+        ...
+
+    def holding(self, location_id: str, sku: str) -> list[str]:
+        """Ids of the active reservations holding units of a position, newest first."""
+        ...
+
+
 class TokenRepository(Protocol):
     def by_hash(self, token_hash: str) -> ApiToken | None: ...
     def add(self, token: ApiToken) -> None: ...
@@ -454,6 +484,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookRepository
     stock_rules: StockRuleRepository
     channels: ChannelRepository
+    reservations: ReservationRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -8,6 +8,7 @@ from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.reservations import Reservation
 from ordergrid.service.availability import positions_of
 from ordergrid.service.commands import Actor
 from ordergrid.service.context import Context
@@ -18,9 +19,11 @@ from ordergrid.service.ports import (
     LedgerFilter,
     OrderFilter,
     Page,
+    ReservationFilter,
     StoredDecision,
     StoredEvent,
 )
+from ordergrid.service.reservations import load_reservation
 
 
 def orders_by_status(ctx: Context) -> dict[str, int]:
@@ -105,3 +108,15 @@ def product(ctx: Context, sku: str) -> Product:
 def products(ctx: Context, limit: int, cursor: str | None) -> Page[Product]:
     with ctx.uow(readonly=True) as uow:
         return uow.products.page(limit, cursor)
+
+
+def reservation(ctx: Context, reservation_id: str, actor: Actor) -> Reservation:
+    with ctx.uow(readonly=True) as uow:
+        return load_reservation(uow, reservation_id, actor)
+
+
+def reservations(
+    ctx: Context, flt: ReservationFilter, limit: int, cursor: str | None
+) -> Page[Reservation]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.reservations.page(flt, limit, cursor)

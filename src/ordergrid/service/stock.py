@@ -49,11 +49,18 @@ def _apply_one(uow: UnitOfWork, m: Movement) -> tuple[Position, int]:
 
 
 def apply_movements(
-    uow: UnitOfWork, movements: Sequence[Movement], now: datetime, actor: str | None
+    uow: UnitOfWork,
+    movements: Sequence[Movement],
+    now: datetime,
+    actor: str | None,
+    *,
+    announce: bool = True,
 ) -> list[Position]:
     """Apply movements in (location, SKU) order so concurrent writers lock rows alike.
 
-    Emits `inventory.changed` where availability rose, which is what wakes back-orders.
+    Emits `inventory.changed` where availability rose, which is what wakes back-orders;
+    `announce=False` leaves that to a caller that takes the units again in the same
+    transaction.
     """
     entries: list[LedgerEntry] = []
     rose: list[tuple[Position, MovementReason]] = []
@@ -75,11 +82,12 @@ def apply_movements(
                 actor,
             )
         )
-        if on_hand_delta - m.reserved_delta > 0 and after.available > 0:
+        if announce and on_hand_delta - m.reserved_delta > 0 and after.available > 0:
             rose.append((after, m.reason))
     uow.inventory.record(entries)
     uow.outbox.append(_changed(uow, rose, actor), now)
-    uow.outbox.append(watch_availability(uow, {m.sku for m in movements}, actor), now)
+    if announce:
+        uow.outbox.append(watch_availability(uow, {m.sku for m in movements}, actor), now)
     return positions
 
 

@@ -10,3 +10,5 @@ LOCATION_UNAVAILABLE = "location_unavailable"
 STOCK_DISCREPANCY = "stock_discrepancy"
 #: Source the orders waiting in a policy's batch window, together.
 BATCH_SOURCING = "batch_sourcing"
+#: Release a cart reservation's hold when its time is up.
+RESERVATION_EXPIRY = "reservation_expiry"

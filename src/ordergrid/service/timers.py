@@ -16,7 +16,7 @@ from functools import partial
 
 from ordergrid.domain.errors import StockConflict, Unavailable
 from ordergrid.domain.lifecycle_rules import DeadlineKind
-from ordergrid.service import batching, deadlines, disruptions
+from ordergrid.service import batching, deadlines, disruptions, reservations
 from ordergrid.service.commands import RunDueTimers
 from ordergrid.service.context import Context
 from ordergrid.service.ports import ConcurrentUpdate, Timer, UnitOfWork
@@ -26,6 +26,7 @@ from ordergrid.service.timer_kinds import (
     BATCH_SOURCING,
     LOCATION_UNAVAILABLE,
     REALLOCATE,
+    RESERVATION_EXPIRY,
     STOCK_DISCREPANCY,
 )
 from ordergrid.service.tracking import save
@@ -54,6 +55,7 @@ WORK: dict[str, Work] = {
     LOCATION_UNAVAILABLE: disruptions.location_unavailable,
     STOCK_DISCREPANCY: disruptions.stock_discrepancy,
     BATCH_SOURCING: batching.source_waiting,
+    RESERVATION_EXPIRY: reservations.expire_reservation,
 }
 
 

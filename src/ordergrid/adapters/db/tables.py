@@ -331,3 +331,33 @@ availability_bands = Table(
     Column("sku", String(128), primary_key=True),
     Column("band", Integer, nullable=False),
 )
+
+cart_reservations = Table(
+    "cart_reservations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("channel", String(128), nullable=False),
+    Column("external_id", String(256)),
+    Column("idempotency_key", String(256), unique=True),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("order_id", String(64)),
+    Column("version", Integer, nullable=False),
+    Column("doc", Json, nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_cart_reservations_channel_external_id"),
+    Index("ix_cart_reservations_status", "status", "id"),
+)
+
+#: What each active cart holds, per position: which carts give way when a count is short.
+cart_holds = Table(
+    "cart_holds",
+    metadata,
+    Column("reservation_id", String(64), primary_key=True),
+    Column("location_id", String(128), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_cart_holds_position", "location_id", "sku", "created_at"),
+)

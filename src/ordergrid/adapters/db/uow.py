@@ -24,6 +24,7 @@ from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
+from ordergrid.adapters.db.reservations_repo import SqlReservations
 from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
@@ -42,6 +43,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    ReservationRepository,
     StockRuleRepository,
     TimerRepository,
     TokenRepository,
@@ -94,6 +96,7 @@ class SqlUnitOfWork:
     webhooks: WebhookRepository
     stock_rules: StockRuleRepository
     channels: ChannelRepository
+    reservations: ReservationRepository
 
     def __init__(
         self,
@@ -145,6 +148,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhooks(self.conn)
         self.stock_rules = SqlStockRules(self.conn, now)
         self.channels = SqlChannels(self.conn, now)
+        self.reservations = SqlReservations(self.conn, outbox)
         return self
 
     def __exit__(

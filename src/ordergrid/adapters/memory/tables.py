@@ -12,6 +12,7 @@ from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.reservations import Reservation
 from ordergrid.domain.stock_rules import StockRule
 from ordergrid.service.ports import (
     ApiToken,
@@ -57,6 +58,9 @@ class _Tables:
     stock_rules: dict[str, StockRule] = field(default_factory=dict)
     channels: dict[str, ChannelSettings] = field(default_factory=dict)
     bands: dict[tuple[str, str], int] = field(default_factory=dict)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
+    reservation_external_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    reservation_keys: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -84,6 +88,9 @@ class _Tables:
             dict(self.stock_rules),
             dict(self.channels),
             dict(self.bands),
+            reservations=dict(self.reservations),
+            reservation_external_ids=dict(self.reservation_external_ids),
+            reservation_keys=dict(self.reservation_keys),
         )
 
 

@@ -18,6 +18,7 @@ from ordergrid.adapters.memory.records import (
     InMemoryPolicies,
     InMemoryTokens,
 )
+from ordergrid.adapters.memory.reservations import InMemoryReservations
 from ordergrid.adapters.memory.stock_rules import InMemoryChannels, InMemoryStockRules
 from ordergrid.adapters.memory.tables import _Tables
 from ordergrid.adapters.memory.webhooks import InMemoryWebhooks
@@ -35,6 +36,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    ReservationRepository,
     StockRuleRepository,
     TimerRepository,
     TokenRepository,
@@ -90,6 +92,7 @@ class InMemoryUnitOfWork:
     webhooks: WebhookRepository
     stock_rules: StockRuleRepository
     channels: ChannelRepository
+    reservations: ReservationRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -111,6 +114,7 @@ class InMemoryUnitOfWork:
         self.webhooks = InMemoryWebhooks(self)
         self.stock_rules = InMemoryStockRules(self)
         self.channels = InMemoryChannels(self)
+        self.reservations = InMemoryReservations(self)
 
     @property
     def tables(self) -> _Tables:

@@ -17,6 +17,7 @@ from ordergrid.entrypoints.api import (
     routes_network,
     routes_orders,
     routes_policies,
+    routes_reservations,
     routes_stock,
     routes_system,
     routes_webhooks,
@@ -64,6 +65,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_policies,
         routes_webhooks,
         routes_stock,
+        routes_reservations,
     ):
         api.include_router(module.router)
     api.add_middleware(

@@ -79,6 +79,7 @@ def place_order(
             idempotency_key=idempotency_key,
             fingerprint=fingerprint(body),
             actor=actor,
+            reservation_id=body.reservation_id,
         )
     )
     response.status_code = 201 if created else 200

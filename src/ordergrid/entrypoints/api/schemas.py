@@ -276,6 +276,11 @@ class OrderIn(Body):
     tags: list[Tag] = Field(
         default_factory=list, max_length=50, description="e.g. gift, vip, fraud_review"
     )
+    reservation_id: Id | None = Field(
+        None,
+        description="the cart reservation this order completes: its held units become the "
+        "order's; a lapsed one is noted on the timeline and the order is sourced as usual",
+    )
 
 
 #: Money leaves as a JSON number (the contract), kept exact as a Decimal inside.
