@@ -1,0 +1,185 @@
+"""Pick-up and curbside options: stores near the destination that can hand over the whole
+cart now (ready after the preparation time, in opening hours), or once a transfer from
+elsewhere in the network has arrived.
+
+Both are decided by the sourcing engine: "now" is the cart sourced as a pick-up order at
+that store (the same screening an order collected there gets), "after transfer" is the
+missing units sourced as a shipment to the store under the ship policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+
+from ordergrid.domain.geo import great_circle_km
+from ordergrid.domain.network import Capability, Location
+from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.dates import calendar_of, shipment_dates
+from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, within_reach
+from ordergrid.domain.promise.rules import PromiseRules
+from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
+from ordergrid.domain.sourcing.view import UnitsToPlace
+
+NOW = "now"
+AFTER_TRANSFER = "after_transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class PickupOption:
+    location_id: str
+    name: str
+    method: str  # pickup | curbside
+    distance_km: float
+    available: bool
+    policy_id: str
+    ready_by: datetime | None = None
+    mode: str | None = None  # now | after_transfer
+    transfer_from: tuple[str, ...] = ()
+    reason: str | None = None
+    detail: str | None = None
+
+    def ready_in(self, now: datetime) -> timedelta | None:
+        return None if self.ready_by is None else self.ready_by - now
+
+
+def pickup_facts(cart: Cart, method: str) -> OrderFacts:
+    """What selectors see of a collected order: no delivery address."""
+    return cart.facts(method, "standard", destination=False)
+
+
+def nearby_stores(
+    locations: list[Location], cart: Cart, capability: Capability, radius_km: float
+) -> list[tuple[float, Location]]:
+    """Usable locations with the capability that serve the channel, within the radius,
+    nearest first."""
+    lat, lon = cart.destination
+    out = []
+    for loc in locations:
+        if not loc.usable or capability not in loc.capabilities:
+            continue
+        if loc.channels and cart.channel not in loc.channels:
+            continue
+        km = great_circle_km(lat, lon, loc.lat, loc.lon)
+        if km <= radius_km:
+            out.append((km, loc))
+    out.sort(key=lambda pair: (pair[0], pair[1].id))
+    return out
+
+
+def ready_now(store: Location, method: str, now: datetime, rules: PromiseRules) -> datetime:
+    """When the store has the cart ready: preparation in opening hours, begun now or at
+    the next opening when the order missed the store's cut-off for the method."""
+    cal = calendar_of(store)
+    return cal.work(cal.start_of_work(now, method, None), rules.ready(method))
+
+
+def ready_after_arrival(
+    store: Location, arrival: datetime, method: str, rules: PromiseRules
+) -> datetime:
+    """When the store has the cart ready after a transfer arriving on `arrival`'s day:
+    received at the day's opening, then prepared in opening hours."""
+    cal = calendar_of(store)
+    day_start = datetime.combine(cal.local(arrival).date(), time(0), cal.tz)
+    return cal.work(day_start, rules.ready(method))
+
+
+def _at_store(
+    cart: Cart, store: Location, method: str, view: PromiseView, now: datetime
+) -> tuple[dict[str, int], str]:
+    """What the store cannot hand over now (SKU → units) under the pick-up policy."""
+    facts = pickup_facts(cart, method)
+    policy = select_policy(view.policies, facts)
+    req = SourcingRequest(
+        order_id=PROMISE_ORDER_ID,
+        channel=cart.channel,
+        method=DeliveryMethod(method),
+        lines=cart.units(),
+        destination=None,
+        pickup_location_id=store.id,
+        facts=facts,
+    )
+    placed: dict[str, int] = {}
+    for s in source(req, view.sourcing, policy, now).plan.shipments:
+        for a in s.allocations:
+            placed[a.sku] = placed.get(a.sku, 0) + a.quantity
+    missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
+    return {sku: n for sku, n in missing.items() if n > 0}, policy.id
+
+
+def _transfer(
+    cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
+) -> tuple[datetime, tuple[str, ...]] | None:
+    """When the missing units can be at the store (latest arrival of the plan that ships
+    them there) and from where; None when the network cannot send them all."""
+    store_cart = replace(cart, destination=(store.lat, store.lon), timezone=calendar_of(store).tz)
+    policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
+    rules = policy.promise
+    service = rules.transfer_service
+    facts = store_cart.facts("ship", service)
+    req = SourcingRequest(
+        order_id=PROMISE_ORDER_ID,
+        channel=cart.channel,
+        method=DeliveryMethod.SHIP,
+        lines=tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(missing.items())),
+        destination=(store.lat, store.lon),
+        excluded_locations=frozenset({store.id}),
+        facts=facts,
+    )
+    plan = source(req, view.sourcing, within_reach(policy, rules.reach_km(service)), now).plan
+    if plan.units < sum(missing.values()):
+        return None
+    arrivals = []
+    for s in plan.shipments:
+        loc = view.sourcing.locations[s.location_id]
+        dates = shipment_dates(loc, s.distance_km or 0.0, service, now, rules, store_cart.timezone)
+        if dates is None:
+            return None
+        arrivals.append(dates.latest)
+    return max(arrivals), tuple(s.location_id for s in plan.shipments)
+
+
+def pickup_option(
+    cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
+) -> PickupOption:
+    """The store's answer for the cart: ready now, after a transfer, or not at all."""
+    missing, policy_id = _at_store(cart, store, method, view, now)
+    rules = select_policy(view.policies, pickup_facts(cart, method)).promise
+    base = PickupOption(store.id, store.name, method, round(km, 1), False, policy_id)
+    if not missing:
+        return replace(
+            base, available=True, ready_by=ready_now(store, method, now, rules), mode=NOW
+        )
+    moved = _transfer(cart, store, missing, view, now)
+    if moved is None:
+        short = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
+        return replace(
+            base,
+            reason="insufficient_stock",
+            detail=f"neither the store nor a transfer can supply: {short}",
+        )
+    arrival, sources = moved
+    return replace(
+        base,
+        available=True,
+        ready_by=ready_after_arrival(store, arrival, method, rules),
+        mode=AFTER_TRANSFER,
+        transfer_from=sources,
+    )
+
+
+CAPABILITY = {"pickup": Capability.PICKUP, "curbside": Capability.CURBSIDE}
+
+
+def pickup_options(cart: Cart, view: PromiseView, now: datetime) -> list[PickupOption]:
+    """Pick-up then curbside answers of the nearest stores the pick-up policy allows."""
+    stores = list(view.sourcing.locations.values())
+    out: list[PickupOption] = []
+    for method in ("pickup", "curbside"):
+        rules = select_policy(view.policies, pickup_facts(cart, method)).promise
+        if method not in rules.offer:
+            continue
+        near = nearby_stores(stores, cart, CAPABILITY[method], rules.pickup_radius_km)
+        for km, store in near[: rules.pickup_locations]:
+            out.append(pickup_option(cart, store, km, method, view, now))
+    return out

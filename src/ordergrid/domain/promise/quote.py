@@ -1,0 +1,174 @@
+"""The ship options of a promise: each delivery the policies offer, sourced like an order
+with that method and service level would be, and its chosen plan turned into dates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+from decimal import Decimal
+
+from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
+from ordergrid.domain.sourcing import (
+    OrderFacts,
+    Policy,
+    SourcingRequest,
+    SourcingView,
+    select_policy,
+    source,
+)
+from ordergrid.domain.sourcing.decision import Decision
+from ordergrid.domain.sourcing.policy import Constraints
+from ordergrid.domain.sourcing.view import UnitsToPlace
+
+PROMISE_ORDER_ID = "promise"
+#: Ship options in the order they are quoted: (method, service level).
+SHIP_OPTIONS = (
+    ("ship", "standard"),
+    ("ship", "express"),
+    ("ship", "next_day"),
+    ("same_day", "standard"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    """What a promise is asked for: a channel's cart going to a destination."""
+
+    channel: str
+    lines: tuple[tuple[str, int], ...]  # sku, quantity
+    destination: tuple[float, float]
+    country: str | None = None
+    postal_code: str | None = None
+    #: The customer's zone; dates are given in it when known.
+    timezone: tzinfo | None = None
+    value: Decimal = Decimal(0)
+
+    def units(self) -> tuple[UnitsToPlace, ...]:
+        return tuple(UnitsToPlace(str(i), sku, q) for i, (sku, q) in enumerate(self.lines))
+
+    def demand(self) -> dict[str, int]:
+        wanted: dict[str, int] = {}
+        for sku, q in self.lines:
+            wanted[sku] = wanted.get(sku, 0) + q
+        return wanted
+
+    def facts(self, method: str, level: str, destination: bool = True) -> OrderFacts:
+        return OrderFacts(
+            channel=self.channel,
+            method=method,
+            service_level=level,
+            country=(self.country or "").upper() or None if destination else None,
+            postal_code=self.postal_code if destination else None,
+            value=self.value,
+            destination=self.destination if destination else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseView:
+    """The network's stock of the cart's SKUs and the active policies."""
+
+    sourcing: SourcingView
+    policies: Sequence[Policy]
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOption:
+    method: str
+    service_level: str
+    available: bool
+    policy_id: str
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    cost: float | None = None
+    reason: str | None = None
+    detail: str | None = None
+    shipments: tuple[tuple[ShipmentDates, int, float | None], ...] = field(default=())
+
+
+def within_reach(policy: Policy, reach_km: float | None) -> Policy:
+    """The policy with its distance limit tightened to where the service goes."""
+    if reach_km is None:
+        return policy
+
+    def tighten(c: Constraints) -> Constraints:
+        limit = c.max_distance_km
+        return replace(c, max_distance_km=reach_km if limit is None else min(limit, reach_km))
+
+    return replace(
+        policy,
+        constraints=tighten(policy.constraints),
+        strategies=tuple(replace(s, constraints=tighten(s.constraints)) for s in policy.strategies),
+    )
+
+
+def shortage(cart: Cart, view: SourcingView) -> dict[str, int]:
+    """Units of each SKU the whole network cannot give now (available, all locations)."""
+    held: dict[str, int] = {}
+    for (_, sku), p in view.positions.items():
+        held[sku] = held.get(sku, 0) + p.available
+    return {sku: q - held.get(sku, 0) for sku, q in cart.demand().items() if q > held.get(sku, 0)}
+
+
+def unavailable_reason(cart: Cart, view: SourcingView, decision: Decision) -> tuple[str, str]:
+    missing = shortage(cart, view)
+    if missing:
+        worst = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
+        return "insufficient_stock", f"the network does not hold enough: {worst}"
+    return "no_location_can_serve", decision.summary
+
+
+def ship_option(
+    cart: Cart, view: PromiseView, method: str, level: str, now: datetime
+) -> ShipOption | None:
+    """One delivery option, or None when the policy that would decide it does not offer
+    it."""
+    facts = cart.facts(method, level)
+    policy = select_policy(view.policies, facts)
+    service = service_key(method, level)
+    rules = policy.promise
+    if service not in rules.offer:
+        return None
+    req = SourcingRequest(
+        order_id=PROMISE_ORDER_ID,
+        channel=cart.channel,
+        method=DeliveryMethod(method),
+        lines=cart.units(),
+        destination=cart.destination,
+        facts=facts,
+    )
+    decision = source(req, view.sourcing, within_reach(policy, rules.reach_km(service)), now)
+    plan = decision.plan
+    if plan.units < sum(q for _, q in cart.lines):
+        reason, detail = unavailable_reason(cart, view.sourcing, decision)
+        return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
+    locations = view.sourcing.locations
+    shipments = []
+    for s in plan.shipments:
+        km = s.distance_km or 0.0
+        dates = shipment_dates(locations[s.location_id], km, service, now, rules, cart.timezone)
+        if dates is None:  # within reach by construction; kept as a guard on the tables
+            return ShipOption(method, level, False, policy.id, reason="out_of_service_area")
+        shipments.append((dates, s.units, s.distance_km))
+    return ShipOption(
+        method,
+        level,
+        True,
+        policy.id,
+        earliest=max(d.earliest for d, _, _ in shipments),
+        latest=max(d.latest for d, _, _ in shipments),
+        cost=round(plan.cost, 2),
+        shipments=tuple(shipments),
+    )
+
+
+def ship_options(cart: Cart, view: PromiseView, now: datetime) -> list[ShipOption]:
+    """Every ship and same-day option the matching policies offer, in a fixed order."""
+    out = []
+    for method, level in SHIP_OPTIONS:
+        option = ship_option(cart, view, method, level, now)
+        if option is not None:
+            out.append(option)
+    return out
