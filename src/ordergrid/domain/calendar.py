@@ -9,10 +9,11 @@ working day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -145,6 +146,47 @@ def add_carrier_days(day: date, days: int, carrier_days: frozenset[int]) -> date
     return day
 
 
-def weekly_hours(doc: Mapping[str, list[tuple[int, int]]]) -> tuple[tuple[Window, ...], ...]:
+def weekly_hours(doc: Mapping[str, Sequence[tuple[int, int]]]) -> tuple[tuple[Window, ...], ...]:
     """Weekly hours from `{"mon": [(open, close), …], …}`; a day left out is closed."""
     return tuple(tuple(sorted(doc.get(name, ()))) for name in WEEKDAYS)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _minutes(clock: str) -> int:
+    hours, mins = clock.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def calendar_document(cal: LocationCalendar) -> dict[str, Any]:
+    """The calendar as JSON (the shape of the API's `calendar` and of stored locations);
+    opening hours are left out when the location works around the clock."""
+    doc: dict[str, Any] = {
+        "timezone": cal.timezone,
+        "holidays": sorted(d.isoformat() for d in cal.holidays),
+        "cutoffs": {k: v.isoformat("minutes") for k, v in sorted(cal.cutoffs.items())},
+    }
+    if cal.hours != ALWAYS_OPEN:
+        doc["opening_hours"] = {
+            name: [[_clock(a), _clock(b)] for a, b in cal.hours[i]]
+            for i, name in enumerate(WEEKDAYS)
+            if cal.hours[i]
+        }
+    return doc
+
+
+def calendar_from_document(doc: Mapping[str, Any]) -> LocationCalendar:
+    """The calendar of a validated document; no `opening_hours`: around the clock."""
+    hours = doc.get("opening_hours")
+    return LocationCalendar(
+        timezone=str(doc.get("timezone") or "UTC"),
+        hours=ALWAYS_OPEN
+        if hours is None
+        else weekly_hours(
+            {k: [(_minutes(a), _minutes(b)) for a, b in v] for k, v in hours.items()}
+        ),
+        holidays=frozenset(date.fromisoformat(str(d)) for d in doc.get("holidays") or ()),
+        cutoffs={k: time.fromisoformat(str(v)) for k, v in (doc.get("cutoffs") or {}).items()},
+    )

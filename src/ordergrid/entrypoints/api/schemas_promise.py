@@ -3,33 +3,23 @@ policy documents and the `calendar` of locations."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ordergrid.entrypoints.api.schemas import Body, Id, Quantity
+from ordergrid.entrypoints.api.schemas_calendar import (
+    ClockTime,
+    ServiceName,
+    Weekday,
+    check_timezone,
+)
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-ServiceName = Literal["standard", "express", "next_day", "same_day", "pickup", "curbside"]
 LocationTypeName = Literal["dc", "store", "dark_store", "3pl", "dropship", "marketplace"]
 Hours = Annotated[float, Field(ge=0, le=24 * 30)]
-ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
-
-
-def check_timezone(name: str | None) -> str | None:
-    if name is None:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PydanticCustomError(
-            "unknown_timezone", "{name} is not an IANA time zone", {"name": name}
-        ) from exc
-    return name
 
 
 class PromiseLineIn(Body):
@@ -151,42 +141,3 @@ class PromiseRulesDoc(Body):
             if bounded != sorted(bounded) or len(set(bounded)) != len(bounded):
                 raise PydanticCustomError("not_ascending", "bands must be ascending by max_km")
         return value
-
-
-class CalendarIn(Body):
-    """When a location works; dates of its shipments and pick-ups follow it."""
-
-    timezone: str = Field("UTC", max_length=64, description="IANA time zone")
-    opening_hours: dict[Weekday, list[tuple[ClockTime, ClockTime]]] | None = Field(
-        None,
-        description='e.g. {"mon": [["09:00", "18:00"]]}; a day left out is closed; '
-        "absent: open around the clock",
-    )
-    holidays: list[date] = Field(default_factory=list, max_length=400)
-    cutoffs: dict[ServiceName | Literal["default"], time] = Field(
-        default_factory=dict, description="local time of day orders must be in by, per service"
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return check_timezone(value) or "UTC"
-
-    @field_validator("opening_hours")
-    @classmethod
-    def _windows(
-        cls, value: dict[str, list[tuple[str, str]]] | None
-    ) -> dict[str, list[tuple[str, str]]] | None:
-        for windows in (value or {}).values():
-            spans = sorted((minutes(a), minutes(b)) for a, b in windows)
-            for (a, b), nxt in zip(spans, [*spans[1:], None], strict=True):
-                if b <= a:
-                    raise PydanticCustomError("empty_window", "a window must close after it opens")
-                if nxt is not None and nxt[0] < b:
-                    raise PydanticCustomError("overlapping_windows", "windows may not overlap")
-        return value
-
-
-def minutes(clock: str) -> int:
-    hours, mins = clock.split(":")
-    return int(hours) * 60 + int(mins)
