@@ -55,9 +55,13 @@ def test_each_ship_option_has_dates_and_the_plans_cost(world: World) -> None:
     standard, express, next_day = (
         option(q, "ship", lvl) for lvl in ("standard", "express", "next_day")
     )
-    assert standard.available and express.available and next_day.available
-    assert next_day.earliest is not None and express.earliest is not None
-    assert standard.earliest is not None and standard.latest is not None
+    assert standard.available
+    assert express.available
+    assert next_day.available
+    assert next_day.earliest is not None
+    assert express.earliest is not None
+    assert standard.earliest is not None
+    assert standard.latest is not None
     assert next_day.latest <= express.latest <= standard.latest  # type: ignore[operator]
     assert standard.earliest <= standard.latest
     assert [d.location_id for d, _, _ in standard.shipments] == ["DC-ATL"]
@@ -93,7 +97,8 @@ def test_same_day_needs_a_same_day_location_within_reach(world: World) -> None:
     world.stock("ST-MAN", "A", 1)
     same_day = option(quote(world, ("A", 1)), "same_day")
     assert same_day.available
-    assert same_day.earliest is not None and same_day.earliest.date() == date(2026, 3, 2)
+    assert same_day.earliest is not None
+    assert same_day.earliest.date() == date(2026, 3, 2)
 
 
 def test_an_unknown_sku_names_its_line(world: World) -> None:
@@ -132,9 +137,11 @@ def test_pickup_in_stock_is_ready_after_preparation_in_opening_hours(world: Worl
     # 09:00 UTC is 04:00 in New York: the store opens at 10:00, ready two hours later.
     q = quote(world, ("A", 2))
     ny1 = next(p for p in q.pickup if p.location_id == "ST-NY1")
-    assert ny1.available and ny1.mode == "now"
+    assert ny1.available
+    assert ny1.mode == "now"
     assert ny1.ready_by == datetime(2026, 3, 2, 12, 0, tzinfo=cal.tz)
-    assert ny1.ready_by is not None and ny1.ready_by.utcoffset() is not None
+    assert ny1.ready_by is not None
+    assert ny1.ready_by.utcoffset() is not None
 
 
 def test_pickup_after_a_transfer_when_the_store_lacks_the_units(world: World) -> None:
@@ -142,9 +149,11 @@ def test_pickup_after_a_transfer_when_the_store_lacks_the_units(world: World) ->
     world.stock("DC-ATL", "A", 5)
     q = quote(world, ("A", 3))
     ny1 = next(p for p in q.pickup if p.location_id == "ST-NY1")
-    assert ny1.available and ny1.mode == "after_transfer"
+    assert ny1.available
+    assert ny1.mode == "after_transfer"
     assert ny1.transfer_from == ("DC-ATL",)
-    assert ny1.ready_by is not None and ny1.ready_by.date() > date(2026, 3, 2)
+    assert ny1.ready_by is not None
+    assert ny1.ready_by.date() > date(2026, 3, 2)
 
 
 def test_pickup_unavailable_when_nothing_can_reach_the_store(world: World) -> None:
@@ -206,7 +215,8 @@ def test_an_order_with_a_promise_is_sourced_to_keep_it(world: World) -> None:
     assert place_promised(world, DeliveryPromise(promised)) == "ST-NY1"
     with world.uow() as uow:
         stored = uow.orders.by_external_id("web", "P-True")
-    assert stored is not None and stored.promise == DeliveryPromise(promised)
+    assert stored is not None
+    assert stored.promise == DeliveryPromise(promised)
 
 
 def test_a_promise_no_location_can_keep_still_gets_the_stock(world: World) -> None:

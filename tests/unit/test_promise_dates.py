@@ -158,7 +158,8 @@ def test_work_ends_inside_opening_hours_and_never_before_it_starts(
 def test_the_dispatch_day_is_a_working_day_whose_cutoff_the_order_made(now: datetime) -> None:
     day, ready = OFFICE.dispatch_day(now, timedelta(hours=2), "standard")
     cut = OFFICE.cutoff(day, "standard")
-    assert cut is not None and now < cut
+    assert cut is not None
+    assert now < cut
     assert OFFICE.is_working_day(day)
     assert ready.date() <= day
 
@@ -211,7 +212,8 @@ def test_a_location_without_a_calendar_works_around_the_clock_in_utc() -> None:
     dates = shipment_dates(dc(None), 100.0, "standard", now, DEFAULT_PROMISE_RULES)
     assert dates is not None
     assert dates.ships_on == date(2026, 3, 8)  # 4 h processing crosses midnight
-    assert dates.earliest.tzinfo is not None and dates.earliest.utcoffset() == timedelta(0)
+    assert dates.earliest.tzinfo is not None
+    assert dates.earliest.utcoffset() == timedelta(0)
 
 
 def test_keeps_promise_compares_days_in_the_zone_the_promise_was_given_in() -> None:
