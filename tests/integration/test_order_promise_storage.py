@@ -46,10 +46,10 @@ def test_promised_dates_round_trip_with_their_offset(application: Application) -
 def test_promised_dates_are_stored_as_utc_columns(application: Application) -> None:
     round_trip(application.ctx.uow)
     with application.engine.connect() as conn:
-        rows = dict(
-            (r.id, r.promised_latest)
+        rows = {
+            r.id: r.promised_latest
             for r in conn.execute(select(t.orders.c.id, t.orders.c.promised_latest))
-        )
+        }
     assert rows["O1"] == datetime(2026, 1, 9, 1, 0, tzinfo=UTC)
     assert rows["O2"] is None
     assert rows["O1"] > T0
