@@ -9,16 +9,19 @@ missing units sourced as a shipment to the store under the ship policy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from ordergrid.domain.geo import great_circle_km
+import numpy as np
+
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, within_reach
 from ordergrid.domain.promise.rules import PromiseRules
 from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
 NOW = "now"
@@ -48,23 +51,29 @@ def pickup_facts(cart: Cart, method: str) -> OrderFacts:
     return cart.facts(method, "standard", destination=False)
 
 
+def _collects(capability: Capability, channel: str) -> Callable[[Location], bool]:
+    def test(loc: Location) -> bool:
+        return (
+            loc.usable
+            and capability in loc.capabilities
+            and (not loc.channels or channel in loc.channels)
+        )
+
+    return test
+
+
 def nearby_stores(
-    locations: list[Location], cart: Cart, capability: Capability, radius_km: float
+    locations: Mapping[str, Location], cart: Cart, capability: Capability, radius_km: float
 ) -> list[tuple[float, Location]]:
     """Usable locations with the capability that serve the channel, within the radius,
-    nearest first."""
-    lat, lon = cart.destination
-    out = []
-    for loc in locations:
-        if not loc.usable or capability not in loc.capabilities:
-            continue
-        if loc.channels and cart.channel not in loc.channels:
-            continue
-        km = great_circle_km(lat, lon, loc.lat, loc.lon)
-        if km <= radius_km:
-            out.append((km, loc))
-    out.sort(key=lambda pair: (pair[0], pair[1].id))
-    return out
+    nearest first (then by id)."""
+    index = index_of(locations)
+    fits = index.mask(("collects", capability, cart.channel), _collects(capability, cart.channel))
+    rows = np.flatnonzero(fits)
+    km = index.distances_km(rows, cart.destination)
+    near = km <= radius_km
+    found = [(float(d), index.locations[j]) for j, d in zip(rows[near], km[near], strict=True)]
+    return sorted(found, key=lambda pair: (pair[0], pair[1].id))
 
 
 def ready_now(store: Location, method: str, now: datetime, rules: PromiseRules) -> datetime:
@@ -100,7 +109,7 @@ def _at_store(
         facts=facts,
     )
     placed: dict[str, int] = {}
-    for s in source(req, view.sourcing, policy, now).plan.shipments:
+    for s in source(req, view.for_skus(req.skus), policy, now).plan.shipments:
         for a in s.allocations:
             placed[a.sku] = placed.get(a.sku, 0) + a.quantity
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
@@ -126,7 +135,8 @@ def _transfer(
         excluded_locations=frozenset({store.id}),
         facts=facts,
     )
-    plan = source(req, view.sourcing, within_reach(policy, rules.reach_km(service)), now).plan
+    reach = within_reach(policy, rules.reach_km(service))
+    plan = source(req, view.for_skus(req.skus), reach, now).plan
     if plan.units < sum(missing.values()):
         return None
     arrivals = []
@@ -173,7 +183,7 @@ CAPABILITY = {"pickup": Capability.PICKUP, "curbside": Capability.CURBSIDE}
 
 def pickup_options(cart: Cart, view: PromiseView, now: datetime) -> list[PickupOption]:
     """Pick-up then curbside answers of the nearest stores the pick-up policy allows."""
-    stores = list(view.sourcing.locations.values())
+    stores = view.sourcing.locations
     out: list[PickupOption] = []
     for method in ("pickup", "curbside"):
         rules = select_policy(view.policies, pickup_facts(cart, method)).promise

@@ -19,8 +19,9 @@ from ordergrid.domain.sourcing import (
     source,
 )
 from ordergrid.domain.sourcing.decision import Decision
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.policy import Constraints
-from ordergrid.domain.sourcing.view import UnitsToPlace
+from ordergrid.domain.sourcing.view import StockColumns, UnitsToPlace
 
 PROMISE_ORDER_ID = "promise"
 #: Ship options in the order they are quoted: (method, service level).
@@ -72,6 +73,19 @@ class PromiseView:
 
     sourcing: SourcingView
     policies: Sequence[Policy]
+    #: The stock as the engine's columns, per set of SKUs asked for: a quote sources the
+    #: same cart many times (each option, each store), so they are built once.
+    _views: dict[frozenset[str], SourcingView] = field(default_factory=dict)
+
+    def for_skus(self, skus: frozenset[str]) -> SourcingView:
+        """The view with its stock columns ready for a request of these SKUs."""
+        found = self._views.get(skus)
+        if found is None:
+            index = index_of(self.sourcing.locations)
+            columns = StockColumns.of_positions(self.sourcing.positions, index, skus)
+            found = replace(self.sourcing, columns=columns)
+            self._views[skus] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +153,8 @@ def ship_option(
         destination=cart.destination,
         facts=facts,
     )
-    decision = source(req, view.sourcing, within_reach(policy, rules.reach_km(service)), now)
+    reach = within_reach(policy, rules.reach_km(service))
+    decision = source(req, view.for_skus(req.skus), reach, now)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
         reason, detail = unavailable_reason(cart, view.sourcing, decision)
