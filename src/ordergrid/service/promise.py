@@ -120,18 +120,17 @@ def quote_promise(cmd: QuotePromise, ctx: Context) -> Quote:
     point = locate_destination(ctx, cmd.destination)
     cart = _cart(cmd, point)
     now = ctx.clock.now()
-    skus = frozenset(sku for sku, _ in cart.lines)
     probe = SourcingRequest(
         PROMISE_ORDER_ID, cmd.channel, DeliveryMethod.SHIP, cart.units(), cart.destination
     )
     with ctx.uow(readonly=True) as uow:
-        known = uow.products.known(skus)
-        for i, line in enumerate(cmd.lines):
-            if line.sku not in known:
-                raise InvalidInput(
-                    f"unknown SKU {line.sku!r}", code="unknown_sku", field=f"lines.{i}.sku"
-                )
         policies = uow.policies.active()
         sourcing = build_batch_view(uow, [probe], now, policies)
+    # The view's product tags hold every known SKU asked for (and only those).
+    for i, line in enumerate(cmd.lines):
+        if line.sku not in sourcing.product_tags:
+            raise InvalidInput(
+                f"unknown SKU {line.sku!r}", code="unknown_sku", field=f"lines.{i}.sku"
+            )
     view = PromiseView(replace(sourcing, shadow_prices=ctx.scarcity.current()), policies)
     return Quote(now, point, ship_options(cart, view, now), pickup_options(cart, view, now))
