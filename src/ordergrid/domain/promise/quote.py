@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
+from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
     OrderFacts,
     Policy,
@@ -21,7 +22,7 @@ from ordergrid.domain.sourcing import (
 from ordergrid.domain.sourcing.decision import Decision
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.policy import Constraints
-from ordergrid.domain.sourcing.view import StockColumns, UnitsToPlace
+from ordergrid.domain.sourcing.view import UnitsToPlace
 
 PROMISE_ORDER_ID = "promise"
 #: Ship options in the order they are quoted: (method, service level).
@@ -76,14 +77,21 @@ class PromiseView:
     #: The stock as the engine's columns, per set of SKUs asked for: a quote sources the
     #: same cart many times (each option, each store), so they are built once.
     _views: dict[frozenset[str], SourcingView] = field(default_factory=dict)
+    _stock: list[CartStock] = field(default_factory=list)
+
+    def stock(self) -> CartStock:
+        """The stock of every SKU in the view, as columns (built on first use)."""
+        if not self._stock:
+            index = index_of(self.sourcing.locations)
+            skus = frozenset(self.sourcing.product_tags) | {s for _, s in self.sourcing.positions}
+            self._stock.append(CartStock.of(self.sourcing.positions, index, skus))
+        return self._stock[0]
 
     def for_skus(self, skus: frozenset[str]) -> SourcingView:
         """The view with its stock columns ready for a request of these SKUs."""
         found = self._views.get(skus)
         if found is None:
-            index = index_of(self.sourcing.locations)
-            columns = StockColumns.of_positions(self.sourcing.positions, index, skus)
-            found = replace(self.sourcing, columns=columns)
+            found = replace(self.sourcing, columns=self.stock().for_skus(skus))
             self._views[skus] = found
         return found
 
@@ -118,15 +126,13 @@ def within_reach(policy: Policy, reach_km: float | None) -> Policy:
     )
 
 
-def shortage(cart: Cart, view: SourcingView) -> dict[str, int]:
+def shortage(cart: Cart, view: PromiseView) -> dict[str, int]:
     """Units of each SKU the whole network cannot give now (available, all locations)."""
-    held: dict[str, int] = {}
-    for (_, sku), p in view.positions.items():
-        held[sku] = held.get(sku, 0) + p.available
+    held = view.stock().network_available()
     return {sku: q - held.get(sku, 0) for sku, q in cart.demand().items() if q > held.get(sku, 0)}
 
 
-def unavailable_reason(cart: Cart, view: SourcingView, decision: Decision) -> tuple[str, str]:
+def unavailable_reason(cart: Cart, view: PromiseView, decision: Decision) -> tuple[str, str]:
     missing = shortage(cart, view)
     if missing:
         worst = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
@@ -157,7 +163,7 @@ def ship_option(
     decision = source(req, view.for_skus(req.skus), reach, now)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
-        reason, detail = unavailable_reason(cart, view.sourcing, decision)
+        reason, detail = unavailable_reason(cart, view, decision)
         return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
     locations = view.sourcing.locations
     shipments = []

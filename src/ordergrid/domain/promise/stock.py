@@ -1,0 +1,63 @@
+"""The stock of a cart's SKUs as the engine's columns, built once per quote: a quote
+sources the cart many times (each option, each store, each transfer of what a store
+lacks), each time for the same SKUs or a subset of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ordergrid.domain.inventory import Position
+from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex
+from ordergrid.domain.sourcing.view import StockColumns
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CartStock:
+    columns: StockColumns  # every SKU of the cart
+    held: BoolArray  # (holders, skus): on-hand > 0 there
+
+    @classmethod
+    def of(
+        cls,
+        positions: Mapping[tuple[str, str], Position],
+        index: NetworkIndex,
+        skus: frozenset[str],
+    ) -> CartStock:
+        """The columns `StockColumns.of_positions` builds, with where stock is on hand."""
+        order = tuple(sorted(skus))
+        column = {sku: i for i, sku in enumerate(order)}
+        rows: dict[int, list[int]] = {}
+        held: dict[int, list[bool]] = {}
+        for (loc, sku), p in positions.items():
+            col, row = column.get(sku), index.position.get(loc)
+            if col is None or row is None or p.on_hand <= 0:
+                continue
+            rows.setdefault(row, [0] * len(order))[col] = max(0, p.available)
+            held.setdefault(row, [False] * len(order))[col] = True
+        holders = np.array(sorted(rows), dtype=np.int64)
+        n = len(holders)
+        available = np.array([rows[r] for r in holders.tolist()], dtype=np.int64)
+        mask = np.array([held[r] for r in holders.tolist()], dtype=bool)
+        return cls(
+            StockColumns(order, holders, available.reshape(n, len(order))),
+            mask.reshape(n, len(order)),
+        )
+
+    def for_skus(self, skus: frozenset[str]) -> StockColumns:
+        """The columns of a subset of the SKUs, exactly as built from the positions: the
+        locations holding any of them, in index order."""
+        full = self.columns
+        if frozenset(full.skus) == skus:
+            return full
+        order = tuple(sorted(skus))
+        cols = [full.skus.index(s) for s in order]
+        keep = self.held[:, cols].any(axis=1)
+        return StockColumns(order, full.holders[keep], full.available[keep][:, cols])
+
+    def network_available(self) -> dict[str, int]:
+        """Units of each SKU the whole network may give now."""
+        totals = self.columns.available.sum(axis=0).tolist()
+        return dict(zip(self.columns.skus, totals, strict=True))
