@@ -18,7 +18,7 @@ import numpy as np
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
-from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, within_reach
+from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, for_quote
 from ordergrid.domain.promise.rules import PromiseRules
 from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
 from ordergrid.domain.sourcing.network_index import index_of
@@ -109,7 +109,7 @@ def _at_store(
         facts=facts,
     )
     placed: dict[str, int] = {}
-    for s in source(req, view.for_skus(req.skus), policy, now).plan.shipments:
+    for s in source(req, view.for_skus(req.skus), for_quote(policy, None), now).plan.shipments:
         for a in s.allocations:
             placed[a.sku] = placed.get(a.sku, 0) + a.quantity
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
@@ -135,8 +135,7 @@ def _transfer(
         excluded_locations=frozenset({store.id}),
         facts=facts,
     )
-    reach = within_reach(policy, rules.reach_km(service))
-    plan = source(req, view.for_skus(req.skus), reach, now).plan
+    plan = source(req, view.for_skus(req.skus), for_quote(policy, service), now).plan
     if plan.units < sum(missing.values()):
         return None
     arrivals = []

@@ -110,14 +110,19 @@ class ShipOption:
     shipments: tuple[tuple[ShipmentDates, int, float | None], ...] = field(default=())
 
 
-def within_reach(policy: Policy, reach_km: float | None) -> Policy:
-    """The policy with its distance limit tightened to where the service goes."""
-    if reach_km is None:
-        return policy
+def for_quote(policy: Policy, service: str | None) -> Policy:
+    """The policy as a quote applies it: the distance limit tightened to where the
+    service goes (None: no service limit), and the exact solver's time for a large cart
+    capped by the promise rules (a quote answers while the shopper waits)."""
+    rules = policy.promise
+    reach_km = None if service is None else rules.reach_km(service)
 
     def tighten(c: Constraints) -> Constraints:
         limit = c.max_distance_km
-        return replace(c, max_distance_km=reach_km if limit is None else min(limit, reach_km))
+        if reach_km is not None:
+            limit = reach_km if limit is None else min(limit, reach_km)
+        budget = min(c.time_budget_ms, rules.time_budget_ms)
+        return replace(c, max_distance_km=limit, time_budget_ms=budget)
 
     return replace(
         policy,
@@ -159,8 +164,7 @@ def ship_option(
         destination=cart.destination,
         facts=facts,
     )
-    reach = within_reach(policy, rules.reach_km(service))
-    decision = source(req, view.for_skus(req.skus), reach, now)
+    decision = source(req, view.for_skus(req.skus), for_quote(policy, service), now)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
         reason, detail = unavailable_reason(cart, view, decision)

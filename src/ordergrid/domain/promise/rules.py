@@ -71,6 +71,9 @@ class PromiseRules:
     #: Added to a location that cannot deliver by the date promised to the customer
     #: (orders that carry a promise), unless the policy prices promise risk itself.
     broken_promise_penalty: float = 1000.0
+    #: Longest a quote lets the exact solver search a large cart before taking the best
+    #: plan found (orders take the policy's own budget).
+    time_budget_ms: int = 25
 
     def band(self, service: str, km: float) -> TransitBand | None:
         """The transit of a service over a distance; None where the service does not go."""
@@ -136,4 +139,5 @@ def promise_rules_from_document(doc: Mapping[str, Any] | None) -> PromiseRules:
         broken_promise_penalty=float(
             doc.get("broken_promise_penalty", base.broken_promise_penalty)
         ),
+        time_budget_ms=int(doc.get("time_budget_ms", base.time_budget_ms)),
     )

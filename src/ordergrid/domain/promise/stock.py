@@ -28,23 +28,21 @@ class CartStock:
     ) -> CartStock:
         """The columns `StockColumns.of_positions` builds, with where stock is on hand."""
         order = tuple(sorted(skus))
-        column = {sku: i for i, sku in enumerate(order)}
-        rows: dict[int, list[int]] = {}
-        held: dict[int, list[bool]] = {}
-        for (loc, sku), p in positions.items():
-            col, row = column.get(sku), index.position.get(loc)
-            if col is None or row is None or p.on_hand <= 0:
-                continue
-            rows.setdefault(row, [0] * len(order))[col] = max(0, p.available)
-            held.setdefault(row, [False] * len(order))[col] = True
-        holders = np.array(sorted(rows), dtype=np.int64)
-        n = len(holders)
-        available = np.array([rows[r] for r in holders.tolist()], dtype=np.int64)
-        mask = np.array([held[r] for r in holders.tolist()], dtype=bool)
-        return cls(
-            StockColumns(order, holders, available.reshape(n, len(order))),
-            mask.reshape(n, len(order)),
-        )
+        column, where = {sku: i for i, sku in enumerate(order)}, index.position
+        cells = [
+            (where.get(loc, -1), column.get(sku, -1), p.available)
+            for (loc, sku), p in positions.items()
+            if p.on_hand > 0
+        ]
+        found = np.array(cells, dtype=np.int64).reshape(len(cells), 3)
+        found = found[(found[:, 0] >= 0) & (found[:, 1] >= 0)]
+        holders, row = np.unique(found[:, 0], return_inverse=True)
+        shape = (len(holders), len(order))
+        available = np.zeros(shape, dtype=np.int64)
+        held = np.zeros(shape, dtype=bool)
+        available[row, found[:, 1]] = np.maximum(found[:, 2], 0)
+        held[row, found[:, 1]] = True
+        return cls(StockColumns(order, holders, available), held)
 
     def for_skus(self, skus: frozenset[str]) -> StockColumns:
         """The columns of a subset of the SKUs, exactly as built from the positions: the

@@ -127,6 +127,9 @@ class PromiseRulesDoc(Body):
     transfer_service: Literal["standard", "express", "next_day"] | None = None
     offer: list[ServiceName] | None = Field(None, max_length=6)
     broken_promise_penalty: float | None = Field(None, ge=0, le=1_000_000)
+    time_budget_ms: int | None = Field(
+        None, ge=1, le=10_000, description="exact solver time a quote allows a large cart"
+    )
 
     @field_validator("transit")
     @classmethod
