@@ -12,7 +12,14 @@ from ordergrid.domain.calendar import LocationCalendar, weekly_hours
 from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.domain.orders import DeliveryPromise
-from ordergrid.service.commands import LineInput, PlaceOrder, PutLocation, PutPolicy
+from ordergrid.service.commands import (
+    LineInput,
+    PlaceOrder,
+    ProductInput,
+    PutLocation,
+    PutPolicy,
+    PutProducts,
+)
 from ordergrid.service.promise import (
     Destination,
     PromiseLine,
@@ -64,9 +71,9 @@ def test_each_ship_option_has_dates_and_the_plans_cost(world: World) -> None:
     assert standard.latest is not None
     assert next_day.latest <= express.latest <= standard.latest  # type: ignore[operator]
     assert standard.earliest <= standard.latest
-    assert [d.location_id for d, _, _ in standard.shipments] == ["DC-ATL"]
+    assert [s.dates.location_id for s in standard.shipments] == ["DC-ATL"]
     assert standard.cost == pytest.approx(
-        8.759 + 2 * (0.423 + 0.000336 * standard.shipments[0][2]), abs=0.01
+        8.759 + 2 * (0.423 + 0.000336 * (standard.shipments[0].distance_km or 0)), abs=0.01
     )
 
 
@@ -226,3 +233,14 @@ def test_a_promise_no_location_can_keep_still_gets_the_stock(world: World) -> No
 
 
 NYC_TZ = LocationCalendar("America/New_York").tz
+
+
+def test_a_store_the_policy_keeps_from_the_cart_offers_no_pickup(world: World) -> None:
+    world.bus.handle(
+        PutProducts((ProductInput("H", "Paint thinner", tags=frozenset({"not-from-store"})),))
+    )
+    world.stock("ST-NY1", "H", 2)
+    world.stock("DC-ATL", "H", 2)
+    ny1 = next(p for p in quote(world, ("H", 1)).pickup if p.location_id == "ST-NY1")
+    assert not ny1.available
+    assert ny1.reason == "location_cannot_serve"

@@ -95,8 +95,9 @@ def ready_after_arrival(
 
 def _at_store(
     cart: Cart, store: Location, method: str, view: PromiseView, now: datetime
-) -> tuple[dict[str, int], str]:
-    """What the store cannot hand over now (SKU → units) under the pick-up policy."""
+) -> tuple[dict[str, int], dict[str, int], str]:
+    """What the store cannot hand over now and what it can (SKU → units), under the
+    pick-up policy."""
     facts = pickup_facts(cart, method)
     policy = select_policy(view.policies, facts)
     req = SourcingRequest(
@@ -113,7 +114,14 @@ def _at_store(
         for a in s.allocations:
             placed[a.sku] = placed.get(a.sku, 0) + a.quantity
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
-    return {sku: n for sku, n in missing.items() if n > 0}, policy.id
+    return {sku: n for sku, n in missing.items() if n > 0}, placed, policy.id
+
+
+def _refused(cart: Cart, store: Location, placed: dict[str, int], view: PromiseView) -> bool:
+    """Whether the engine left stock the store may give unplaced: the store itself is
+    excluded for this cart (paused, capacity, product rules), so no transfer helps."""
+    holds = view.stock().at(store.id)
+    return any(placed.get(sku, 0) < min(q, holds.get(sku, 0)) for sku, q in cart.demand().items())
 
 
 def _transfer(
@@ -152,12 +160,18 @@ def pickup_option(
     cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
 ) -> PickupOption:
     """The store's answer for the cart: ready now, after a transfer, or not at all."""
-    missing, policy_id = _at_store(cart, store, method, view, now)
+    missing, placed, policy_id = _at_store(cart, store, method, view, now)
     rules = select_policy(view.policies, pickup_facts(cart, method)).promise
     base = PickupOption(store.id, store.name, method, round(km, 1), False, policy_id)
     if not missing:
         return replace(
             base, available=True, ready_by=ready_now(store, method, now, rules), mode=NOW
+        )
+    if _refused(cart, store, placed, view):
+        return replace(
+            base,
+            reason="location_cannot_serve",
+            detail="the routing policy does not let this store hand over the cart",
         )
     moved = _transfer(cart, store, missing, view, now)
     if moved is None:

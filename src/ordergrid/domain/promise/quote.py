@@ -97,6 +97,15 @@ class PromiseView:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedShipment:
+    """One shipment of an option's plan, with its dates."""
+
+    dates: ShipmentDates
+    units: int
+    distance_km: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class ShipOption:
     method: str
     service_level: str
@@ -107,7 +116,7 @@ class ShipOption:
     cost: float | None = None
     reason: str | None = None
     detail: str | None = None
-    shipments: tuple[tuple[ShipmentDates, int, float | None], ...] = field(default=())
+    shipments: tuple[PlannedShipment, ...] = ()
 
 
 def for_quote(policy: Policy, service: str | None) -> Policy:
@@ -176,14 +185,14 @@ def ship_option(
         dates = shipment_dates(locations[s.location_id], km, service, now, rules, cart.timezone)
         if dates is None:  # within reach by construction; kept as a guard on the tables
             return ShipOption(method, level, False, policy.id, reason="out_of_service_area")
-        shipments.append((dates, s.units, s.distance_km))
+        shipments.append(PlannedShipment(dates, s.units, s.distance_km))
     return ShipOption(
         method,
         level,
         True,
         policy.id,
-        earliest=max(d.earliest for d, _, _ in shipments),
-        latest=max(d.latest for d, _, _ in shipments),
+        earliest=max(s.dates.earliest for s in shipments),
+        latest=max(s.dates.latest for s in shipments),
         cost=round(plan.cost, 2),
         shipments=tuple(shipments),
     )

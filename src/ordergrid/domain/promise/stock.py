@@ -16,6 +16,7 @@ from ordergrid.domain.sourcing.view import StockColumns
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CartStock:
+    index: NetworkIndex
     columns: StockColumns  # every SKU of the cart
     held: BoolArray  # (holders, skus): on-hand > 0 there
 
@@ -42,7 +43,7 @@ class CartStock:
         held = np.zeros(shape, dtype=bool)
         available[row, found[:, 1]] = np.maximum(found[:, 2], 0)
         held[row, found[:, 1]] = True
-        return cls(StockColumns(order, holders, available), held)
+        return cls(index, StockColumns(order, holders, available), held)
 
     def for_skus(self, skus: frozenset[str]) -> StockColumns:
         """The columns of a subset of the SKUs, exactly as built from the positions: the
@@ -54,6 +55,16 @@ class CartStock:
         cols = [full.skus.index(s) for s in order]
         keep = self.held[:, cols].any(axis=1)
         return StockColumns(order, full.holders[keep], full.available[keep][:, cols])
+
+    def at(self, location_id: str) -> dict[str, int]:
+        """What one location may give of each SKU (nothing when it holds none)."""
+        row = self.index.position.get(location_id)
+        if row is None:
+            return {}
+        i = int(np.searchsorted(self.columns.holders, row))
+        if i >= len(self.columns.holders) or self.columns.holders[i] != row:
+            return {}
+        return dict(zip(self.columns.skus, self.columns.available[i].tolist(), strict=True))
 
     def network_available(self) -> dict[str, int]:
         """Units of each SKU the whole network may give now."""

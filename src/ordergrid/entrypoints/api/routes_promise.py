@@ -33,14 +33,14 @@ def option_json(o: ShipOption) -> dict[str, Any]:
         "policy_id": o.policy_id,
         "shipments": [
             {
-                "location_id": d.location_id,
-                "units": units,
-                "distance_km": None if km is None else round(km, 1),
-                "ships_on": d.ships_on,
-                "earliest": d.earliest,
-                "latest": d.latest,
+                "location_id": s.dates.location_id,
+                "units": s.units,
+                "distance_km": None if s.distance_km is None else round(s.distance_km, 1),
+                "ships_on": s.dates.ships_on,
+                "earliest": s.dates.earliest,
+                "latest": s.dates.latest,
             }
-            for d, units, km in o.shipments
+            for s in o.shipments
         ],
     }
 
