@@ -173,3 +173,15 @@ def test_a_promise_ending_before_it_starts_is_refused(clocked_api: Api) -> None:
     }
     e = error(clocked_api.post("/v1/orders", body))
     assert e["details"]["field"] == "delivery.promise"
+
+
+def test_a_calendar_that_never_opens_is_refused(clocked_api: Api) -> None:
+    body = {
+        "name": "ST-NYC",
+        "type": "store",
+        "capabilities": ["pickup"],
+        "address": {"country": "US", "lat": 40.75, "lon": -73.99},
+        "calendar": {"timezone": "UTC", "opening_hours": {"mon": []}},
+    }
+    e = error(clocked_api.put("/v1/locations/ST-NYC", body))
+    assert e["details"]["field"] == "calendar.opening_hours"

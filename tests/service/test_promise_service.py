@@ -244,3 +244,14 @@ def test_a_store_the_policy_keeps_from_the_cart_offers_no_pickup(world: World) -
     ny1 = next(p for p in quote(world, ("H", 1)).pickup if p.location_id == "ST-NY1")
     assert not ny1.available
     assert ny1.reason == "location_cannot_serve"
+
+
+def test_a_store_that_never_opens_answers_without_a_date(world: World) -> None:
+    never = LocationCalendar("UTC", weekly_hours({}))
+    put_store(world, "ST-NY1", 40.7128, -74.006, {"ship", "pickup"}, calendar=never)
+    world.stock("ST-NY1", "A", 1)
+    q = quote(world, ("A", 1))
+    ny1 = next(p for p in q.pickup if p.location_id == "ST-NY1")
+    assert not ny1.available
+    assert ny1.reason == "no_opening_hours"
+    assert option(q, "ship").reason == "no_delivery_date"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from ordergrid.domain.calendar import LocationCalendar, add_carrier_days
+from ordergrid.domain.calendar import ClosedForGood, LocationCalendar, add_carrier_days
 from ordergrid.domain.network import Location
 from ordergrid.domain.promise.rules import PromiseRules
 
@@ -41,12 +41,18 @@ def shipment_dates(
     rules: PromiseRules,
     destination_tz: tzinfo | None = None,
 ) -> ShipmentDates | None:
-    """When a shipment from `loc` over `km` arrives; None where the service does not go."""
+    """When a shipment from `loc` over `km` arrives; None where the service does not go
+    or the location has no working day ahead."""
     band = rules.band(service, km)
     if band is None:
         return None
     cal = calendar_of(loc)
-    day, ready = cal.dispatch_day(now, rules.processing(loc.type.value), service, loc.cutoff_utc)
+    try:
+        day, ready = cal.dispatch_day(
+            now, rules.processing(loc.type.value), service, loc.cutoff_utc
+        )
+    except ClosedForGood:
+        return None
     first = add_carrier_days(day, band.min_days, rules.carrier_days)
     last = add_carrier_days(day, band.max_days, rules.carrier_days)
     tz = destination_tz or cal.tz

@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 
+from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
@@ -160,6 +161,25 @@ def pickup_option(
     cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
 ) -> PickupOption:
     """The store's answer for the cart: ready now, after a transfer, or not at all."""
+    try:
+        return _answer(cart, store, km, method, view, now)
+    except ClosedForGood:
+        policy = select_policy(view.policies, pickup_facts(cart, method))
+        return PickupOption(
+            store.id,
+            store.name,
+            method,
+            round(km, 1),
+            False,
+            policy.id,
+            reason="no_opening_hours",
+            detail="the store has no working day ahead",
+        )
+
+
+def _answer(
+    cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
+) -> PickupOption:
     missing, placed, policy_id = _at_store(cart, store, method, view, now)
     rules = select_policy(view.policies, pickup_facts(cart, method)).promise
     base = PickupOption(store.id, store.name, method, round(km, 1), False, policy_id)

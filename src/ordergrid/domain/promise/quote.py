@@ -183,8 +183,11 @@ def ship_option(
     for s in plan.shipments:
         km = s.distance_km or 0.0
         dates = shipment_dates(locations[s.location_id], km, service, now, rules, cart.timezone)
-        if dates is None:  # within reach by construction; kept as a guard on the tables
-            return ShipOption(method, level, False, policy.id, reason="out_of_service_area")
+        if dates is None:  # within reach by construction, so the location never works
+            detail = f"{s.location_id} has no working day ahead"
+            return ShipOption(
+                method, level, False, policy.id, reason="no_delivery_date", detail=detail
+            )
         shipments.append(PlannedShipment(dates, s.units, s.distance_km))
     return ShipOption(
         method,

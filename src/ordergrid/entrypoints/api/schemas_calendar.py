@@ -53,6 +53,8 @@ class CalendarIn(BaseModel):
     def _windows(
         cls, value: dict[str, list[tuple[str, str]]] | None
     ) -> dict[str, list[tuple[str, str]]] | None:
+        if value is not None and not any(value.values()):
+            raise PydanticCustomError("never_open", "give at least one opening window")
         for windows in (value or {}).values():
             spans = sorted((minutes(a), minutes(b)) for a, b in windows)
             for (a, b), nxt in zip(spans, [*spans[1:], None], strict=True):
