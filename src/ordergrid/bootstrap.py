@@ -13,7 +13,7 @@ from ordergrid.adapters.db.catalogue_repo import LocationCache, ProductTagCache
 from ordergrid.adapters.db.engine import make_engine
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
-from ordergrid.adapters.geo import UsZipGeocoder
+from ordergrid.adapters.geo import FirstFound, PostalCentroids, UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.adapters.system import SystemClock, TimeOrderedIds
 from ordergrid.adapters.webhook_sender import HttpxSender, RandomJitter, SocketResolver
@@ -81,6 +81,12 @@ def _reservation_limits(settings: Settings) -> ReservationLimits:
     )
 
 
+def _geocoder(settings: Settings) -> Geocoder:
+    if settings.postal_centroids_csv is None:
+        return UsZipGeocoder()
+    return FirstFound(UsZipGeocoder(), PostalCentroids(settings.postal_centroids_csv))
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -112,7 +118,7 @@ def bootstrap(
         uow=uow,
         clock=clock,
         ids=ids or TimeOrderedIds(),
-        geocoder=geocoder or UsZipGeocoder(),
+        geocoder=geocoder or _geocoder(settings),
         observer=metrics,
         wake=work_due.set,
         webhooks=_webhook_options(settings, webhook_sender, jitter),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     )
     webhook_backoff_seconds: float = Field(
         1.0, gt=0, description="delay before the first retry; doubles with each attempt"
+    )
+    postal_centroids_csv: Path | None = Field(
+        None, description="CSV of country,postal_code,lat,lon for postal codes outside the US"
     )
     webhook_backoff_max_seconds: float = Field(
         3600.0, gt=0, description="longest delay between two attempts"

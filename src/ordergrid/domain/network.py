@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 
+from ordergrid.domain.calendar import LocationCalendar
+
 
 class LocationType(StrEnum):
     DC = "dc"
@@ -59,6 +61,9 @@ class Location:
     channels: frozenset[str] = field(default_factory=frozenset)  # empty: every channel
     #: Orders in before this time of day (UTC) leave the same day; None: always.
     cutoff_utc: time | None = None
+    #: Time zone, opening hours, holidays and per-service cut-offs; None: open around
+    #: the clock in UTC (with `cutoff_utc` as the only cut-off).
+    calendar: LocationCalendar | None = None
 
     @property
     def lat(self) -> float:

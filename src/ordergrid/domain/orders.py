@@ -58,6 +58,14 @@ class Delivery:
     pickup_location_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryPromise:
+    """The delivery dates the shop showed the customer (from a promise quote)."""
+
+    latest: datetime
+    earliest: datetime | None = None
+
+
 @dataclass(slots=True)
 class OrderLine:
     line_id: str
@@ -98,6 +106,8 @@ class Order:
     reallocations: int = 0
     #: The open exception a person has to look at, if any.
     exception_id: str | None = None
+    #: What the customer was promised; sourcing weighs locations that would break it.
+    promise: DeliveryPromise | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list)
 

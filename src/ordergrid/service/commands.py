@@ -7,7 +7,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ordergrid.domain.calendar import LocationCalendar
 from ordergrid.domain.network import Address
+from ordergrid.domain.orders import DeliveryPromise
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class PutLocation:
     tags: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
     cutoff_utc: time | None = None
+    calendar: LocationCalendar | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,8 @@ class PlaceOrder:
     actor: Actor = SYSTEM
     #: The cart reservation this order completes: its held units become the order's.
     reservation_id: str | None = None
+    #: The dates the shop showed the customer (a promise quote's option).
+    promise: DeliveryPromise | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ def put_location(cmd: PutLocation, ctx: Context) -> tuple[Location, bool]:
         tags=cmd.tags,
         channels=cmd.channels,
         cutoff_utc=cmd.cutoff_utc,
+        calendar=cmd.calendar,
     )
     with ctx.uow() as uow:
         before = uow.locations.get(location.id)

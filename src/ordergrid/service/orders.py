@@ -110,6 +110,7 @@ def _new_order(uow: UnitOfWork, cmd: PlaceOrder, ctx: Context) -> Order:
         updated_at=now,
         customer=dict(cmd.customer),
         tags=cmd.tags,
+        promise=cmd.promise,
     )
     order.record(
         "order.received",

@@ -7,11 +7,13 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
+from ordergrid.domain.calendar import calendar_document, calendar_from_document
 from ordergrid.domain.fulfilments import Fulfilment, FulfilmentLine, FulfilmentStatus, Parcel
 from ordergrid.domain.network import Address, Capability, Location, LocationStatus, LocationType
 from ordergrid.domain.orders import (
     Delivery,
     DeliveryMethod,
+    DeliveryPromise,
     Order,
     OrderLine,
     OrderStatus,
@@ -29,6 +31,7 @@ def location_doc(loc: Location) -> dict[str, Any]:
         "tags": sorted(loc.tags),
         "channels": sorted(loc.channels),
         "cutoff_utc": None if loc.cutoff_utc is None else loc.cutoff_utc.isoformat("minutes"),
+        "calendar": None if loc.calendar is None else calendar_document(loc.calendar),
     }
 
 
@@ -46,6 +49,7 @@ def location_from(row_id: str, name: str, type_: str, status: str, doc: dict[str
         tags=frozenset(doc["tags"]),
         channels=frozenset(doc.get("channels", ())),
         cutoff_utc=None if doc.get("cutoff_utc") is None else time.fromisoformat(doc["cutoff_utc"]),
+        calendar=None if doc.get("calendar") is None else calendar_from_document(doc["calendar"]),
     )
 
 
@@ -90,7 +94,25 @@ def order_doc(order: Order) -> dict[str, Any]:
         "excluded_locations": sorted(order.excluded_locations),
         "reallocations": order.reallocations,
         "exception_id": order.exception_id,
+        "promise": None if order.promise is None else _promise_doc(order.promise),
     }
+
+
+def _promise_doc(p: DeliveryPromise) -> dict[str, Any]:
+    return {
+        "earliest": None if p.earliest is None else p.earliest.isoformat(),
+        "latest": p.latest.isoformat(),
+    }
+
+
+def _promise_from(doc: dict[str, Any] | None) -> DeliveryPromise | None:
+    if doc is None:
+        return None
+    earliest = doc.get("earliest")
+    return DeliveryPromise(
+        datetime.fromisoformat(doc["latest"]),
+        None if earliest is None else datetime.fromisoformat(earliest),
+    )
 
 
 def _fulfilment_from(order_id: str, d: dict[str, Any]) -> Fulfilment:
@@ -141,5 +163,6 @@ def order_from(row: Any, doc: dict[str, Any]) -> Order:
         excluded_locations=set(doc["excluded_locations"]),
         reallocations=int(doc.get("reallocations", 0)),
         exception_id=doc.get("exception_id"),
+        promise=_promise_from(doc.get("promise")),
         version=row.version,
     )

@@ -49,6 +49,9 @@ class SqlOrders:
                 updated_at=order.updated_at,
                 version=order.version,
                 doc=order_doc(order),
+                # Set when the order is placed and never changed afterwards.
+                promised_earliest=None if order.promise is None else order.promise.earliest,
+                promised_latest=None if order.promise is None else order.promise.latest,
             )
         )
         self._index(order)

@@ -127,9 +127,13 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("doc", Json, nullable=False),
+    # The promise the shop showed (also in `doc`, with its offset): UTC, for queries.
+    Column("promised_earliest", UtcDateTime, nullable=True),
+    Column("promised_latest", UtcDateTime, nullable=True),
     UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_created_at", "created_at"),
+    Index("ix_orders_promised_latest", "promised_latest"),
 )
 
 fulfilments = Table(

@@ -91,8 +91,12 @@ _recent: list[tuple[Mapping[str, Location], NetworkIndex]] = []
 def index_of(locations: Mapping[str, Location]) -> NetworkIndex:
     """The index of this mapping; the last few are kept, so a service that hands the
     same mapping to every decision (until the network changes) builds it once."""
-    for mapping, index in _recent:
-        if mapping is locations or _same(mapping, locations):
+    for i, (mapping, index) in enumerate(_recent):
+        if mapping is locations:
+            return index
+        if _same(mapping, locations):
+            # A new mapping of the same locations: the next calls with it match at once.
+            _recent[i] = (locations, index)
             return index
     index = NetworkIndex.build(locations)
     _recent.insert(0, (locations, index))

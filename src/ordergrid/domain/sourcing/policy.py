@@ -15,6 +15,11 @@ from ordergrid.domain.lifecycle_rules import (
     lifecycle_from_document,
 )
 from ordergrid.domain.network import Location
+from ordergrid.domain.promise.rules import (
+    DEFAULT_PROMISE_RULES,
+    PromiseRules,
+    promise_rules_from_document,
+)
 from ordergrid.domain.sourcing.product_rules import ProductRule
 
 
@@ -178,6 +183,8 @@ class Policy:
     #: Orders this policy decides wait up to this long after placement and are sourced
     #: together with the others waiting (0: each order is sourced as it arrives).
     batch_window_seconds: int = 0
+    #: Transit tables, processing times and pick-up rules that turn plans into dates.
+    promise: PromiseRules = DEFAULT_PROMISE_RULES
 
     def strategies_to_try(self) -> tuple[Strategy, ...]:
         """The strategies to try, in order."""
@@ -220,6 +227,7 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
         ),
         lifecycle=lifecycle_from_document(doc.get("lifecycle")),
         batch_window_seconds=int(doc.get("batch_window_seconds", 0)),
+        promise=promise_rules_from_document(doc.get("promise")),
     )
 
 

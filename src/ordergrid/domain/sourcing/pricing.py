@@ -11,13 +11,14 @@ shipment but the first, so the search adds it to each and takes one off the tota
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
 import numpy as np
 
 from ordergrid.domain.network import Location
+from ordergrid.domain.promise.dates import keeps_promise, service_key
 from ordergrid.domain.sourcing.network_index import BoolArray, FloatArray, IntArray, NetworkIndex
 from ordergrid.domain.sourcing.policy import Costs, Policy
 from ordergrid.domain.sourcing.screening import Screen
@@ -57,6 +58,8 @@ class Problem:
     shadow: FloatArray  # (locations, skus) future value of a unit, weighted
     load: Mapping[str, tuple[int, int]]
     now: datetime
+    #: (locations,): added where a shipment would break the date promised to the customer.
+    broken_promise: FloatArray | None = None
 
     @property
     def parcel_priced(self) -> bool:
@@ -78,9 +81,12 @@ class Problem:
 
     def fixed_parts(self, row: int) -> dict[str, float]:
         """What `fixed` is made of for one location (the split penalty aside)."""
-        return _fixed_parts(
+        parts = _fixed_parts(
             self.costs, self.location(row), self.km(row), self.service_level, self.load, self.now
         )
+        if self.broken_promise is not None and self.broken_promise[row]:
+            parts["broken_promise"] = float(self.broken_promise[row])
+        return parts
 
     def __len__(self) -> int:
         return len(self.network_rows)
@@ -103,6 +109,9 @@ def build_problem(
     rows = np.flatnonzero(screen.eligible)
     net = screen.candidates[rows]
     index, costs = screen.index, policy.costs
+    if req.promised_by is not None:
+        # The date the customer was shown replaces the service level's generic days.
+        costs = replace(costs, promise_risk_penalty=0.0)
     distance = None if screen.distance is None else screen.distance[rows]
     km = np.zeros(len(rows)) if distance is None else distance
     skus = screen.skus
@@ -126,6 +135,10 @@ def build_problem(
     for loc_id in req.used_locations:
         used |= net == index.position.get(loc_id, -1)
     demand = demand_of(req, skus)
+    broken = None
+    if req.promised_by is not None:
+        broken = _broken_promise(policy, index, net, km, req, req.promised_by, now)
+    fixed = _fixed(costs, index, net, km, level, view.load, now) + costs.split_penalty
     return Problem(
         index=index,
         network_rows=net,
@@ -137,7 +150,7 @@ def build_problem(
         base=base,
         unit=unit,
         extra=extra,
-        fixed=_fixed(costs, index, net, km, level, view.load, now) + costs.split_penalty,
+        fixed=fixed if broken is None else fixed + broken,
         split=costs.split_penalty,
         used=used,
         budget=policy.constraints.max_shipments - len(req.used_locations),
@@ -149,7 +162,29 @@ def build_problem(
         shadow=shadow,
         load=view.load,
         now=now,
+        broken_promise=broken,
     )
+
+
+def _broken_promise(
+    policy: Policy,
+    index: NetworkIndex,
+    net: IntArray,
+    km: FloatArray,
+    req: SourcingRequest,
+    promised: datetime,
+    now: datetime,
+) -> FloatArray:
+    """Per location, the penalty for missing the promised day by its cut-off,
+    processing and transit (the policy's promise-risk price, else the promise rules')."""
+    penalty = policy.costs.promise_risk_penalty or policy.promise.broken_promise_penalty
+    service = service_key(req.method.value, service_level_of(req))
+    out = np.zeros(len(net), dtype=np.float64)
+    for row, j in enumerate(net.tolist()):
+        loc = index.locations[j]
+        if not keeps_promise(loc, float(km[row]), service, now, policy.promise, promised):
+            out[row] = penalty
+    return out
 
 
 def _fixed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -35,6 +36,8 @@ class SourcingRequest:
     used_locations: frozenset[str] = frozenset()
     #: What strategy conditions look at; None: every strategy's conditions hold.
     facts: OrderFacts | None = None
+    #: The day the customer was promised delivery by, if the shop showed a promise.
+    promised_by: datetime | None = None
 
     @classmethod
     def for_order(cls, order: Order) -> SourcingRequest:
@@ -60,6 +63,7 @@ class SourcingRequest:
             used_locations=frozenset(
                 f.location_id for f in order.fulfilments if f.is_open or f.status in HANDED_OVER
             ),
+            promised_by=None if order.promise is None else order.promise.latest,
         )
 
     @property

@@ -17,6 +17,7 @@ from ordergrid.entrypoints.api import (
     routes_network,
     routes_orders,
     routes_policies,
+    routes_promise,
     routes_reservations,
     routes_stock,
     routes_system,
@@ -66,6 +67,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_webhooks,
         routes_stock,
         routes_reservations,
+        routes_promise,
     ):
         api.include_router(module.router)
     api.add_middleware(

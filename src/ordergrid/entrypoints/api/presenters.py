@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from ordergrid.domain.calendar import calendar_document
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.fulfilments import Fulfilment
 from ordergrid.domain.inventory import Position
@@ -26,6 +27,7 @@ def location_json(loc: Location) -> dict[str, Any]:
         "tags": sorted(loc.tags),
         "channels": sorted(loc.channels),
         "cutoff_utc": None if loc.cutoff_utc is None else loc.cutoff_utc.isoformat("minutes"),
+        "calendar": None if loc.calendar is None else calendar_document(loc.calendar),
     }
 
 
@@ -83,6 +85,8 @@ def order_json(order: Order) -> dict[str, Any]:
         delivery["address"] = {k: v for k, v in asdict(d.address).items() if v is not None}
     if d.pickup_location_id is not None:
         delivery["pickup_location_id"] = d.pickup_location_id
+    if order.promise is not None:
+        delivery["promise"] = {"earliest": order.promise.earliest, "latest": order.promise.latest}
     lines = []
     for line in order.lines:
         c = order.counts(line)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ordergrid.bootstrap import Application
+from ordergrid.domain.calendar import calendar_from_document
 from ordergrid.domain.network import Address
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, application, require
@@ -48,6 +49,9 @@ def put_location(
             tags=frozenset(body.tags),
             channels=frozenset(body.channels),
             cutoff_utc=body.cutoff_utc,
+            calendar=None
+            if body.calendar is None
+            else calendar_from_document(body.calendar.model_dump(mode="json")),
         )
     )
     response.status_code = 201 if created else 200

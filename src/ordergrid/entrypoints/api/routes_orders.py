@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 
 from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.domain.network import Address
-from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.orders import DeliveryMethod, DeliveryPromise
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.checks import require_unique
@@ -73,6 +73,9 @@ def place_order(
             service_level=d.service_level,
             address=None if d.address is None else Address(**d.address.model_dump()),
             pickup_location_id=d.pickup_location_id,
+            promise=None
+            if d.promise is None
+            else DeliveryPromise(d.promise.latest, d.promise.earliest),
             lines=tuple(LineInput(x.line_id, x.sku, x.quantity, x.unit_price) for x in body.lines),
             customer=body.customer,
             tags=frozenset(body.tags),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -13,8 +13,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from ordergrid.entrypoints.api.schemas_calendar import CalendarIn
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]+$"
 #: Free text in query strings: anything but control characters.
@@ -127,6 +130,9 @@ class LocationIn(Body):
     cutoff_utc: time | None = Field(
         None, description="orders in before this time of day (UTC) leave the same day"
     )
+    calendar: CalendarIn | None = Field(
+        None, description="time zone, opening hours, holidays, per-service cut-offs (local)"
+    )
 
 
 class LocationOut(BaseModel):
@@ -141,6 +147,7 @@ class LocationOut(BaseModel):
     tags: list[str]
     channels: list[str]
     cutoff_utc: str | None = None
+    calendar: dict[str, Any] | None = None
 
 
 class LocationList(BaseModel):
@@ -249,11 +256,25 @@ class LedgerOut(BaseModel):
     next_cursor: str | None
 
 
+class DeliveryPromiseIn(Body):
+    earliest: AwareDatetime | None = None
+    latest: AwareDatetime = Field(description="the day delivery was promised by")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.earliest is not None and self.earliest > self.latest:
+            raise PydanticCustomError("earliest_after_latest", "earliest is after latest")
+        return self
+
+
 class DeliveryIn(Body):
     method: Literal["ship", "same_day", "pickup", "curbside"]
     service_level: Literal["standard", "express", "next_day"] = "standard"
     address: AddressIn | None = None
     pickup_location_id: Id | None = None
+    promise: DeliveryPromiseIn | None = Field(
+        None, description="the promise option the shop showed: sourcing tries to keep it"
+    )
 
 
 class LineIn(Body):

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from ordergrid.entrypoints.api.schemas import Body, LocationType, Tag
 from ordergrid.entrypoints.api.schemas_lifecycle import LifecycleDoc
+from ordergrid.entrypoints.api.schemas_promise import PromiseRulesDoc
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), max_digits=14, decimal_places=4)]
 Rate = Annotated[float, Field(ge=0, le=1_000_000)]
@@ -230,6 +231,9 @@ class PolicyDocument(Body):
         default_factory=LifecycleDoc,
         description="deadlines, failure actions, attempt limit, click & collect, holds",
     )
+    promise: PromiseRulesDoc | None = Field(
+        None, description="transit tables, processing times and pick-up rules of promises"
+    )
 
     @model_validator(mode="after")
     def _unique_strategy_names(self) -> Self:
@@ -240,9 +244,11 @@ class PolicyDocument(Body):
 
     def stored(self) -> dict[str, Any]:
         """The normalised document as it is stored and shown (JSON types only)."""
-        doc = self.model_dump(mode="json", exclude={"strategies", "lifecycle"})
+        doc = self.model_dump(mode="json", exclude={"strategies", "lifecycle", "promise"})
         doc["strategies"] = [st.stored() for st in self.strategies]
         doc["lifecycle"] = self.lifecycle.stored()
+        if self.promise is not None:
+            doc["promise"] = self.promise.model_dump(mode="json", exclude_none=True)
         return doc
 
 

@@ -1,0 +1,282 @@
+"""Delivery promise: quotes per second and latency for 1-5-line carts on networks M and L.
+
+    python benchmarks/promise.py [--quick] [--networks M,L] [--calls N] [--seed 7]
+                                 [--full-l] [--no-http]
+
+Per network: generate it (`networks.py`, the sourcing benchmark's generator), load it into
+a fresh SQLite database (migrated by the product; locations, products and positions by
+bulk SQL inserts), generate carts from the network's order stream (lines capped at 5),
+then time `quote_promise` through the service layer in this process (one thread, every
+option: standard, express, next-day, same-day, pick-up and curbside at the nearest
+stores), and over HTTP against `ordergrid serve` in its own process (one client, one
+call at a time). Network L holds 10M store positions; unless `--full-l` is given only the
+positions of the SKUs the carts use are loaded (every location holding them, so each
+quote sees exactly what it would see on the full network; the other SKUs' rows only make
+the position index larger). Prints a table and one `BENCH {json}` line per network and
+mode, last. Nothing asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.table import Table
+from sqlalchemy import Engine, insert
+
+from api_server import TOKEN, api_server
+from common import console, free_port, latency_ms, print_bench_lines
+from networks import NETWORKS, Network, Order, build_network, generate_orders
+from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.documents import location_doc
+from ordergrid.adapters.memory import FixedClock
+from ordergrid.bootstrap import bootstrap
+from ordergrid.service.promise import Destination, PromiseLine, QuotePromise, quote_promise
+from ordergrid.settings import Settings
+
+NOW = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)  # a Monday, 10:00 on the US east coast
+MAX_LINES = 5
+CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class Options:
+    quick: bool
+    networks: tuple[str, ...]
+    calls: int
+    seed: int
+    full_l: bool
+    http: bool
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="short run: network M, fewer calls")
+    p.add_argument("--networks", help="comma-separated, of M, L (default M,L; M with --quick)")
+    p.add_argument("--calls", type=int, help="timed calls per network and mode (3000; 500)")
+    p.add_argument("--seed", type=int, default=7, help="seed of networks and carts")
+    p.add_argument("--full-l", action="store_true", help="load all 10M positions of L")
+    p.add_argument("--no-http", action="store_true", help="in-process only")
+    # run_all.py passes every benchmark the same arguments: ignore the others' options.
+    a, ignored = p.parse_known_args(argv)
+    if ignored:
+        console.print(f"promise: ignoring arguments of other benchmarks: {' '.join(ignored)}")
+    quick = bool(a.quick)
+    networks = tuple(
+        n.strip().upper() for n in (a.networks or ("M" if quick else "M,L")).split(",")
+    )
+    return Options(
+        quick, networks, a.calls or (500 if quick else 3000), a.seed, a.full_l, not a.no_http
+    )
+
+
+def carts(net: Network, count: int, seed: int) -> list[Order]:
+    """Carts of 1-5 lines: the network's order stream, longer orders cut to 5 lines."""
+    out = []
+    for o in generate_orders(net, count, seed):
+        n = min(o.lines, MAX_LINES)
+        out.append(Order(o.id, o.skus[:n], o.quantities[:n], o.lat, o.lon, o.postal_code))
+    return out
+
+
+def load(engine: Engine, net: Network, skus: Sequence[int]) -> int:
+    """Locations, products and the positions of `skus` by bulk insert; rows written."""
+    rows = 0
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.locations),
+            [
+                {
+                    "id": loc.id,
+                    "name": loc.name,
+                    "type": loc.type.value,
+                    "status": loc.status.value,
+                    "doc": location_doc(loc),
+                    "updated_at": NOW,
+                }
+                for loc in net.locations
+            ],
+        )
+        products = [
+            {
+                "sku": net.skus[s],
+                "name": net.skus[s],
+                "weight_kg": 1.0,
+                "tags": sorted(net.tags[s]),
+                "attributes": {},
+                "updated_at": NOW,
+            }
+            for s in skus
+        ]
+        for i in range(0, len(products), CHUNK):
+            conn.execute(insert(t.products), products[i : i + CHUNK])
+        batch: list[dict[str, Any]] = []
+        for s in skus:
+            holder, on_hand = net.stock(s)
+            sku = net.skus[s]
+            for j, q in zip(holder.tolist(), on_hand.tolist(), strict=True):
+                batch.append(
+                    {
+                        "location_id": net.ids[j],
+                        "sku": sku,
+                        "on_hand": q,
+                        "reserved": 0,
+                        "safety_stock": 0,
+                    }
+                )
+            if len(batch) >= CHUNK:
+                conn.execute(insert(t.positions), batch)
+                rows += len(batch)
+                batch = []
+        if batch:
+            conn.execute(insert(t.positions), batch)
+            rows += len(batch)
+    return rows + len(products) + len(net.locations)
+
+
+def command(net: Network, cart: Order) -> QuotePromise:
+    return QuotePromise(
+        "web",
+        tuple(PromiseLine(net.skus[s], q) for s, q in zip(cart.skus, cart.quantities, strict=True)),
+        Destination("US", cart.postal_code, cart.lat, cart.lon),
+    )
+
+
+def body(net: Network, cart: Order) -> dict[str, Any]:
+    cmd = command(net, cart)
+    d = cmd.destination
+    return {
+        "channel": cmd.channel,
+        "lines": [{"sku": x.sku, "quantity": x.quantity} for x in cmd.lines],
+        "destination": {
+            "postal_code": d.postal_code,
+            "country": d.country,
+            "lat": d.lat,
+            "lon": d.lon,
+        },
+    }
+
+
+def in_process(url: str, net: Network, work: list[Order], warmup: int) -> dict[str, Any]:
+    app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    try:
+        for cart in work[:warmup]:
+            quote_promise(command(net, cart), app.ctx)
+        timed = work[warmup:]
+        latencies, options = [], 0
+        gc.collect()
+        started = time.perf_counter()
+        for cart in timed:
+            t0 = time.perf_counter()
+            q = quote_promise(command(net, cart), app.ctx)
+            latencies.append(time.perf_counter() - t0)
+            options += sum(o.available for o in q.options) + sum(p.available for p in q.pickup)
+        wall = time.perf_counter() - started
+    finally:
+        app.close()
+    return {
+        "calls": len(timed),
+        "calls_per_s": round(len(timed) / wall, 1),
+        **latency_ms(latencies),
+        "available_options_per_call": round(options / max(1, len(timed)), 2),
+    }
+
+
+def over_http(url: str, net: Network, work: list[Order], warmup: int, logs: Path) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with (
+        api_server(url, free_port(), 1, logs / f"promise-{net.spec.name}.log") as server,
+        httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client,
+    ):
+        for cart in work[:warmup]:
+            client.post("/v1/promise", json=body(net, cart)).raise_for_status()
+        timed = work[warmup:]
+        latencies, errors = [], 0
+        started = time.perf_counter()
+        for cart in timed:
+            t0 = time.perf_counter()
+            r = client.post("/v1/promise", json=body(net, cart))
+            latencies.append(time.perf_counter() - t0)
+            errors += r.status_code != 200
+        wall = time.perf_counter() - started
+    return {
+        "calls": len(timed),
+        "calls_per_s": round(len(timed) / wall, 1),
+        **latency_ms(latencies),
+        "errors": errors,
+    }
+
+
+def run_network(name: str, opts: Options, workdir: Path) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    net = build_network(NETWORKS[name], opts.seed)
+    warmup = max(50, opts.calls // 10)
+    work = carts(net, opts.calls + warmup, opts.seed)
+    full = name != "L" or opts.full_l
+    skus = range(len(net.skus)) if full else sorted({s for c in work for s in c.skus})
+    url = f"sqlite:///{workdir / f'promise-{name}.db'}"
+    app = bootstrap(Settings(database_url=url, auto_migrate=True))
+    try:
+        rows = load(app.engine, net, list(skus))
+    finally:
+        app.close()
+    loaded = time.perf_counter() - started
+    console.print(
+        f"network {name}: {len(net.locations)} locations, {len(skus)} SKUs loaded "
+        f"({'all' if full else 'those the carts use'}), {rows} rows in {loaded:.1f} s"
+    )
+    base = {"bench": "promise", "network": name, "backend": "sqlite", "seed": opts.seed}
+    base |= {"lines_max": MAX_LINES, "skus_loaded": len(skus), "full_network": full}
+    records = [{**base, "http": False, **in_process(url, net, work, warmup)}]
+    if opts.http:
+        records.append({**base, "http": True, **over_http(url, net, work, warmup, workdir)})
+    return records
+
+
+def report(records: list[dict[str, Any]]) -> None:
+    table = Table(
+        title="POST /v1/promise (targets: in-process >= 1500/s and p99 <= 25 ms; HTTP p99 <= 50 ms)"
+    )
+    for col in ("network", "mode", "SKUs loaded", "calls", "calls/s", "p50 ms", "p99 ms", "max ms"):
+        table.add_column(col, justify="right")
+    for r in records:
+        table.add_row(
+            r["network"],
+            "HTTP" if r["http"] else "in-process",
+            f"{r['skus_loaded']}{'' if r['full_network'] else ' (reduced)'}",
+            str(r["calls"]),
+            f"{r['calls_per_s']:.0f}",
+            f"{r['p50_ms']:.2f}",
+            f"{r['p99_ms']:.2f}",
+            f"{r['max_ms']:.2f}",
+        )
+    console.print(table)
+    for r in records:
+        mode = "HTTP" if r["http"] else "in-process"
+        goal = (
+            (r["p99_ms"] <= 50) if r["http"] else (r["calls_per_s"] >= 1500 and r["p99_ms"] <= 25)
+        )
+        console.print(f"  {r['network']} {mode}: target {'met' if goal else 'MISSED'}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    opts = parse_args(argv)
+    console.print(f"promise benchmark, seed {opts.seed}, {opts.calls} timed calls per mode")
+    records: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="ordergrid-promise-") as tmp:
+        for name in opts.networks:
+            records += run_network(name, opts, Path(tmp))
+    report(records)
+    print_bench_lines(records)
+
+
+if __name__ == "__main__":
+    main()

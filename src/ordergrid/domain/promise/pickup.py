@@ -1,0 +1,228 @@
+"""Pick-up and curbside options: stores near the destination that can hand over the whole
+cart now (ready after the preparation time, in opening hours), or once a transfer from
+elsewhere in the network has arrived.
+
+Both are decided by the sourcing engine: "now" is the cart sourced as a pick-up order at
+that store (the same screening an order collected there gets), "after transfer" is the
+missing units sourced as a shipment to the store under the ship policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+
+import numpy as np
+
+from ordergrid.domain.calendar import ClosedForGood
+from ordergrid.domain.network import Capability, Location
+from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.dates import calendar_of, shipment_dates
+from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, for_quote
+from ordergrid.domain.promise.rules import PromiseRules
+from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
+from ordergrid.domain.sourcing.network_index import index_of
+from ordergrid.domain.sourcing.view import UnitsToPlace
+
+NOW = "now"
+AFTER_TRANSFER = "after_transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class PickupOption:
+    location_id: str
+    name: str
+    method: str  # pickup | curbside
+    distance_km: float
+    available: bool
+    policy_id: str
+    ready_by: datetime | None = None
+    mode: str | None = None  # now | after_transfer
+    transfer_from: tuple[str, ...] = ()
+    reason: str | None = None
+    detail: str | None = None
+
+    def ready_in(self, now: datetime) -> timedelta | None:
+        return None if self.ready_by is None else self.ready_by - now
+
+
+def pickup_facts(cart: Cart, method: str) -> OrderFacts:
+    """What selectors see of a collected order: no delivery address."""
+    return cart.facts(method, "standard", destination=False)
+
+
+def _collects(capability: Capability, channel: str) -> Callable[[Location], bool]:
+    def test(loc: Location) -> bool:
+        return (
+            loc.usable
+            and capability in loc.capabilities
+            and (not loc.channels or channel in loc.channels)
+        )
+
+    return test
+
+
+def nearby_stores(
+    locations: Mapping[str, Location], cart: Cart, capability: Capability, radius_km: float
+) -> list[tuple[float, Location]]:
+    """Usable locations with the capability that serve the channel, within the radius,
+    nearest first (then by id)."""
+    index = index_of(locations)
+    fits = index.mask(("collects", capability, cart.channel), _collects(capability, cart.channel))
+    rows = np.flatnonzero(fits)
+    km = index.distances_km(rows, cart.destination)
+    near = km <= radius_km
+    found = [(float(d), index.locations[j]) for j, d in zip(rows[near], km[near], strict=True)]
+    return sorted(found, key=lambda pair: (pair[0], pair[1].id))
+
+
+def ready_now(store: Location, method: str, now: datetime, rules: PromiseRules) -> datetime:
+    """When the store has the cart ready: preparation in opening hours, begun now or at
+    the next opening when the order missed the store's cut-off for the method."""
+    cal = calendar_of(store)
+    return cal.work(cal.start_of_work(now, method, None), rules.ready(method))
+
+
+def ready_after_arrival(
+    store: Location, arrival: datetime, method: str, rules: PromiseRules
+) -> datetime:
+    """When the store has the cart ready after a transfer arriving on `arrival`'s day:
+    received at the day's opening, then prepared in opening hours."""
+    cal = calendar_of(store)
+    day_start = datetime.combine(cal.local(arrival).date(), time(0), cal.tz)
+    return cal.work(day_start, rules.ready(method))
+
+
+def _at_store(
+    cart: Cart, store: Location, method: str, view: PromiseView, now: datetime
+) -> tuple[dict[str, int], dict[str, int], str]:
+    """What the store cannot hand over now and what it can (SKU → units), under the
+    pick-up policy."""
+    facts = pickup_facts(cart, method)
+    policy = select_policy(view.policies, facts)
+    req = SourcingRequest(
+        order_id=PROMISE_ORDER_ID,
+        channel=cart.channel,
+        method=DeliveryMethod(method),
+        lines=cart.units(),
+        destination=None,
+        pickup_location_id=store.id,
+        facts=facts,
+    )
+    placed: dict[str, int] = {}
+    for s in source(req, view.for_skus(req.skus), for_quote(policy, None), now).plan.shipments:
+        for a in s.allocations:
+            placed[a.sku] = placed.get(a.sku, 0) + a.quantity
+    missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
+    return {sku: n for sku, n in missing.items() if n > 0}, placed, policy.id
+
+
+def _refused(cart: Cart, store: Location, placed: dict[str, int], view: PromiseView) -> bool:
+    """Whether the engine left stock the store may give unplaced: the store itself is
+    excluded for this cart (paused, capacity, product rules), so no transfer helps."""
+    holds = view.stock().at(store.id)
+    return any(placed.get(sku, 0) < min(q, holds.get(sku, 0)) for sku, q in cart.demand().items())
+
+
+def _transfer(
+    cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
+) -> tuple[datetime, tuple[str, ...]] | None:
+    """When the missing units can be at the store (latest arrival of the plan that ships
+    them there) and from where; None when the network cannot send them all."""
+    store_cart = replace(cart, destination=(store.lat, store.lon), timezone=calendar_of(store).tz)
+    policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
+    rules = policy.promise
+    service = rules.transfer_service
+    facts = store_cart.facts("ship", service)
+    req = SourcingRequest(
+        order_id=PROMISE_ORDER_ID,
+        channel=cart.channel,
+        method=DeliveryMethod.SHIP,
+        lines=tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(missing.items())),
+        destination=(store.lat, store.lon),
+        excluded_locations=frozenset({store.id}),
+        facts=facts,
+    )
+    plan = source(req, view.for_skus(req.skus), for_quote(policy, service), now).plan
+    if plan.units < sum(missing.values()):
+        return None
+    arrivals = []
+    for s in plan.shipments:
+        loc = view.sourcing.locations[s.location_id]
+        dates = shipment_dates(loc, s.distance_km or 0.0, service, now, rules, store_cart.timezone)
+        if dates is None:
+            return None
+        arrivals.append(dates.latest)
+    return max(arrivals), tuple(s.location_id for s in plan.shipments)
+
+
+def pickup_option(
+    cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
+) -> PickupOption:
+    """The store's answer for the cart: ready now, after a transfer, or not at all."""
+    try:
+        return _answer(cart, store, km, method, view, now)
+    except ClosedForGood:
+        policy = select_policy(view.policies, pickup_facts(cart, method))
+        return PickupOption(
+            store.id,
+            store.name,
+            method,
+            round(km, 1),
+            False,
+            policy.id,
+            reason="no_opening_hours",
+            detail="the store has no working day ahead",
+        )
+
+
+def _answer(
+    cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
+) -> PickupOption:
+    missing, placed, policy_id = _at_store(cart, store, method, view, now)
+    rules = select_policy(view.policies, pickup_facts(cart, method)).promise
+    base = PickupOption(store.id, store.name, method, round(km, 1), False, policy_id)
+    if not missing:
+        return replace(
+            base, available=True, ready_by=ready_now(store, method, now, rules), mode=NOW
+        )
+    if _refused(cart, store, placed, view):
+        return replace(
+            base,
+            reason="location_cannot_serve",
+            detail="the routing policy does not let this store hand over the cart",
+        )
+    moved = _transfer(cart, store, missing, view, now)
+    if moved is None:
+        short = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
+        return replace(
+            base,
+            reason="insufficient_stock",
+            detail=f"neither the store nor a transfer can supply: {short}",
+        )
+    arrival, sources = moved
+    return replace(
+        base,
+        available=True,
+        ready_by=ready_after_arrival(store, arrival, method, rules),
+        mode=AFTER_TRANSFER,
+        transfer_from=sources,
+    )
+
+
+CAPABILITY = {"pickup": Capability.PICKUP, "curbside": Capability.CURBSIDE}
+
+
+def pickup_options(cart: Cart, view: PromiseView, now: datetime) -> list[PickupOption]:
+    """Pick-up then curbside answers of the nearest stores the pick-up policy allows."""
+    stores = view.sourcing.locations
+    out: list[PickupOption] = []
+    for method in ("pickup", "curbside"):
+        rules = select_policy(view.policies, pickup_facts(cart, method)).promise
+        if method not in rules.offer:
+            continue
+        near = nearby_stores(stores, cart, CAPABILITY[method], rules.pickup_radius_km)
+        for km, store in near[: rules.pickup_locations]:
+            out.append(pickup_option(cart, store, km, method, view, now))
+    return out

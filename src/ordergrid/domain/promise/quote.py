@@ -1,0 +1,211 @@
+"""The ship options of a promise: each delivery the policies offer, sourced like an order
+with that method and service level would be, and its chosen plan turned into dates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+from decimal import Decimal
+
+from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
+from ordergrid.domain.promise.stock import CartStock
+from ordergrid.domain.sourcing import (
+    OrderFacts,
+    Policy,
+    SourcingRequest,
+    SourcingView,
+    select_policy,
+    source,
+)
+from ordergrid.domain.sourcing.decision import Decision
+from ordergrid.domain.sourcing.network_index import index_of
+from ordergrid.domain.sourcing.policy import Constraints
+from ordergrid.domain.sourcing.view import UnitsToPlace
+
+PROMISE_ORDER_ID = "promise"
+#: Ship options in the order they are quoted: (method, service level).
+SHIP_OPTIONS = (
+    ("ship", "standard"),
+    ("ship", "express"),
+    ("ship", "next_day"),
+    ("same_day", "standard"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    """What a promise is asked for: a channel's cart going to a destination."""
+
+    channel: str
+    lines: tuple[tuple[str, int], ...]  # sku, quantity
+    destination: tuple[float, float]
+    country: str | None = None
+    postal_code: str | None = None
+    #: The customer's zone; dates are given in it when known.
+    timezone: tzinfo | None = None
+    value: Decimal = Decimal(0)
+
+    def units(self) -> tuple[UnitsToPlace, ...]:
+        return tuple(UnitsToPlace(str(i), sku, q) for i, (sku, q) in enumerate(self.lines))
+
+    def demand(self) -> dict[str, int]:
+        wanted: dict[str, int] = {}
+        for sku, q in self.lines:
+            wanted[sku] = wanted.get(sku, 0) + q
+        return wanted
+
+    def facts(self, method: str, level: str, destination: bool = True) -> OrderFacts:
+        return OrderFacts(
+            channel=self.channel,
+            method=method,
+            service_level=level,
+            country=(self.country or "").upper() or None if destination else None,
+            postal_code=self.postal_code if destination else None,
+            value=self.value,
+            destination=self.destination if destination else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseView:
+    """The network's stock of the cart's SKUs and the active policies."""
+
+    sourcing: SourcingView
+    policies: Sequence[Policy]
+    #: The stock as the engine's columns, per set of SKUs asked for: a quote sources the
+    #: same cart many times (each option, each store), so they are built once.
+    _views: dict[frozenset[str], SourcingView] = field(default_factory=dict)
+    _stock: list[CartStock] = field(default_factory=list)
+
+    def stock(self) -> CartStock:
+        """The stock of every SKU in the view, as columns (built on first use)."""
+        if not self._stock:
+            index = index_of(self.sourcing.locations)
+            skus = frozenset(self.sourcing.product_tags) | {s for _, s in self.sourcing.positions}
+            self._stock.append(CartStock.of(self.sourcing.positions, index, skus))
+        return self._stock[0]
+
+    def for_skus(self, skus: frozenset[str]) -> SourcingView:
+        """The view with its stock columns ready for a request of these SKUs."""
+        found = self._views.get(skus)
+        if found is None:
+            found = replace(self.sourcing, columns=self.stock().for_skus(skus))
+            self._views[skus] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedShipment:
+    """One shipment of an option's plan, with its dates."""
+
+    dates: ShipmentDates
+    units: int
+    distance_km: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOption:
+    method: str
+    service_level: str
+    available: bool
+    policy_id: str
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    cost: float | None = None
+    reason: str | None = None
+    detail: str | None = None
+    shipments: tuple[PlannedShipment, ...] = ()
+
+
+def for_quote(policy: Policy, service: str | None) -> Policy:
+    """The policy as a quote applies it: the distance limit tightened to where the
+    service goes (None: no service limit), and the exact solver's time for a large cart
+    capped by the promise rules (a quote answers while the shopper waits)."""
+    rules = policy.promise
+    reach_km = None if service is None else rules.reach_km(service)
+
+    def tighten(c: Constraints) -> Constraints:
+        limit = c.max_distance_km
+        if reach_km is not None:
+            limit = reach_km if limit is None else min(limit, reach_km)
+        budget = min(c.time_budget_ms, rules.time_budget_ms)
+        return replace(c, max_distance_km=limit, time_budget_ms=budget)
+
+    return replace(
+        policy,
+        constraints=tighten(policy.constraints),
+        strategies=tuple(replace(s, constraints=tighten(s.constraints)) for s in policy.strategies),
+    )
+
+
+def shortage(cart: Cart, view: PromiseView) -> dict[str, int]:
+    """Units of each SKU the whole network cannot give now (available, all locations)."""
+    held = view.stock().network_available()
+    return {sku: q - held.get(sku, 0) for sku, q in cart.demand().items() if q > held.get(sku, 0)}
+
+
+def unavailable_reason(cart: Cart, view: PromiseView, decision: Decision) -> tuple[str, str]:
+    missing = shortage(cart, view)
+    if missing:
+        worst = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
+        return "insufficient_stock", f"the network does not hold enough: {worst}"
+    return "no_location_can_serve", decision.summary
+
+
+def ship_option(
+    cart: Cart, view: PromiseView, method: str, level: str, now: datetime
+) -> ShipOption | None:
+    """One delivery option, or None when the policy that would decide it does not offer
+    it."""
+    facts = cart.facts(method, level)
+    policy = select_policy(view.policies, facts)
+    service = service_key(method, level)
+    rules = policy.promise
+    if service not in rules.offer:
+        return None
+    req = SourcingRequest(
+        order_id=PROMISE_ORDER_ID,
+        channel=cart.channel,
+        method=DeliveryMethod(method),
+        lines=cart.units(),
+        destination=cart.destination,
+        facts=facts,
+    )
+    decision = source(req, view.for_skus(req.skus), for_quote(policy, service), now)
+    plan = decision.plan
+    if plan.units < sum(q for _, q in cart.lines):
+        reason, detail = unavailable_reason(cart, view, decision)
+        return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
+    locations = view.sourcing.locations
+    shipments = []
+    for s in plan.shipments:
+        km = s.distance_km or 0.0
+        dates = shipment_dates(locations[s.location_id], km, service, now, rules, cart.timezone)
+        if dates is None:  # within reach by construction, so the location never works
+            detail = f"{s.location_id} has no working day ahead"
+            return ShipOption(
+                method, level, False, policy.id, reason="no_delivery_date", detail=detail
+            )
+        shipments.append(PlannedShipment(dates, s.units, s.distance_km))
+    return ShipOption(
+        method,
+        level,
+        True,
+        policy.id,
+        earliest=max(s.dates.earliest for s in shipments),
+        latest=max(s.dates.latest for s in shipments),
+        cost=round(plan.cost, 2),
+        shipments=tuple(shipments),
+    )
+
+
+def ship_options(cart: Cart, view: PromiseView, now: datetime) -> list[ShipOption]:
+    """Every ship and same-day option the matching policies offer, in a fixed order."""
+    out = []
+    for method, level in SHIP_OPTIONS:
+        option = ship_option(cart, view, method, level, now)
+        if option is not None:
+            out.append(option)
+    return out

@@ -1,0 +1,72 @@
+"""The stock of a cart's SKUs as the engine's columns, built once per quote: a quote
+sources the cart many times (each option, each store, each transfer of what a store
+lacks), each time for the same SKUs or a subset of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ordergrid.domain.inventory import Position
+from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex
+from ordergrid.domain.sourcing.view import StockColumns
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CartStock:
+    index: NetworkIndex
+    columns: StockColumns  # every SKU of the cart
+    held: BoolArray  # (holders, skus): on-hand > 0 there
+
+    @classmethod
+    def of(
+        cls,
+        positions: Mapping[tuple[str, str], Position],
+        index: NetworkIndex,
+        skus: frozenset[str],
+    ) -> CartStock:
+        """The columns `StockColumns.of_positions` builds, with where stock is on hand."""
+        order = tuple(sorted(skus))
+        column, where = {sku: i for i, sku in enumerate(order)}, index.position
+        cells = [
+            (where.get(loc, -1), column.get(sku, -1), p.available)
+            for (loc, sku), p in positions.items()
+            if p.on_hand > 0
+        ]
+        found = np.array(cells, dtype=np.int64).reshape(len(cells), 3)
+        found = found[(found[:, 0] >= 0) & (found[:, 1] >= 0)]
+        holders, row = np.unique(found[:, 0], return_inverse=True)
+        shape = (len(holders), len(order))
+        available = np.zeros(shape, dtype=np.int64)
+        held = np.zeros(shape, dtype=bool)
+        available[row, found[:, 1]] = np.maximum(found[:, 2], 0)
+        held[row, found[:, 1]] = True
+        return cls(index, StockColumns(order, holders, available), held)
+
+    def for_skus(self, skus: frozenset[str]) -> StockColumns:
+        """The columns of a subset of the SKUs, exactly as built from the positions: the
+        locations holding any of them, in index order."""
+        full = self.columns
+        if frozenset(full.skus) == skus:
+            return full
+        order = tuple(sorted(skus))
+        cols = [full.skus.index(s) for s in order]
+        keep = self.held[:, cols].any(axis=1)
+        return StockColumns(order, full.holders[keep], full.available[keep][:, cols])
+
+    def at(self, location_id: str) -> dict[str, int]:
+        """What one location may give of each SKU (nothing when it holds none)."""
+        row = self.index.position.get(location_id)
+        if row is None:
+            return {}
+        i = int(np.searchsorted(self.columns.holders, row))
+        if i >= len(self.columns.holders) or self.columns.holders[i] != row:
+            return {}
+        return dict(zip(self.columns.skus, self.columns.available[i].tolist(), strict=True))
+
+    def network_available(self) -> dict[str, int]:
+        """Units of each SKU the whole network may give now."""
+        totals = self.columns.available.sum(axis=0).tolist()
+        return dict(zip(self.columns.skus, totals, strict=True))
