@@ -14,6 +14,8 @@ from ordergrid.domain.events import Event
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.sourcing import OrderFacts, Policy, SourcingView, select_policy
+from ordergrid.domain.sourcing.network_index import index_of
+from ordergrid.domain.sourcing.view import StockColumns
 from ordergrid.domain.stock_rules import StockRules
 from ordergrid.service.context import Context
 from ordergrid.service.ports import UnitOfWork
@@ -98,7 +100,9 @@ def channel_view(uow: UnitOfWork, skus: Iterable[str], channel: str) -> Sourcing
     tags = uow.products.tags(wanted)
     positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(wanted)}
     positions = as_seen_by(positions, rules_for(uow, wanted), locations, tags, [channel])
-    return SourcingView(locations, positions, tags)
+    # Built once: delivery and pick-up screen the same SKUs.
+    columns = StockColumns.of_positions(positions, index_of(locations), wanted)
+    return SourcingView(locations, positions, tags, columns=columns)
 
 
 def availability(ctx: Context, q: AvailabilityQuery) -> list[SkuAvailability]:
