@@ -14,6 +14,8 @@ from ordergrid.service import (
     orders,
     policies,
     scarcity,
+    supply,
+    supply_receipts,
     timers,
     tokens,
 )
@@ -39,6 +41,7 @@ from ordergrid.service.commands import (
 )
 from ordergrid.service.context import Context
 from ordergrid.service.retry import ATTEMPTS, retrying
+from ordergrid.service.supply_commands import CancelSupply, PutSupply, ReceiveSupply
 
 Handler = Callable[[Any, Context], Any]
 
@@ -61,6 +64,9 @@ HANDLERS: dict[type, Handler] = {
     RetryException: exceptions.retry,
     RerouteException: exceptions.reroute,
     CancelException: exceptions.cancel_case,
+    PutSupply: supply.put_supply,
+    ReceiveSupply: supply_receipts.receive_supply,
+    CancelSupply: supply.cancel_supply,
 }
 
 

@@ -17,6 +17,7 @@ from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.supply import Peg, Supply
 
 T = TypeVar("T")
 
@@ -173,6 +174,15 @@ class WebhookDelivery:
     delivered_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SupplyFilter:
+    location_id: str | None = None
+    sku: str | None = None
+    status: str | None = None
+    expected_after: datetime | None = None  # at or after
+    expected_before: datetime | None = None  # before
+
+
 class ConcurrentUpdate(Exception):
     """Another transaction changed the aggregate first; the command is retried."""
 
@@ -310,6 +320,33 @@ class ExceptionRepository(Protocol):
         ...
 
 
+class SupplyRepository(Protocol):
+    """Supply documents with their lines and pegs, saved and read as one aggregate."""
+
+    def get(self, supply_id: str, lock: bool = False) -> Supply | None:
+        """With `lock`, the document is held until the transaction ends (pegging and
+        receiving read, then write it)."""
+        ...
+
+    def put(self, supply: Supply) -> None:
+        """Insert or replace the document, its lines and its pegs."""
+        ...
+
+    def page(self, flt: SupplyFilter, limit: int, cursor: str | None) -> Page[Supply]:
+        """Documents by id, after the cursor."""
+        ...
+
+    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Supply]:
+        """Open or partly received documents expecting units of the SKU no back-order
+        holds yet, expected by then, earliest first (then by id)."""
+        ...
+
+    def pegs_of_order(self, order_id: str) -> list[Peg]: ...
+    def claim_receipt(self, receipt_id: str, supply_id: str, at: datetime) -> str | None:
+        """Record a receipt id; None when new, else the supply it was recorded for."""
+        ...
+
+
 class Outbox(Protocol):
     def append(self, events: Sequence[Event], at: datetime) -> None: ...
     def for_order(self, order_id: str) -> list[StoredEvent]: ...
@@ -423,6 +460,7 @@ class UnitOfWork(Protocol):
     timers: TimerRepository
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    supply: SupplyRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

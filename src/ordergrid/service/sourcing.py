@@ -19,6 +19,7 @@ from ordergrid.domain.sourcing import (
     source,
 )
 from ordergrid.service.context import Context
+from ordergrid.service.pegging import peg_waiting_units
 from ordergrid.service.ports import StoredDecision, UnitOfWork
 from ordergrid.service.stock import apply_movements
 
@@ -117,6 +118,8 @@ def source_order(
             locations=[s.location_id for s in decision.plan.shipments],
         )
     record_decision(uow, order, decision, ctx, now, actor, trigger)
+    # Units the network cannot cover now may wait for supply on its way (pre-orders too).
+    peg_waiting_units(uow, order, policy, now, actor)
     return decision
 
 

@@ -11,6 +11,7 @@ from ordergrid.domain.exception_queue import ExceptionCase
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
+from ordergrid.domain.supply import Supply
 from ordergrid.service.ports import (
     ApiToken,
     EventCursor,
@@ -52,6 +53,8 @@ class _Tables:
     exceptions: dict[str, ExceptionCase] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    supply: dict[str, Supply] = field(default_factory=dict)  # private copies
+    receipts: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -76,6 +79,8 @@ class _Tables:
             dict(self.exceptions),
             dict(self.webhooks),
             dict(self.deliveries),
+            dict(self.supply),
+            dict(self.receipts),
         )
 
 

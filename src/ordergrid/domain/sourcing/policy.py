@@ -120,6 +120,15 @@ class Constraints:
 
 
 @dataclass(frozen=True, slots=True)
+class FutureSupply:
+    """Whether back-ordered units may be promised from supply on its way, and how far
+    ahead (days after the decision) that supply may be expected."""
+
+    allow: bool = False
+    max_days: int = 21
+
+
+@dataclass(frozen=True, slots=True)
 class Selector:
     """Which orders a policy is for; an empty dimension matches everything."""
 
@@ -178,6 +187,7 @@ class Policy:
     #: Orders this policy decides wait up to this long after placement and are sourced
     #: together with the others waiting (0: each order is sourced as it arrives).
     batch_window_seconds: int = 0
+    future_supply: FutureSupply = field(default_factory=FutureSupply)
 
     def strategies_to_try(self) -> tuple[Strategy, ...]:
         """The strategies to try, in order."""
@@ -220,6 +230,15 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
         ),
         lifecycle=lifecycle_from_document(doc.get("lifecycle")),
         batch_window_seconds=int(doc.get("batch_window_seconds", 0)),
+        future_supply=_future_supply(doc.get("future_supply") or {}),
+    )
+
+
+def _future_supply(doc: Mapping[str, Any]) -> FutureSupply:
+    base = FutureSupply()
+    return FutureSupply(
+        allow=bool(doc.get("allow", base.allow)),
+        max_days=int(doc.get("max_days", base.max_days)),
     )
 
 

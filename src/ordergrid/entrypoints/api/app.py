@@ -17,6 +17,7 @@ from ordergrid.entrypoints.api import (
     routes_network,
     routes_orders,
     routes_policies,
+    routes_supply,
     routes_system,
     routes_webhooks,
 )
@@ -62,6 +63,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_exceptions,
         routes_policies,
         routes_webhooks,
+        routes_supply,
     ):
         api.include_router(module.router)
     api.add_middleware(

@@ -19,6 +19,7 @@ from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.service import queries
 from ordergrid.service.commands import Actor, CancelOrder, LineInput, PlaceOrder, SetHold
 from ordergrid.service.ports import OrderFilter
+from ordergrid.service.supply import order_pegs
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=s.ID_PATTERN)]
@@ -111,7 +112,21 @@ def list_orders(
 
 @router.get("/{order_id}", response_model=s.OrderOut)
 def get_order(order_id: OrderId, app: App, actor: Reader) -> dict[str, Any]:
-    return order_json(queries.order(app.ctx, order_id, actor))
+    """The order; `pegs` shows back-ordered units promised from supply on its way (with
+    where and when it is expected), so a shop can promise a date."""
+    order = queries.order(app.ctx, order_id, actor)
+    pegs = [
+        {
+            "supply_id": p.supply_id,
+            "line_id": p.line_id,
+            "sku": p.sku,
+            "quantity": p.quantity,
+            "location_id": None if x is None else x.location_id,
+            "expected_at": None if x is None else x.expected_at,
+        }
+        for p, x in order_pegs(app.ctx, order.id)
+    ]
+    return {**order_json(order), "pegs": pegs}
 
 
 @router.post("/{order_id}/cancel", response_model=s.OrderOut)

@@ -1,0 +1,165 @@
+"""Supply documents as three tables: the document, its lines and its pegs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, delete, select
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.upsert import insert_on
+from ordergrid.domain.supply import INCOMING, Peg, Supply, SupplyKind, SupplyLine, SupplyStatus
+from ordergrid.service.ports import Page, SupplyFilter
+
+S = t.supply
+L = t.supply_lines
+P = t.supply_pegs
+R = t.supply_receipts
+
+
+def _peg(r: Any) -> Peg:
+    return Peg(
+        r.supply_id, r.sku, r.order_id, r.line_id, r.quantity, r.order_created_at, r.pegged_at
+    )
+
+
+class SqlSupply:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def get(self, supply_id: str, lock: bool = False) -> Supply | None:
+        q = select(S).where(S.c.id == supply_id)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        found = self._load(q)
+        return found[0] if found else None
+
+    def _load(self, q: Select[Any]) -> list[Supply]:
+        """Documents of the query, in its order, with their lines and pegs."""
+        rows = self.conn.execute(q).all()
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        lines: dict[str, list[SupplyLine]] = {i: [] for i in ids}
+        for r in self.conn.execute(
+            select(L).where(L.c.supply_id.in_(ids)).order_by(L.c.supply_id, L.c.sku)
+        ):
+            lines[r.supply_id].append(SupplyLine(r.sku, r.quantity, r.received, r.pegged))
+        pegs: dict[str, list[Peg]] = {i: [] for i in ids}
+        for r in self.conn.execute(
+            select(P).where(P.c.supply_id.in_(ids)).order_by(P.c.supply_id, P.c.order_id)
+        ):
+            pegs[r.supply_id].append(_peg(r))
+        return [
+            Supply(
+                id=r.id,
+                kind=SupplyKind(r.kind),
+                location_id=r.location_id,
+                expected_at=r.expected_at,
+                lines=lines[r.id],
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                origin=r.origin,
+                reference=r.reference,
+                status=SupplyStatus(r.status),
+                pegs=pegs[r.id],
+            )
+            for r in rows
+        ]
+
+    def put(self, supply: Supply) -> None:
+        row = {
+            "kind": supply.kind.value,
+            "location_id": supply.location_id,
+            "origin": supply.origin,
+            "reference": supply.reference,
+            "expected_at": supply.expected_at,
+            "status": supply.status.value,
+            "created_at": supply.created_at,
+            "updated_at": supply.updated_at,
+        }
+        self.conn.execute(
+            insert_on(self.conn.dialect.name, S)
+            .values(id=supply.id, **row)
+            .on_conflict_do_update(index_elements=[S.c.id], set_=row)
+        )
+        self.conn.execute(delete(L).where(L.c.supply_id == supply.id))
+        self.conn.execute(delete(P).where(P.c.supply_id == supply.id))
+        self._insert(L, [_line_row(supply.id, line) for line in supply.lines])
+        self._insert(P, [_peg_row(p) for p in supply.pegs])
+
+    def _insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(table.insert(), list(rows))
+
+    def page(self, flt: SupplyFilter, limit: int, cursor: str | None) -> Page[Supply]:
+        q = select(S).order_by(S.c.id).limit(limit + 1)
+        if cursor:
+            q = q.where(S.c.id > cursor)
+        if flt.location_id is not None:
+            q = q.where(S.c.location_id == flt.location_id)
+        if flt.status is not None:
+            q = q.where(S.c.status == flt.status)
+        if flt.expected_after is not None:
+            q = q.where(S.c.expected_at >= flt.expected_after)
+        if flt.expected_before is not None:
+            q = q.where(S.c.expected_at < flt.expected_before)
+        if flt.sku is not None:
+            q = q.where(S.c.id.in_(select(L.c.supply_id).where(L.c.sku == flt.sku)))
+        items = self._load(q)
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, items[-1].id if more and items else None)
+
+    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Supply]:
+        free = select(L.c.supply_id).where(
+            L.c.sku == sku, L.c.quantity - L.c.received - L.c.pegged > 0
+        )
+        q = (
+            select(S)
+            .where(S.c.status.in_([s.value for s in INCOMING]), S.c.id.in_(free))
+            .order_by(S.c.expected_at, S.c.id)
+        )
+        if expected_by is not None:
+            q = q.where(S.c.expected_at <= expected_by)
+        return self._load(q)
+
+    def pegs_of_order(self, order_id: str) -> list[Peg]:
+        q = select(P).where(P.c.order_id == order_id).order_by(P.c.supply_id, P.c.line_id)
+        return [_peg(r) for r in self.conn.execute(q)]
+
+    def claim_receipt(self, receipt_id: str, supply_id: str, at: datetime) -> str | None:
+        claimed = self.conn.execute(
+            insert_on(self.conn.dialect.name, R)
+            .values(id=receipt_id, supply_id=supply_id, received_at=at)
+            .on_conflict_do_nothing(index_elements=[R.c.id])
+        )
+        if claimed.rowcount == 1:
+            return None
+        found = self.conn.execute(select(R.c.supply_id).where(R.c.id == receipt_id)).scalar_one()
+        return str(found)
+
+
+def _line_row(supply_id: str, line: SupplyLine) -> dict[str, Any]:
+    return {
+        "supply_id": supply_id,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "received": line.received,
+        "pegged": line.pegged,
+    }
+
+
+def _peg_row(p: Peg) -> dict[str, Any]:
+    return {
+        "supply_id": p.supply_id,
+        "order_id": p.order_id,
+        "line_id": p.line_id,
+        "sku": p.sku,
+        "quantity": p.quantity,
+        "order_created_at": p.order_created_at,
+        "pegged_at": p.pegged_at,
+    }
