@@ -32,6 +32,10 @@ TABLES = {
     "exception_cases",
     "webhooks",
     "webhook_deliveries",
+    "supply",
+    "supply_lines",
+    "supply_pegs",
+    "supply_receipts",
     "alembic_version",
 }
 

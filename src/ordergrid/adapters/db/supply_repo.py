@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, delete, select
 
 from ordergrid.adapters.db import tables as t
-from ordergrid.adapters.db.upsert import insert_on
+from ordergrid.adapters.db.upsert import insert_ignore, insert_on
 from ordergrid.domain.supply import INCOMING, Peg, Supply, SupplyKind, SupplyLine, SupplyStatus
 from ordergrid.service.ports import Page, SupplyFilter
 
@@ -132,12 +132,8 @@ class SqlSupply:
         return [_peg(r) for r in self.conn.execute(q)]
 
     def claim_receipt(self, receipt_id: str, supply_id: str, at: datetime) -> str | None:
-        claimed = self.conn.execute(
-            insert_on(self.conn.dialect.name, R)
-            .values(id=receipt_id, supply_id=supply_id, received_at=at)
-            .on_conflict_do_nothing(index_elements=[R.c.id])
-        )
-        if claimed.rowcount == 1:
+        row = {"id": receipt_id, "supply_id": supply_id, "received_at": at}
+        if insert_ignore(self.conn, R, row, ["id"]):
             return None
         found = self.conn.execute(select(R.c.supply_id).where(R.c.id == receipt_id)).scalar_one()
         return str(found)
