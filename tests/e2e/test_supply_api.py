@@ -97,6 +97,7 @@ def test_a_pre_order_is_pegged_and_allocated_when_the_supply_arrives(clocked_api
     order = api.order("PRE-1", [("1", "A", 3)])
     assert order["status"] == "backordered"
     assert order["lines"][0]["backordered"] == 3
+    assert [p["supply_id"] for p in order["pegs"]] == ["PO-1"]  # known at once
     shown = api.get(f"/v1/orders/{order['id']}").json()
     [peg] = shown["pegs"]
     assert (peg["supply_id"], peg["line_id"], peg["quantity"], peg["location_id"]) == (

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 
+from ordergrid.bootstrap import Application
 from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.domain.orders import DeliveryMethod
@@ -83,6 +84,9 @@ def place_order(
         )
     )
     response.status_code = 201 if created else 200
+    # A pre-order learns at once which supply it waits for and when that is expected.
+    if any(line.backordered for line in order.lines):
+        return _with_pegs(app, order_json(order))
     return order_json(order)
 
 
@@ -114,7 +118,10 @@ def list_orders(
 def get_order(order_id: OrderId, app: App, actor: Reader) -> dict[str, Any]:
     """The order; `pegs` shows back-ordered units promised from supply on its way (with
     where and when it is expected), so a shop can promise a date."""
-    order = queries.order(app.ctx, order_id, actor)
+    return _with_pegs(app, order_json(queries.order(app.ctx, order_id, actor)))
+
+
+def _with_pegs(app: Application, body: dict[str, Any]) -> dict[str, Any]:
     pegs = [
         {
             "supply_id": p.supply_id,
@@ -124,9 +131,9 @@ def get_order(order_id: OrderId, app: App, actor: Reader) -> dict[str, Any]:
             "location_id": None if x is None else x.location_id,
             "expected_at": None if x is None else x.expected_at,
         }
-        for p, x in order_pegs(app.ctx, order.id)
+        for p, x in order_pegs(app.ctx, body["id"])
     ]
-    return {**order_json(order), "pegs": pegs}
+    return {**body, "pegs": pegs}
 
 
 @router.post("/{order_id}/cancel", response_model=s.OrderOut)
