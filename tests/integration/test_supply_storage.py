@@ -11,6 +11,7 @@ from tests.integration.conftest import wire
 
 from ordergrid.adapters.memory import InMemoryStore, unit_of_work_factory
 from ordergrid.domain.supply import (
+    Incoming,
     Peg,
     Supply,
     SupplyKind,
@@ -18,6 +19,7 @@ from ordergrid.domain.supply import (
     SupplyStatus,
     Waiting,
     peg,
+    unpeg,
 )
 from ordergrid.service.context import UnitOfWorkFactory
 from ordergrid.service.ports import ConcurrentUpdate, SupplyFilter
@@ -116,9 +118,12 @@ def test_incoming_lists_documents_with_free_units_earliest_first(
         uow.supply.put(a_supply("PO-B", days=1, lines=(("B", 1),)))
         uow.commit()
     with uow_factory() as uow:
-        assert [s.id for s in uow.supply.incoming("A")] == ["PO-SOON", "PO-LATE"]
+        assert uow.supply.incoming("A") == [
+            Incoming("PO-SOON", "DC1", T0 + timedelta(days=2), 10),
+            Incoming("PO-LATE", "DC1", T0 + timedelta(days=20), 10),
+        ]
         by = T0 + timedelta(days=10)
-        assert [s.id for s in uow.supply.incoming("A", by)] == ["PO-SOON"]
+        assert [x.supply_id for x in uow.supply.incoming("A", by)] == ["PO-SOON"]
 
 
 def test_page_filters_and_cursor(uow_factory: UnitOfWorkFactory) -> None:
@@ -199,3 +204,25 @@ def test_concurrent_pegging_of_the_last_units_never_over_pegs(
         s = uow.supply.get("PO-1")
     assert s is not None
     assert s.lines[0].pegged == 5 == sum(p.quantity for p in s.pegs)
+
+
+def test_pegs_written_back_after_a_read_follow_every_change(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.supply.put(pegged(pegged(a_supply(), "O1", 3), "O2", 2))
+        uow.commit()
+    with uow_factory() as uow:
+        s = uow.supply.get("PO-1", lock=True)
+        assert s is not None
+        unpeg(s, "O1", "1", 3)  # dropped
+        unpeg(s, "O2", "1", 1)  # shrunk
+        pegged(s, "O3", 4, sku="B", line_id="7")  # new
+        s.lines[0].received = 2
+        uow.supply.put(s)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.supply.get("PO-1") == s
+        assert uow.supply.pegs_of_order("O1") == []
+        assert [p.quantity for p in uow.supply.pegs_of_order("O2")] == [1]
+        assert [p.line_id for p in uow.supply.pegs_of_order("O3")] == ["7"]

@@ -19,7 +19,7 @@ from ordergrid.domain.sourcing.decision import (
 )
 from ordergrid.domain.sourcing.policy import Policy
 from ordergrid.domain.sourcing.screening import CAPABILITY_FOR
-from ordergrid.domain.supply import Supply
+from ordergrid.domain.supply import Incoming, Supply
 
 #: The solver name recorded on decisions that place units a receipt brought in.
 RECEIPT_SOLVER = "supply_receipt"
@@ -63,15 +63,14 @@ def _within_distance(location: Location, order: Order, limit: float | None) -> b
 
 
 def may_peg(
-    supply: Supply, location: Location, order: Order, policy: Policy, now: datetime
+    incoming: Incoming, location: Location, order: Order, policy: Policy, now: datetime
 ) -> bool:
-    """Supply the policy lets the order wait for: incoming, expected within the horizon,
-    at a location that may serve the order."""
+    """Supply the policy lets the order wait for: expected within the horizon, at a
+    location that may serve the order."""
     horizon = pegging_horizon(policy, now)
     return (
         horizon is not None
-        and supply.incoming
-        and supply.expected_at <= horizon
+        and incoming.expected_at <= horizon
         and location_may_serve(location, order, policy)
     )
 

@@ -63,6 +63,16 @@ class Peg:
         return (self.order_created_at, self.order_id, self.line_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """Units of a SKU on their way to a location that no back-order holds yet."""
+
+    supply_id: str
+    location_id: str
+    expected_at: datetime
+    free: int
+
+
 @dataclass(slots=True)
 class SupplyLine:
     sku: str

@@ -68,7 +68,7 @@ def _peg_line(
         if location is None or not may_peg(candidate, location, order, policy, now):
             continue
         # Read again under the lock: another order may have taken the free units.
-        supply = uow.supply.get(candidate.id, lock=True)
+        supply = uow.supply.get(candidate.supply_id, lock=True)
         if supply is None:
             continue
         waiting = Waiting(order.id, line.line_id, line.sku, missing - pegged, order.created_at)

@@ -17,7 +17,7 @@ from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing.policy import Policy
-from ordergrid.domain.supply import Peg, Supply
+from ordergrid.domain.supply import Incoming, Peg, Supply
 
 T = TypeVar("T")
 
@@ -336,9 +336,9 @@ class SupplyRepository(Protocol):
         """Documents by id, after the cursor."""
         ...
 
-    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Supply]:
-        """Open or partly received documents expecting units of the SKU no back-order
-        holds yet, expected by then, earliest first (then by id)."""
+    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Incoming]:
+        """Units of the SKU no back-order holds yet on open or partly received documents
+        expected by then, earliest first (then by document id)."""
         ...
 
     def pegs_of_order(self, order_id: str) -> list[Peg]: ...

@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, delete, select
+from sqlalchemy import Connection, Select, Table, delete, select, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_ignore, insert_on
-from ordergrid.domain.supply import INCOMING, Peg, Supply, SupplyKind, SupplyLine, SupplyStatus
+from ordergrid.domain.supply import (
+    INCOMING,
+    Incoming,
+    Peg,
+    Supply,
+    SupplyKind,
+    SupplyLine,
+    SupplyStatus,
+)
 from ordergrid.service.ports import Page, SupplyFilter
 
 S = t.supply
@@ -25,10 +33,20 @@ def _peg(r: Any) -> Peg:
     )
 
 
+#: What a document's lines and pegs were when read, so a write sends only what changed.
+_Seen = tuple[dict[str, tuple[int, int, int]], dict[tuple[str, str], Peg]]
+
+
+def _seen(s: Supply) -> _Seen:
+    lines = {x.sku: (x.quantity, x.received, x.pegged) for x in s.lines}
+    return lines, {(p.order_id, p.line_id): p for p in s.pegs}
+
+
 class SqlSupply:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
+        self.seen: dict[str, _Seen] = {}
 
     def get(self, supply_id: str, lock: bool = False) -> Supply | None:
         q = select(S).where(S.c.id == supply_id)
@@ -53,7 +71,7 @@ class SqlSupply:
             select(P).where(P.c.supply_id.in_(ids)).order_by(P.c.supply_id, P.c.order_id)
         ):
             pegs[r.supply_id].append(_peg(r))
-        return [
+        found = [
             Supply(
                 id=r.id,
                 kind=SupplyKind(r.kind),
@@ -69,6 +87,9 @@ class SqlSupply:
             )
             for r in rows
         ]
+        for x in found:
+            self.seen[x.id] = _seen(x)
+        return found
 
     def put(self, supply: Supply) -> None:
         row = {
@@ -86,10 +107,48 @@ class SqlSupply:
             .values(id=supply.id, **row)
             .on_conflict_do_update(index_elements=[S.c.id], set_=row)
         )
-        self.conn.execute(delete(L).where(L.c.supply_id == supply.id))
-        self.conn.execute(delete(P).where(P.c.supply_id == supply.id))
-        self._insert(L, [_line_row(supply.id, line) for line in supply.lines])
-        self._insert(P, [_peg_row(p) for p in supply.pegs])
+        before = self.seen.get(supply.id)
+        after = _seen(supply)
+        if before is None or set(before[0]) != set(after[0]):
+            self.conn.execute(delete(L).where(L.c.supply_id == supply.id))
+            self._insert(L, [_line_row(supply.id, line) for line in supply.lines])
+        else:
+            self._update_lines(supply, before[0])
+        if before is None:
+            self.conn.execute(delete(P).where(P.c.supply_id == supply.id))
+            self._insert(P, [_peg_row(p) for p in supply.pegs])
+        else:
+            self._update_pegs(supply.id, before[1], after[1])
+        self.seen[supply.id] = after
+
+    def _update_lines(self, supply: Supply, before: dict[str, tuple[int, int, int]]) -> None:
+        for line in supply.lines:
+            if before[line.sku] != (line.quantity, line.received, line.pegged):
+                self.conn.execute(
+                    update(L)
+                    .where(L.c.supply_id == supply.id, L.c.sku == line.sku)
+                    .values(quantity=line.quantity, received=line.received, pegged=line.pegged)
+                )
+
+    def _update_pegs(
+        self, supply_id: str, before: dict[tuple[str, str], Peg], after: dict[tuple[str, str], Peg]
+    ) -> None:
+        for order_id, line_id in before.keys() - after.keys():
+            self.conn.execute(
+                delete(P).where(
+                    P.c.supply_id == supply_id, P.c.order_id == order_id, P.c.line_id == line_id
+                )
+            )
+        for key in before.keys() & after.keys():
+            if before[key] != after[key]:
+                self.conn.execute(
+                    update(P)
+                    .where(
+                        P.c.supply_id == supply_id, P.c.order_id == key[0], P.c.line_id == key[1]
+                    )
+                    .values(quantity=after[key].quantity)
+                )
+        self._insert(P, [_peg_row(after[k]) for k in sorted(after.keys() - before.keys())])
 
     def _insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -114,18 +173,17 @@ class SqlSupply:
         items = items[:limit]
         return Page(items, items[-1].id if more and items else None)
 
-    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Supply]:
-        free = select(L.c.supply_id).where(
-            L.c.sku == sku, L.c.quantity - L.c.received - L.c.pegged > 0
-        )
+    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Incoming]:
+        free = L.c.quantity - L.c.received - L.c.pegged
         q = (
-            select(S)
-            .where(S.c.status.in_([s.value for s in INCOMING]), S.c.id.in_(free))
+            select(S.c.id, S.c.location_id, S.c.expected_at, free.label("free"))
+            .join(L, L.c.supply_id == S.c.id)
+            .where(L.c.sku == sku, free > 0, S.c.status.in_([s.value for s in INCOMING]))
             .order_by(S.c.expected_at, S.c.id)
         )
         if expected_by is not None:
             q = q.where(S.c.expected_at <= expected_by)
-        return self._load(q)
+        return [Incoming(r.id, r.location_id, r.expected_at, r.free) for r in self.conn.execute(q)]
 
     def pegs_of_order(self, order_id: str) -> list[Peg]:
         q = select(P).where(P.c.order_id == order_id).order_by(P.c.supply_id, P.c.line_id)

@@ -55,6 +55,8 @@ class _Tables:
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     supply: dict[str, Supply] = field(default_factory=dict)  # private copies
     receipts: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    #: order id -> ids of the supply documents holding its pegs
+    pegged_orders: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -81,6 +83,7 @@ class _Tables:
             dict(self.deliveries),
             dict(self.supply),
             dict(self.receipts),
+            dict(self.pegged_orders),
         )
 
 
