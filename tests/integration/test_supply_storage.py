@@ -226,3 +226,58 @@ def test_pegs_written_back_after_a_read_follow_every_change(
         assert uow.supply.pegs_of_order("O1") == []
         assert [p.quantity for p in uow.supply.pegs_of_order("O2")] == [1]
         assert [p.line_id for p in uow.supply.pegs_of_order("O3")] == ["7"]
+
+
+def test_peg_in_place_takes_free_units_and_merges_per_order_line(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.supply.put(a_supply(lines=(("A", 5),)))
+        uow.supply.put(a_supply("PO-OFF", lines=(("A", 5),), status=SupplyStatus.CANCELLED))
+        uow.commit()
+    with uow_factory() as uow:
+        first = uow.supply.peg("PO-1", Waiting("O1", "1", "A", 3, T0), T0)
+        again = uow.supply.peg("PO-1", Waiting("O1", "1", "A", 1, T0), T0)
+        second = uow.supply.peg("PO-1", Waiting("O2", "1", "A", 4, T0), T0)
+        assert [x.quantity if x else None for x in (first, again, second)] == [3, 1, 1]
+        assert uow.supply.peg("PO-1", Waiting("O3", "1", "A", 1, T0), T0) is None
+        assert uow.supply.peg("PO-1", Waiting("O3", "1", "B", 1, T0), T0) is None
+        assert uow.supply.peg("PO-OFF", Waiting("O3", "1", "A", 1, T0), T0) is None
+        assert uow.supply.peg("PO-X", Waiting("O3", "1", "A", 1, T0), T0) is None
+        uow.commit()
+    with uow_factory() as uow:
+        s = uow.supply.get("PO-1")
+        assert s is not None
+        assert s.lines[0].pegged == 5
+        assert {p.order_id: p.quantity for p in s.pegs} == {"O1": 4, "O2": 1}
+
+
+def test_concurrent_pegs_in_place_hand_out_each_free_unit_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.supply.put(a_supply(lines=(("A", 6),)))
+        uow.commit()
+    won: list[int] = []
+
+    def claim(n: int) -> None:
+        for _ in range(20):
+            try:
+                with uow_factory() as uow:
+                    taken = uow.supply.peg("PO-1", Waiting(f"O{n}", "1", "A", 1, T0), T0)
+                    uow.commit()
+                won.append(0 if taken is None else taken.quantity)
+                return
+            except ConcurrentUpdate:
+                continue
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(10)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(won) == [0] * 4 + [1] * 6
+    with uow_factory() as uow:
+        s = uow.supply.get("PO-1")
+    assert s is not None
+    assert s.lines[0].pegged == 6 == len(s.pegs)

@@ -11,7 +11,7 @@ from datetime import datetime
 from ordergrid.domain.orders import Order, OrderLine
 from ordergrid.domain.pegging import may_peg, pegging_horizon
 from ordergrid.domain.sourcing.policy import Policy
-from ordergrid.domain.supply import Peg, Supply, Waiting, peg, unpeg
+from ordergrid.domain.supply import Peg, Supply, Waiting, unpeg
 from ordergrid.service.ports import UnitOfWork
 
 
@@ -67,16 +67,13 @@ def _peg_line(
         location = uow.locations.get(candidate.location_id)
         if location is None or not may_peg(candidate, location, order, policy, now):
             continue
-        # Read again under the lock: another order may have taken the free units.
-        supply = uow.supply.get(candidate.supply_id, lock=True)
-        if supply is None:
-            continue
         waiting = Waiting(order.id, line.line_id, line.sku, missing - pegged, order.created_at)
-        taken = peg(supply, waiting, now)
+        # Another order may have taken the free units since they were listed.
+        taken = uow.supply.peg(candidate.supply_id, waiting, now)
         if taken is None:
             continue
-        uow.supply.put(supply)
-        order.record("order.pegged", actor, **peg_json(taken, supply))
+        data = {**peg_json(taken), "location_id": candidate.location_id}
+        order.record("order.pegged", actor, **data, expected_at=candidate.expected_at.isoformat())
         pegged += taken.quantity
         if pegged == missing:
             break

@@ -17,7 +17,7 @@ from ordergrid.domain.inventory import Movement, Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing.policy import Policy
-from ordergrid.domain.supply import Incoming, Peg, Supply
+from ordergrid.domain.supply import Incoming, Peg, Supply, Waiting
 
 T = TypeVar("T")
 
@@ -339,6 +339,12 @@ class SupplyRepository(Protocol):
     def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Incoming]:
         """Units of the SKU no back-order holds yet on open or partly received documents
         expected by then, earliest first (then by document id)."""
+        ...
+
+    def peg(self, supply_id: str, waiting: Waiting, now: datetime) -> Peg | None:
+        """Peg up to `waiting.quantity` free units of an incoming document in place, as a
+        conditional update (like a reservation, without reading the whole document);
+        returns what was pegged now, None when nothing is free."""
         ...
 
     def pegs_of_order(self, order_id: str) -> list[Peg]: ...

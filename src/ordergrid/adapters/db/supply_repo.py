@@ -18,6 +18,7 @@ from ordergrid.domain.supply import (
     SupplyKind,
     SupplyLine,
     SupplyStatus,
+    Waiting,
 )
 from ordergrid.service.ports import Page, SupplyFilter
 
@@ -184,6 +185,45 @@ class SqlSupply:
         if expected_by is not None:
             q = q.where(S.c.expected_at <= expected_by)
         return [Incoming(r.id, r.location_id, r.expected_at, r.free) for r in self.conn.execute(q)]
+
+    def peg(self, supply_id: str, waiting: Waiting, now: datetime) -> Peg | None:
+        free = L.c.quantity - L.c.received - L.c.pegged
+        at = (L.c.supply_id == supply_id) & (L.c.sku == waiting.sku)
+        q = (
+            select(free)
+            .join(S, S.c.id == L.c.supply_id)
+            .where(at, S.c.status.in_([s.value for s in INCOMING]))
+        )
+        if self.postgres:
+            q = q.with_for_update(of=L)
+        available = self.conn.execute(q).scalar()
+        quantity = min(waiting.quantity, available or 0)
+        if quantity <= 0:
+            return None
+        moved = self.conn.execute(
+            update(L).where(at, free >= quantity).values(pegged=L.c.pegged + quantity)
+        )
+        if moved.rowcount != 1:
+            return None
+        taken = Peg(
+            supply_id,
+            waiting.sku,
+            waiting.order_id,
+            waiting.line_id,
+            quantity,
+            waiting.order_created_at,
+            now,
+        )
+        stmt = insert_on(self.conn.dialect.name, P).values(**_peg_row(taken))
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[P.c.supply_id, P.c.order_id, P.c.line_id],
+                set_={"quantity": P.c.quantity + stmt.excluded.quantity},
+            )
+        )
+        # A document read before in this transaction no longer matches what is stored.
+        self.seen.pop(supply_id, None)
+        return taken
 
     def pegs_of_order(self, order_id: str) -> list[Peg]:
         q = select(P).where(P.c.order_id == order_id).order_by(P.c.supply_id, P.c.line_id)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ordergrid.adapters.memory.tables import _Repo
-from ordergrid.domain.supply import Incoming, Peg, Supply
+from ordergrid.domain.supply import Incoming, Peg, Supply, Waiting, peg
 from ordergrid.service.ports import Page, SupplyFilter
 
 
@@ -66,6 +66,15 @@ class InMemorySupply(_Repo):
             and line.free > 0
         ]
         return sorted(found, key=lambda x: (x.expected_at, x.supply_id))
+
+    def peg(self, supply_id: str, waiting: Waiting, now: datetime) -> Peg | None:
+        supply = self.get(supply_id)
+        if supply is None:
+            return None
+        taken = peg(supply, waiting, now)
+        if taken is not None:
+            self.put(supply)
+        return taken
 
     def pegs_of_order(self, order_id: str) -> list[Peg]:
         pegs = [
