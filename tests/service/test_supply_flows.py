@@ -114,6 +114,18 @@ def test_the_earliest_supply_is_pegged_first_and_spills_to_the_next(world: World
     assert sorted(pegged(world, order)) == [("PO-LATER", "1", 2), ("PO-SOON", "1", 2)]
 
 
+def test_orders_sourced_together_in_a_batch_window_are_pegged_too(world: World) -> None:
+    allow_future_supply(world, batch_window_seconds=30)
+    expect(world, "PO-1", ("A", 5))
+    first = world.place(("A", 2))
+    second = world.place(("A", 4))
+    assert pegged(world, first) == []  # still waiting for the window to close
+    world.clock.advance(seconds=30)
+    world.work()
+    assert pegged(world, first) == [("PO-1", "1", 2)]
+    assert pegged(world, second) == [("PO-1", "1", 3)]
+
+
 def test_new_supply_pegs_waiting_back_orders_oldest_first_up_to_its_quantity(
     world: World,
 ) -> None:
