@@ -291,3 +291,15 @@ def test_projection_shows_available_units_by_date(clocked_api: Api) -> None:
     body = api.get("/v1/supply/projection?location_id=DC-ATL&sku=A").json()
     assert [s["available"] for s in body["steps"]] == [0, 8, 13]
     assert body["steps"][0]["at"] is None
+
+
+def test_projection_of_an_unknown_location_or_sku_is_refused(clocked_api: Api) -> None:
+    api = clocked_api
+    r = api.get("/v1/supply/projection?location_id=NOWHERE&sku=A")
+    assert_error(r, 422, "unknown_location", "location_id")
+    assert_error(
+        api.get("/v1/supply/projection?location_id=DC-ATL&sku=ZZ"), 422, "unknown_sku", "sku"
+    )
+    assert_error(
+        api.get("/v1/supply/projection?sku=A"), 422, "validation_error", "query.location_id"
+    )

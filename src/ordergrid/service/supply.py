@@ -200,9 +200,27 @@ def order_pegs(ctx: Context, order_id: str) -> list[tuple[Peg, Supply | None]]:
 
 
 def projection(ctx: Context, location_id: str, sku: str) -> list[ProjectedStep]:
-    """Projected availability of a SKU at a location by date."""
+    """Projected availability of a SKU at a location by date (422 for an unknown
+    location or SKU)."""
     with ctx.uow(readonly=True) as uow:
+        if uow.locations.get(location_id) is None:
+            raise InvalidInput(
+                f"unknown location {location_id!r}", code="unknown_location", field="location_id"
+            )
+        if not uow.products.known([sku]):
+            raise InvalidInput(f"unknown SKU {sku!r}", code="unknown_sku", field="sku")
         position = uow.inventory.position(location_id, sku)
-        incoming = uow.supply.page(SupplyFilter(location_id, sku), 10_000, None).items
+        incoming = _all(uow, SupplyFilter(location_id, sku))
     now_available = 0 if position is None else position.available
     return projected_availability(now_available, incoming, location_id, sku)
+
+
+def _all(uow: UnitOfWork, flt: SupplyFilter) -> list[Supply]:
+    found: list[Supply] = []
+    cursor: str | None = None
+    while True:
+        page = uow.supply.page(flt, PAGE, cursor)
+        found += page.items
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
