@@ -153,6 +153,8 @@ def _requeue(
 def offer_to_backorders(uow: UnitOfWork, skus: Iterable[str], ctx: Context, now: datetime) -> int:
     """Peg back-orders of these SKUs to supply with room, oldest order first, until the
     supply is full or no order waits; returns the units pegged."""
+    if not any(p.future_supply.allow for p in uow.policies.active()):
+        return 0  # no policy lets an order wait for supply: nothing to look through
     wanted = frozenset(skus)
     pegged = 0
     after: BackorderCursor | None = None
