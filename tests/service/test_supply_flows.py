@@ -169,6 +169,24 @@ def test_a_pegged_order_served_from_stock_elsewhere_releases_its_pegs(world: Wor
     assert supply(world, "PO-1").lines[0].pegged == 0
 
 
+def test_a_location_that_failed_the_order_loses_its_pegs_and_its_receipt(
+    world: World,
+) -> None:
+    allow_future_supply(world)
+    world.stock("DC-ATL", "A", 1)
+    expect(world, "PO-1", ("A", 5), at="DC-ATL")
+    order = world.place(("A", 3))
+    assert pegged(world, order) == [("PO-1", "1", 2)]
+    rejected = world.act(open_fulfilment(order), "reject", reason="damaged")
+    assert "DC-ATL" in rejected.excluded_locations
+    assert pegged(world, order) == []
+    unpegged = [e for e in world.events(order.id) if e.type == "order.unpegged"]
+    assert unpegged[-1].data["reason"] == "location_excluded"
+    receive(world, "PO-1", "R-1", ("A", 5))
+    assert placed_at(world.order(order.id)) == {}
+    check_invariants(world.ctx.uow)
+
+
 # --- receipts --------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from tests.service.test_inventory_invariants import OrderGrid, locations, skus
 
 from ordergrid.domain.supply import Supply
 from ordergrid.service.commands import PutPolicy
+from ordergrid.service.ports import SupplyFilter
 from ordergrid.service.supply_commands import CancelSupply, PutSupply, ReceiveSupply
 
 FUTURE = {
@@ -27,7 +28,8 @@ FUTURE = {
 
 class SupplyGrid(OrderGrid):
     def _supplies(self) -> list[Supply]:
-        return list(self.world.store.tables.supply.values())
+        with self.world.uow() as uow:
+            return uow.supply.page(SupplyFilter(), 10_000, None).items
 
     def _incoming(self) -> list[Supply]:
         return [s for s in self._supplies() if s.incoming]
@@ -90,9 +92,12 @@ class SupplyGrid(OrderGrid):
                 held[(p.order_id, p.line_id)] += p.quantity
         if held:
             event("orders pegged to supply")
-        orders = self.world.store.tables.orders
+        with self.world.uow() as uow:
+            orders = {order_id: uow.orders.get(order_id) for order_id, _ in held}
         for (order_id, line_id), quantity in held.items():
-            line = orders[order_id].line(line_id)
+            order = orders[order_id]
+            assert order is not None, f"{order_id} holds pegs but does not exist"
+            line = order.line(line_id)
             assert line is not None
             assert quantity <= line.backordered, f"{order_id}/{line_id}: {quantity} pegged"
 

@@ -81,19 +81,38 @@ def _peg_line(
 
 
 def release_surplus_pegs(uow: UnitOfWork, order: Order, actor: str | None) -> int:
-    """Release pegs beyond the units each line still has back-ordered (they were placed
-    from stock, cancelled, or the order was cancelled), latest expected first; returns
-    how many units were released. Records `order.unpegged`."""
+    """Release pegs the order no longer needs or may no longer use: beyond the units each
+    line still has back-ordered (placed from stock, cancelled, the order cancelled),
+    latest expected first, and any at a location that failed the order. Returns how many
+    units were released; records `order.unpegged`."""
     pegs = uow.supply.pegs_of_order(order.id)
     if not pegs:
         return 0
+    released = _release_excluded(uow, order, pegs, actor) if order.excluded_locations else 0
+    if released:
+        pegs = uow.supply.pegs_of_order(order.id)
     held = held_by_line(pegs)
-    released = 0
     for line in order.lines:
         excess = held.get(line.line_id, 0) - line.backordered
         if excess > 0:
             mine = [p for p in pegs if p.line_id == line.line_id]
             released += _release(uow, order, mine, excess, actor)
+    return released
+
+
+def _release_excluded(uow: UnitOfWork, order: Order, pegs: list[Peg], actor: str | None) -> int:
+    """A location that rejected, let expire or short-picked the order is not chosen
+    again for it, so neither is supply arriving there."""
+    released = 0
+    for p in pegs:
+        supply = uow.supply.get(p.supply_id, lock=True)
+        if supply is None or supply.location_id not in order.excluded_locations:
+            continue
+        dropped = unpeg(supply, order.id, p.line_id, p.quantity)
+        uow.supply.put(supply)
+        data = {**peg_json(p, supply), "quantity": dropped}
+        order.record("order.unpegged", actor, reason="location_excluded", **data)
+        released += dropped
     return released
 
 

@@ -94,7 +94,8 @@ def _serve(
     uow: UnitOfWork, supply: Supply, cmd: ReceiveSupply, orders: _Orders, now: datetime
 ) -> list[Served]:
     """Add the units to on-hand and hand them to the pegs, oldest order first; an order
-    takes no more than it still waits for, and nothing while on hold."""
+    takes no more than it still waits for, and nothing while on hold or from a location
+    that failed it."""
     ref = f"supply:{supply.id}"
     movements = [
         Movement(supply.location_id, sku, qty, 0, MovementReason.RECEIPT, ref)
@@ -106,7 +107,12 @@ def _serve(
 
     def take(p: Peg, offered: int) -> int:
         order = orders.get(p.order_id)
-        line = None if order is None or order.on_hold else order.line(p.line_id)
+        usable = (
+            order is not None
+            and not order.on_hold
+            and supply.location_id not in order.excluded_locations
+        )
+        line = order.line(p.line_id) if usable and order is not None else None
         waiting = 0 if line is None else line.backordered - taken[p.order_id][p.line_id]
         units = max(0, min(offered, waiting))
         taken[p.order_id][p.line_id] += units
