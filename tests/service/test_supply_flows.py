@@ -265,6 +265,20 @@ def test_received_units_go_to_the_pegged_order_before_an_older_unpegged_one(
     assert world.order(older.id).status is OrderStatus.BACKORDERED
 
 
+def test_the_rest_of_a_receipt_wakes_back_orders_through_the_relay(world: World) -> None:
+    allow_future_supply(world, selector={"channels": ["web"]})
+    waiting = world.place(("A", 3), channel="app")  # its policy never waits for supply
+    expect(world, "PO-1", ("A", 5))
+    promised = world.place(("A", 2))
+    receive(world, "PO-1", "R-1", ("A", 5))
+    assert world.order(promised.id).status is OrderStatus.ALLOCATED  # in the receipt
+    assert world.order(waiting.id).status is OrderStatus.BACKORDERED
+    relay_once(world.bus)  # the receipt's inventory.changed
+    assert world.order(waiting.id).status is OrderStatus.ALLOCATED
+    assert placed_at(world.order(waiting.id)) == {"DC-ATL": 3}
+    check_invariants(world.ctx.uow)
+
+
 def test_an_on_hold_order_is_passed_over_and_its_units_go_to_the_next(world: World) -> None:
     allow_future_supply(world)
     expect(world, "PO-1", ("A", 2))

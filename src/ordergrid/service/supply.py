@@ -198,7 +198,9 @@ def list_supply(ctx: Context, flt: SupplyFilter, limit: int, cursor: str | None)
 def order_pegs(ctx: Context, order_id: str) -> list[tuple[Peg, Supply | None]]:
     """The order's pegs, each with the document it waits for."""
     with ctx.uow(readonly=True) as uow:
-        return [(p, uow.supply.get(p.supply_id)) for p in uow.supply.pegs_of_order(order_id)]
+        pegs = uow.supply.pegs_of_order(order_id)
+        documents = {sid: uow.supply.get(sid) for sid in {p.supply_id for p in pegs}}
+    return [(p, documents[p.supply_id]) for p in pegs]
 
 
 def projection(ctx: Context, location_id: str, sku: str) -> list[ProjectedStep]:

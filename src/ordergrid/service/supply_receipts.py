@@ -74,7 +74,6 @@ def receive_supply(cmd: ReceiveSupply, ctx: Context) -> ReceiptResult:
         data = {**supply_data(supply), "receipt_id": cmd.receipt_id, "served": _served(served)}
         uow.outbox.append([Event("supply.received", data, actor=cmd.actor.name)], now)
         uow.commit()
-    ctx.pending.report(ctx.observer)
     return ReceiptResult(supply, False, tuple(served))
 
 
