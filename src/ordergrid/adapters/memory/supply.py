@@ -68,12 +68,16 @@ class InMemorySupply(_Repo):
         return sorted(found, key=lambda x: (x.expected_at, x.supply_id))
 
     def peg(self, supply_id: str, waiting: Waiting, now: datetime) -> Peg | None:
-        supply = self.get(supply_id)
-        if supply is None:
+        stored = self._t.supply.get(supply_id)
+        if stored is None:
             return None
+        supply = _copy(stored)
         taken = peg(supply, waiting, now)
         if taken is not None:
-            self.put(supply)
+            # Only this order gains a document: no need to rebuild its whole index entry set.
+            self._t.supply[supply_id] = supply
+            index = self._t.pegged_orders
+            index[waiting.order_id] = index.get(waiting.order_id, frozenset()) | {supply_id}
         return taken
 
     def pegs_of_order(self, order_id: str) -> list[Peg]:
