@@ -303,3 +303,16 @@ def test_projection_of_an_unknown_location_or_sku_is_refused(clocked_api: Api) -
     assert_error(
         api.get("/v1/supply/projection?sku=A"), 422, "validation_error", "query.location_id"
     )
+
+
+def test_the_worker_offers_the_rest_of_a_receipt_to_other_back_orders(clocked_api: Api) -> None:
+    api = clocked_api
+    api.put("/v1/supply/PO-1", a_document(api))
+    waiting = api.order("WAIT-1", [("1", "A", 4)])  # no policy lets it wait for supply
+    assert waiting["status"] == "backordered"
+    assert waiting["pegs"] == []
+    receive(api, "PO-1", "RCV-1", A=10)
+    api.relay()  # the receipt's inventory.changed, as the worker reads it
+    served = api.get(f"/v1/orders/{waiting['id']}").json()
+    assert served["status"] == "allocated"
+    assert [f["location_id"] for f in served["fulfilments"]] == ["DC-ATL"]
