@@ -37,6 +37,10 @@ TABLES = {
     "availability_bands",
     "cart_reservations",
     "cart_holds",
+    "supply",
+    "supply_lines",
+    "supply_pegs",
+    "supply_receipts",
     "alembic_version",
 }
 

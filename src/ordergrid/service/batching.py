@@ -19,6 +19,7 @@ from ordergrid.domain.sourcing import SourcingRequest
 from ordergrid.domain.sourcing.batch import source_batch
 from ordergrid.service.commands import SYSTEM
 from ordergrid.service.context import Context
+from ordergrid.service.pegging import peg_waiting_units
 from ordergrid.service.ports import Timer, UnitOfWork
 from ordergrid.service.sourcing import build_batch_view, policy_for, record_decision
 from ordergrid.service.timer_kinds import BATCH_SOURCING
@@ -53,9 +54,10 @@ def source_waiting(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetime) -
         started = perf_counter()
         decisions = source_batch(requests, view, policies, now)
         each_ms = (perf_counter() - started) * 1000 / len(orders)
-        for order, decided in zip(orders, decisions, strict=True):
+        for order, policy, decided in zip(orders, policies, decisions, strict=True):
             timed = replace(decided, elapsed_ms=each_ms)
             record_decision(uow, order, timed, ctx, now, SYSTEM.name, "batch_window", view)
+            peg_waiting_units(uow, order, policy, now, SYSTEM.name)
             save(uow, order, ctx, now)
     for other in others:
         uow.timers.done(other.id)

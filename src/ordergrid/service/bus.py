@@ -15,6 +15,8 @@ from ordergrid.service import (
     policies,
     reservations,
     scarcity,
+    supply,
+    supply_receipts,
     timers,
     tokens,
 )
@@ -45,6 +47,7 @@ from ordergrid.service.reservation_commands import (
     ReleaseReservation,
 )
 from ordergrid.service.retry import ATTEMPTS, retrying
+from ordergrid.service.supply_commands import CancelSupply, PutSupply, ReceiveSupply
 
 Handler = Callable[[Any, Context], Any]
 
@@ -70,6 +73,9 @@ HANDLERS: dict[type, Handler] = {
     PlaceReservation: reservations.place_reservation,
     ExtendReservation: reservations.extend_reservation,
     ReleaseReservation: reservations.release_reservation,
+    PutSupply: supply.put_supply,
+    ReceiveSupply: supply_receipts.receive_supply,
+    CancelSupply: supply.cancel_supply,
 }
 
 

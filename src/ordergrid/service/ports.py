@@ -20,6 +20,7 @@ from ordergrid.domain.orders import Order
 from ordergrid.domain.reservations import Reservation
 from ordergrid.domain.sourcing.policy import Policy
 from ordergrid.domain.stock_rules import StockRule
+from ordergrid.domain.supply import Incoming, Peg, Supply, Waiting
 
 T = TypeVar("T")
 
@@ -174,6 +175,15 @@ class WebhookDelivery:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyFilter:
+    location_id: str | None = None
+    sku: str | None = None
+    status: str | None = None
+    expected_after: datetime | None = None  # at or after
+    expected_before: datetime | None = None  # before
 
 
 class ConcurrentUpdate(Exception):
@@ -340,6 +350,39 @@ class ExceptionRepository(Protocol):
         ...
 
 
+class SupplyRepository(Protocol):
+    """Supply documents with their lines and pegs, saved and read as one aggregate."""
+
+    def get(self, supply_id: str, lock: bool = False) -> Supply | None:
+        """With `lock`, the document is held until the transaction ends (pegging and
+        receiving read, then write it)."""
+        ...
+
+    def put(self, supply: Supply) -> None:
+        """Insert or replace the document, its lines and its pegs."""
+        ...
+
+    def page(self, flt: SupplyFilter, limit: int, cursor: str | None) -> Page[Supply]:
+        """Documents by id, after the cursor."""
+        ...
+
+    def incoming(self, sku: str, expected_by: datetime | None = None) -> list[Incoming]:
+        """Units of the SKU no back-order holds yet on open or partly received documents
+        expected by then, earliest first (then by document id)."""
+        ...
+
+    def peg(self, supply_id: str, waiting: Waiting, now: datetime) -> Peg | None:
+        """Peg up to `waiting.quantity` free units of an incoming document in place, as a
+        conditional update (like a reservation, without reading the whole document);
+        returns what was pegged now, None when nothing is free."""
+        ...
+
+    def pegs_of_order(self, order_id: str) -> list[Peg]: ...
+    def claim_receipt(self, receipt_id: str, supply_id: str, at: datetime) -> str | None:
+        """Record a receipt id; None when new, else the supply it was recorded for."""
+        ...
+
+
 class Outbox(Protocol):
     def append(self, events: Sequence[Event], at: datetime) -> None: ...
     def for_order(self, order_id: str) -> list[StoredEvent]: ...
@@ -485,6 +528,7 @@ class UnitOfWork(Protocol):
     stock_rules: StockRuleRepository
     channels: ChannelRepository
     reservations: ReservationRepository
+    supply: SupplyRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

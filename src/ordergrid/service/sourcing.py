@@ -21,6 +21,7 @@ from ordergrid.domain.sourcing import (
 )
 from ordergrid.service.availability import as_seen_by, rules_for
 from ordergrid.service.context import Context
+from ordergrid.service.pegging import peg_waiting_units
 from ordergrid.service.ports import StoredDecision, UnitOfWork
 from ordergrid.service.stock import apply_movements
 
@@ -123,6 +124,8 @@ def source_order(
             locations=[s.location_id for s in decision.plan.shipments],
         )
     record_decision(uow, order, decision, ctx, now, actor, trigger, view)
+    # Units the network cannot cover now may wait for supply on its way (pre-orders too).
+    peg_waiting_units(uow, order, policy, now, actor)
     return decision
 
 

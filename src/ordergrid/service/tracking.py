@@ -10,6 +10,7 @@ from ordergrid.domain.lifecycle_rules import LifecycleRules, deadline_for
 from ordergrid.domain.orders import Order, OrderStatus
 from ordergrid.service.commands import SYSTEM
 from ordergrid.service.context import Context
+from ordergrid.service.pegging import release_surplus_pegs
 from ordergrid.service.ports import Timer, UnitOfWork
 from ordergrid.service.sourcing import policy_for
 
@@ -77,7 +78,9 @@ def settle_case(uow: UnitOfWork, order: Order, now: datetime) -> None:
 
 
 def save(uow: UnitOfWork, order: Order, ctx: Context, now: datetime) -> None:
-    """Persist a changed order with its deadlines and its exception case kept in step."""
+    """Persist a changed order with its deadlines, its exception case and its pegs to
+    future supply kept in step."""
+    release_surplus_pegs(uow, order, SYSTEM.name)
     track_deadlines(uow, order, ctx)
     settle_case(uow, order, now)
     uow.orders.save(order)

@@ -365,3 +365,51 @@ cart_holds = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_cart_holds_position", "location_id", "sku", "created_at"),
 )
+
+supply = Table(
+    "supply",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("location_id", String(128), nullable=False),
+    Column("origin", String(256)),
+    Column("reference", String(256)),
+    Column("expected_at", UtcDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_supply_location_expected", "location_id", "expected_at"),
+    Index("ix_supply_status_expected", "status", "expected_at"),
+)
+
+supply_lines = Table(
+    "supply_lines",
+    metadata,
+    Column("supply_id", String(128), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("pegged", Integer, nullable=False),
+    Index("ix_supply_lines_sku", "sku", "supply_id"),
+)
+
+supply_pegs = Table(
+    "supply_pegs",
+    metadata,
+    Column("supply_id", String(128), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("line_id", String(128), primary_key=True),
+    Column("sku", String(128), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("order_created_at", UtcDateTime, nullable=False),
+    Column("pegged_at", UtcDateTime, nullable=False),
+    Index("ix_supply_pegs_order", "order_id"),
+)
+
+supply_receipts = Table(
+    "supply_receipts",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("supply_id", String(128), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)

@@ -26,6 +26,7 @@ from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.reservations_repo import SqlReservations
 from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
+from ordergrid.adapters.db.supply_repo import SqlSupply
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
 from ordergrid.domain.errors import InvalidInput, Unavailable
@@ -45,6 +46,7 @@ from ordergrid.service.ports import (
     ProductRepository,
     ReservationRepository,
     StockRuleRepository,
+    SupplyRepository,
     TimerRepository,
     TokenRepository,
     WebhookRepository,
@@ -97,6 +99,7 @@ class SqlUnitOfWork:
     stock_rules: StockRuleRepository
     channels: ChannelRepository
     reservations: ReservationRepository
+    supply: SupplyRepository
 
     def __init__(
         self,
@@ -149,6 +152,7 @@ class SqlUnitOfWork:
         self.stock_rules = SqlStockRules(self.conn, now)
         self.channels = SqlChannels(self.conn, now)
         self.reservations = SqlReservations(self.conn, outbox)
+        self.supply = SqlSupply(self.conn)
         return self
 
     def __exit__(

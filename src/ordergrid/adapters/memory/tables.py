@@ -14,6 +14,7 @@ from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.reservations import Reservation
 from ordergrid.domain.stock_rules import StockRule
+from ordergrid.domain.supply import Supply
 from ordergrid.service.ports import (
     ApiToken,
     EventCursor,
@@ -61,6 +62,10 @@ class _Tables:
     reservations: dict[str, Reservation] = field(default_factory=dict)
     reservation_external_ids: dict[tuple[str, str], str] = field(default_factory=dict)
     reservation_keys: dict[str, str] = field(default_factory=dict)
+    supply: dict[str, Supply] = field(default_factory=dict)  # private copies
+    receipts: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    #: order id -> ids of the supply documents holding its pegs
+    pegged_orders: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -91,6 +96,9 @@ class _Tables:
             reservations=dict(self.reservations),
             reservation_external_ids=dict(self.reservation_external_ids),
             reservation_keys=dict(self.reservation_keys),
+            supply=dict(self.supply),
+            receipts=dict(self.receipts),
+            pegged_orders=dict(self.pegged_orders),
         )
 
 

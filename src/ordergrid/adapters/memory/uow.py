@@ -20,6 +20,7 @@ from ordergrid.adapters.memory.records import (
 )
 from ordergrid.adapters.memory.reservations import InMemoryReservations
 from ordergrid.adapters.memory.stock_rules import InMemoryChannels, InMemoryStockRules
+from ordergrid.adapters.memory.supply import InMemorySupply
 from ordergrid.adapters.memory.tables import _Tables
 from ordergrid.adapters.memory.webhooks import InMemoryWebhooks
 from ordergrid.service.context import UnitOfWorkFactory
@@ -38,6 +39,7 @@ from ordergrid.service.ports import (
     ProductRepository,
     ReservationRepository,
     StockRuleRepository,
+    SupplyRepository,
     TimerRepository,
     TokenRepository,
     UnitOfWork,
@@ -93,6 +95,7 @@ class InMemoryUnitOfWork:
     stock_rules: StockRuleRepository
     channels: ChannelRepository
     reservations: ReservationRepository
+    supply: SupplyRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -115,6 +118,7 @@ class InMemoryUnitOfWork:
         self.stock_rules = InMemoryStockRules(self)
         self.channels = InMemoryChannels(self)
         self.reservations = InMemoryReservations(self)
+        self.supply = InMemorySupply(self)
 
     @property
     def tables(self) -> _Tables:

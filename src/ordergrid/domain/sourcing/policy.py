@@ -125,6 +125,15 @@ class Constraints:
 
 
 @dataclass(frozen=True, slots=True)
+class FutureSupply:
+    """Whether back-ordered units may be promised from supply on its way, and how far
+    ahead (days after the decision) that supply may be expected."""
+
+    allow: bool = False
+    max_days: int = 21
+
+
+@dataclass(frozen=True, slots=True)
 class Selector:
     """Which orders a policy is for; an empty dimension matches everything."""
 
@@ -185,6 +194,7 @@ class Policy:
     batch_window_seconds: int = 0
     #: Transit tables, processing times and pick-up rules that turn plans into dates.
     promise: PromiseRules = DEFAULT_PROMISE_RULES
+    future_supply: FutureSupply = field(default_factory=FutureSupply)
 
     def strategies_to_try(self) -> tuple[Strategy, ...]:
         """The strategies to try, in order."""
@@ -228,6 +238,15 @@ def policy_from_document(policy_id: str, version: int, doc: Mapping[str, Any]) -
         lifecycle=lifecycle_from_document(doc.get("lifecycle")),
         batch_window_seconds=int(doc.get("batch_window_seconds", 0)),
         promise=promise_rules_from_document(doc.get("promise")),
+        future_supply=_future_supply(doc.get("future_supply") or {}),
+    )
+
+
+def _future_supply(doc: Mapping[str, Any]) -> FutureSupply:
+    base = FutureSupply()
+    return FutureSupply(
+        allow=bool(doc.get("allow", base.allow)),
+        max_days=int(doc.get("max_days", base.max_days)),
     )
 
 

@@ -20,6 +20,7 @@ from ordergrid.entrypoints.api import (
     routes_promise,
     routes_reservations,
     routes_stock,
+    routes_supply,
     routes_system,
     routes_webhooks,
 )
@@ -68,6 +69,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_stock,
         routes_reservations,
         routes_promise,
+        routes_supply,
     ):
         api.include_router(module.router)
     api.add_middleware(

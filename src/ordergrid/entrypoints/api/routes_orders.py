@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 
+from ordergrid.bootstrap import Application
 from ordergrid.domain.errors import Forbidden, InvalidInput
 from ordergrid.domain.network import Address
 from ordergrid.domain.orders import DeliveryMethod, DeliveryPromise
@@ -19,6 +20,7 @@ from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.service import queries
 from ordergrid.service.commands import Actor, CancelOrder, LineInput, PlaceOrder, SetHold
 from ordergrid.service.ports import OrderFilter
+from ordergrid.service.supply import order_pegs
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=s.ID_PATTERN)]
@@ -86,6 +88,9 @@ def place_order(
         )
     )
     response.status_code = 201 if created else 200
+    # A pre-order learns at once which supply it waits for and when that is expected.
+    if any(line.backordered for line in order.lines):
+        return _with_pegs(app, order_json(order))
     return order_json(order)
 
 
@@ -115,7 +120,24 @@ def list_orders(
 
 @router.get("/{order_id}", response_model=s.OrderOut)
 def get_order(order_id: OrderId, app: App, actor: Reader) -> dict[str, Any]:
-    return order_json(queries.order(app.ctx, order_id, actor))
+    """The order; `pegs` shows back-ordered units promised from supply on its way (with
+    where and when it is expected), so a shop can promise a date."""
+    return _with_pegs(app, order_json(queries.order(app.ctx, order_id, actor)))
+
+
+def _with_pegs(app: Application, body: dict[str, Any]) -> dict[str, Any]:
+    pegs = [
+        {
+            "supply_id": p.supply_id,
+            "line_id": p.line_id,
+            "sku": p.sku,
+            "quantity": p.quantity,
+            "location_id": None if x is None else x.location_id,
+            "expected_at": None if x is None else x.expected_at,
+        }
+        for p, x in order_pegs(app.ctx, body["id"])
+    ]
+    return {**body, "pegs": pegs}
 
 
 @router.post("/{order_id}/cancel", response_model=s.OrderOut)

@@ -350,6 +350,17 @@ class FulfilmentList(BaseModel):
     next_cursor: str | None = None
 
 
+class PegOut(BaseModel):
+    """Back-ordered units of a line promised from supply on its way."""
+
+    supply_id: str
+    line_id: str
+    sku: str
+    quantity: int
+    location_id: str | None = Field(None, description="where the supply arrives")
+    expected_at: datetime | None = Field(None, description="when the supply is expected")
+
+
 class OrderOut(BaseModel):
     id: str
     external_id: str
@@ -363,6 +374,11 @@ class OrderOut(BaseModel):
     fulfilments: list[FulfilmentOut]
     exception_id: str | None = Field(
         None, description="the open case of the exception queue, if the order waits for a person"
+    )
+    pegs: list[PegOut] = Field(
+        default_factory=list,
+        description="back-ordered units waiting for future supply (still counted as "
+        "backordered); shown on the single-order representation",
     )
     created_at: datetime
     updated_at: datetime

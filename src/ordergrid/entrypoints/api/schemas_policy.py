@@ -210,6 +210,16 @@ class StrategyDoc(Body):
         }
 
 
+class FutureSupplyDoc(Body):
+    """Whether back-ordered units may be promised from purchase orders, transfers and
+    ASNs on their way to a location the policy may use."""
+
+    allow: bool = Field(False, description="peg back-orders and pre-orders to future supply")
+    max_days: int = Field(
+        21, ge=0, le=366, description="only supply expected within this many days"
+    )
+
+
 class PolicyDocument(Body):
     """A routing policy: which orders it is for, where they may come from, what plans cost,
     and what happens to units no plan can cover."""
@@ -234,6 +244,9 @@ class PolicyDocument(Body):
     promise: PromiseRulesDoc | None = Field(
         None, description="transit tables, processing times and pick-up rules of promises"
     )
+    future_supply: FutureSupplyDoc | None = Field(
+        None, description="promise back-orders from supply on its way (absent: never)"
+    )
 
     @model_validator(mode="after")
     def _unique_strategy_names(self) -> Self:
@@ -245,6 +258,8 @@ class PolicyDocument(Body):
     def stored(self) -> dict[str, Any]:
         """The normalised document as it is stored and shown (JSON types only)."""
         doc = self.model_dump(mode="json", exclude={"strategies", "lifecycle", "promise"})
+        if self.future_supply is None:
+            del doc["future_supply"]
         doc["strategies"] = [st.stored() for st in self.strategies]
         doc["lifecycle"] = self.lifecycle.stored()
         if self.promise is not None:
