@@ -14,6 +14,7 @@ from ordergrid.service import (
     orders,
     policies,
     scarcity,
+    snapshot_import,
     timers,
     tokens,
 )
@@ -47,6 +48,7 @@ HANDLERS: dict[type, Handler] = {
     PutProducts: network.put_products,
     AdjustInventory: inventory.adjust,
     ApplySnapshot: inventory.snapshot,
+    snapshot_import.ImportSnapshot: snapshot_import.import_snapshot,
     PlaceOrder: orders.place_order,
     CancelOrder: orders.cancel_order,
     SetHold: orders.hold_order,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ordergrid.domain.network import Address
+from ordergrid.domain.stock_counts import SnapshotMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class ApplySnapshot:
     as_of: datetime
     items: tuple[tuple[str, int], ...]  # (sku, on_hand counted at as_of)
     actor: Actor = SYSTEM
+    mode: SnapshotMode = SnapshotMode.PARTIAL  # full: positions not listed counted as zero
 
 
 @dataclass(frozen=True, slots=True)

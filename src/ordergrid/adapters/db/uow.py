@@ -24,6 +24,7 @@ from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
+from ordergrid.adapters.db.snapshot_import_repo import SqlSnapshotImports
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
 from ordergrid.domain.errors import InvalidInput, Unavailable
@@ -40,6 +41,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    SnapshotImportRepository,
     TimerRepository,
     TokenRepository,
     WebhookRepository,
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
     timers: TimerRepository
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    snapshot_imports: SnapshotImportRepository
 
     def __init__(
         self,
@@ -138,6 +141,7 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(self.conn)
         self.exceptions = SqlExceptions(self.conn)
         self.webhooks = SqlWebhooks(self.conn)
+        self.snapshot_imports = SqlSnapshotImports(self.conn)
         return self
 
     def __exit__(

@@ -18,6 +18,7 @@ from ordergrid.adapters.memory.records import (
     InMemoryPolicies,
     InMemoryTokens,
 )
+from ordergrid.adapters.memory.snapshot_import import InMemorySnapshotImports
 from ordergrid.adapters.memory.tables import _Tables
 from ordergrid.adapters.memory.webhooks import InMemoryWebhooks
 from ordergrid.service.context import UnitOfWorkFactory
@@ -33,6 +34,7 @@ from ordergrid.service.ports import (
     Outbox,
     PolicyRepository,
     ProductRepository,
+    SnapshotImportRepository,
     TimerRepository,
     TokenRepository,
     UnitOfWork,
@@ -85,6 +87,7 @@ class InMemoryUnitOfWork:
     timers: TimerRepository
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    snapshot_imports: SnapshotImportRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -104,6 +107,7 @@ class InMemoryUnitOfWork:
         self.timers = InMemoryTimers(self)
         self.exceptions = InMemoryExceptions(self)
         self.webhooks = InMemoryWebhooks(self)
+        self.snapshot_imports = InMemorySnapshotImports(self)
 
     @property
     def tables(self) -> _Tables:

@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ordergrid.domain.stock_counts import SnapshotMode
+
 ID_PATTERN = r"^[A-Za-z0-9._:\-]+$"
 #: Free text in query strings: anything but control characters.
 QUERY_TEXT = r"^[^\x00-\x1f]*$"
@@ -196,6 +198,10 @@ class SnapshotIn(Body):
     location_id: Id
     as_of: AwareDatetime
     items: list[SnapshotItemIn] = Field(min_length=1, max_length=100_000)
+    mode: SnapshotMode = Field(
+        SnapshotMode.PARTIAL,
+        description="full: every other position at the location was counted as zero",
+    )
 
     @field_validator("as_of")
     @classmethod
