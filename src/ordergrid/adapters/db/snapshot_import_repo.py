@@ -108,6 +108,8 @@ class SqlSnapshotImports:
 
     def stage(self, rows: Sequence[CountRow]) -> None:
         self._start()
+        if not rows:
+            return
         refs: dict[str, tuple[Any, str]] = {}
         staged = [
             (r.row, r.location_id, r.sku, r.on_hand, *self._as_of(r.as_of, refs)) for r in rows
