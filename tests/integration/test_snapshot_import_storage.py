@@ -17,9 +17,7 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 Factory = Callable[..., UnitOfWork]
 
 
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def uow(request: pytest.FixtureRequest) -> Iterator[Factory]:
     if request.param == "memory":
         yield unit_of_work_factory(InMemoryStore())
@@ -81,7 +79,9 @@ def test_counts_create_and_set_positions_with_one_ledger_entry_each(uow: Factory
     assert position(uow, "DC1", "A") == Position("DC1", "A", 8, 0, 0, T0)
     assert position(uow, "DC2", "B") == Position("DC2", "B", 3, 0, 0, T0)
     with uow(readonly=True) as u:
-        (entry,) = [e for e in u.inventory.ledger(LedgerFilter("A"), 10, None) if e.reason == "snapshot"]
+        (entry,) = [
+            e for e in u.inventory.ledger(LedgerFilter("A"), 10, None) if e.reason == "snapshot"
+        ]
     assert (entry.on_hand_delta, entry.on_hand_after, entry.ref, entry.actor) == (
         3,
         8,
@@ -135,6 +135,7 @@ def test_duplicates_are_reported_by_row(uow: Factory) -> None:
         CountRow(2, "DC1", "B", 1, T0),
         CountRow(3, "DC1", "B", 2, T0),
         CountRow(4, "DC1", "A", 2, T0),
+        CountRow(5, "DC1", "A", 3, T0),
     ]
     with uow() as u:
         u.snapshot_imports.stage(rows[:2])

@@ -252,8 +252,9 @@ class SnapshotImportRepository(Protocol):
         ...
 
     def first_duplicate(self) -> tuple[int, int] | None:
-        """After the last `stage`: (earliest, latest) row of the (location, SKU) staged
-        more than once whose first row comes earliest; None when each is staged once."""
+        """After the last `stage` (rows staged in row order): the first and second row of
+        the (location, SKU) staged more than once whose first row comes earliest; None
+        when each is staged once."""
         ...
 
     def apply(self, at: datetime, actor: str | None) -> SnapshotTotals:

@@ -87,8 +87,11 @@ SELECT row_no FROM snapshot_plan WHERE stale = 1 AND row_no IS NOT NULL
 ORDER BY row_no LIMIT {STALE_ROWS_LISTED}
 """
 _DUPLICATE = """
-SELECT MIN(row_no) AS first, MAX(row_no) AS last FROM snapshot_rows
-GROUP BY location_id, sku HAVING COUNT(*) > 1 ORDER BY MIN(row_no) LIMIT 1
+SELECT d.first, MIN(s.row_no) AS again
+FROM (SELECT location_id, sku, MIN(row_no) AS first FROM snapshot_rows
+      GROUP BY location_id, sku HAVING COUNT(*) > 1 ORDER BY MIN(row_no) LIMIT 1) d
+JOIN snapshot_rows s ON s.location_id = d.location_id AND s.sku = d.sku AND s.row_no > d.first
+GROUP BY d.first
 """
 _CHANGES = text("""
 SELECT location_id, sku, before_on_hand, before_as_of, on_hand, as_of, reserved, safety_stock
@@ -137,7 +140,7 @@ class SqlSnapshotImports:
                 )
         except IntegrityError:
             r = self.conn.exec_driver_sql(_DUPLICATE).one()
-            return int(r.first), int(r.last)
+            return int(r.first), int(r.again)
         self._indexed = True
         return None
 

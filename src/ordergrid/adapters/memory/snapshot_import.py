@@ -35,7 +35,7 @@ class InMemorySnapshotImports(_Repo):
         for r in rows:
             key = (r.location_id, r.sku)
             if key in self._rows:
-                self._repeats[key] = max(r.row, self._repeats.get(key, 0))
+                self._repeats.setdefault(key, r.row)
             else:
                 self._rows[key] = r
 

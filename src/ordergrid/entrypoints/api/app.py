@@ -17,6 +17,7 @@ from ordergrid.entrypoints.api import (
     routes_network,
     routes_orders,
     routes_policies,
+    routes_snapshot_import,
     routes_system,
     routes_webhooks,
 )
@@ -56,6 +57,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
     for module in (
         routes_system,
         routes_network,
+        routes_snapshot_import,
         routes_inventory,
         routes_orders,
         routes_fulfilments,
@@ -65,6 +67,9 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
     ):
         api.include_router(module.router)
     api.add_middleware(
-        EdgeMiddleware, metrics=application.metrics, max_body=application.settings.max_body_bytes
+        EdgeMiddleware,
+        metrics=application.metrics,
+        max_body=application.settings.max_body_bytes,
+        large_bodies={routes_snapshot_import.PATH: application.settings.max_import_bytes},
     )
     return api
