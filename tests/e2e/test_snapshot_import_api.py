@@ -108,7 +108,7 @@ def test_a_full_snapshot_below_reservations_reallocates(api: Api) -> None:
 def test_a_back_order_wakes_when_an_import_brings_stock(api: Api) -> None:
     order = api.order("SNAP-2", [("1", "A", 1)])
     assert order["status"] == "backordered"
-    r = send(api, f"location_id,sku,on_hand\nDC-RNO,A,5\n", "text/csv", f"?as_of={AS_OF}")
+    r = send(api, "location_id,sku,on_hand\nDC-RNO,A,5\n", "text/csv", f"?as_of={AS_OF}")
     assert r.status_code == 200, r.text
     api.relay()
     assert api.get(f"/v1/orders/{order['id']}").json()["status"] != "backordered"
@@ -150,7 +150,10 @@ def test_bad_rows_are_refused_with_row_and_field_and_nothing_applies(api: Api) -
         "as_of_in_future",
         "rows.1.as_of",
     )
-    mixed = "location_id,sku,on_hand,as_of\nDC-RNO,A,1,2026-01-05T12:00:00Z\nDC-RNO,B,1,2026-01-05T13:00:00Z\n"
+    mixed = (
+        "location_id,sku,on_hand,as_of\n"
+        "DC-RNO,A,1,2026-01-05T12:00:00Z\nDC-RNO,B,1,2026-01-05T13:00:00Z\n"
+    )
     assert error(send(api, mixed, csv, "?mode=full")) == (422, "mixed_as_of", "rows.2.as_of")
     assert api.get("/v1/inventory/A").json()["positions"] == []
 
