@@ -18,13 +18,18 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from ordergrid.adapters.db.tables import UtcDateTime
-from ordergrid.domain.inventory import PHYSICAL, MovementReason, Position
+from ordergrid.adapters.db.tables import PHYSICAL_LEDGER_REASONS, UtcDateTime
+from ordergrid.domain.inventory import MovementReason, Position
 from ordergrid.domain.stock_counts import STALE_ROWS_LISTED, CountRow, SnapshotTotals
 from ordergrid.service.ports import PositionChange
 
-_TEMP_TABLES = ("snapshot_watch", "snapshot_plan", "snapshot_full", "snapshot_rows")
-_PHYSICAL_SQL = ", ".join(f"'{r.value}'" for r in sorted(PHYSICAL))
+_TEMP_TABLES = (
+    "snapshot_watch",
+    "snapshot_plan",
+    "snapshot_moved",
+    "snapshot_full",
+    "snapshot_rows",
+)
 _SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DATETIME on SQLite
 _COLUMNS = "row_no, location_id, sku, counted, as_of, ref"
 
@@ -43,7 +48,18 @@ SELECT COUNT(*) FROM (
     JOIN snapshot_rows s ON s.location_id = p.location_id AND s.sku = p.sku
     ORDER BY p.location_id, p.sku FOR UPDATE OF p) locked
 """
-_PLAN = f"""
+# Physical movements after each count, read set-based from the earliest count time on
+# through `ix_ledger_physical_at` (few rows: counts are recent), not one look-up per row.
+# The ledger drives the join (CROSS JOIN fixes that order on SQLite).
+_MOVED = f"""
+INSERT INTO snapshot_moved (location_id, sku, moved)
+SELECT s.location_id, s.sku, SUM(ledger.on_hand_delta)
+FROM ledger CROSS JOIN snapshot_rows s
+WHERE ledger.at > (SELECT MIN(as_of) FROM snapshot_rows) AND {PHYSICAL_LEDGER_REASONS}
+  AND s.location_id = ledger.location_id AND s.sku = ledger.sku AND ledger.at > s.as_of
+GROUP BY s.location_id, s.sku
+"""
+_PLAN = """
 SELECT q.*, CASE WHEN q.counted + q.moved < 0 THEN 0 ELSE q.counted + q.moved END AS on_hand
 FROM (
     SELECT s.row_no, s.location_id, s.sku, s.counted, s.as_of, s.ref,
@@ -51,12 +67,10 @@ FROM (
            COALESCE(p.reserved, 0) AS reserved, COALESCE(p.safety_stock, 0) AS safety_stock,
            CASE WHEN p.snapshot_as_of IS NOT NULL AND s.as_of <= p.snapshot_as_of
                 THEN 1 ELSE 0 END AS stale,
-           COALESCE((
-               SELECT SUM(l.on_hand_delta) FROM ledger l
-               WHERE l.location_id = s.location_id AND l.sku = s.sku AND l.at > s.as_of
-                 AND l.reason IN ({_PHYSICAL_SQL})), 0) AS moved
+           COALESCE(m.moved, 0) AS moved
     FROM snapshot_rows s
-    LEFT JOIN positions p ON p.location_id = s.location_id AND p.sku = s.sku) q
+    LEFT JOIN positions p ON p.location_id = s.location_id AND p.sku = s.sku
+    LEFT JOIN snapshot_moved m ON m.location_id = s.location_id AND m.sku = s.sku) q
 """
 _UPDATE = """
 UPDATE positions SET on_hand = n.on_hand, snapshot_as_of = n.as_of
@@ -152,7 +166,10 @@ class SqlSnapshotImports:
         if self.postgres:
             run("ANALYZE snapshot_rows")
             run(_LOCK)
+        run(_MOVED)
         run(f"CREATE TEMP TABLE snapshot_plan{self._on_commit()} AS {_PLAN}")
+        if self.postgres:
+            run("ANALYZE snapshot_plan")
         run(_UPDATE)
         run(_INSERT)
         stamp = at if self.postgres else at.astimezone(UTC).strftime(_SQLITE_STAMP)
@@ -191,6 +208,10 @@ class SqlSnapshotImports:
         run(
             f"CREATE TEMP TABLE snapshot_full (location_id VARCHAR(128) PRIMARY KEY, "
             f"as_of {stamp} NOT NULL, ref VARCHAR(64) NOT NULL){tail}"
+        )
+        run(
+            "CREATE TEMP TABLE snapshot_moved (location_id VARCHAR(128), sku VARCHAR(128), "
+            f"moved BIGINT NOT NULL, PRIMARY KEY (location_id, sku)){tail}"
         )
         self._started = True
 

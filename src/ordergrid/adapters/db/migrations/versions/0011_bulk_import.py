@@ -1,0 +1,39 @@
+"""bulk import: physical ledger movements by time
+
+A snapshot adds the physical movements recorded after its count; a bulk import reads
+them for every counted position at once, from the earliest count time on. Indexing only
+physical reasons keeps the (many) snapshot, reservation and release entries out of it.
+
+Revision ID: 0011
+Revises: 0006
+Create Date: 2026-11-27 02:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+PHYSICAL = (
+    "reason IN ('adjustment', 'collection', 'cycle_count', 'damaged', 'receipt', 'return', "
+    "'shipment', 'short_pick', 'stock_correction', 'write_off')"
+)
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_ledger_physical_at",
+        "ledger",
+        ["at"],
+        postgresql_where=sa.text(PHYSICAL),
+        sqlite_where=sa.text(PHYSICAL),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ledger_physical_at", table_name="ledger")
