@@ -116,15 +116,34 @@ def csv_rows(lines: Iterable[str], as_of: datetime | None) -> Iterator[list[Coun
     loc, sku, qty = (names.index(c) for c in CSV_COLUMNS)
     at = names.index("as_of") if "as_of" in names else None
     width, read = len(names), _Reader(as_of)
-
-    def rows() -> Iterator[CountRow]:
-        for n, cells in enumerate(reader, start=1):
-            if len(cells) != width:
-                raise _bad(n, "row", f"expected {width} columns, found {len(cells)}")
-            time = None if at is None else cells[at]
-            yield read.row(n, cells[loc], cells[sku], cells[qty], time)
-
-    yield from _chunked(rows())
+    chunk: list[CountRow] = []
+    for n, cells in enumerate(reader, start=1):
+        if len(cells) != width:
+            raise _bad(n, "row", f"expected {width} columns, found {len(cells)}")
+        location_id, item, counted = cells[loc], cells[sku], cells[qty]
+        # The common row (plain ids, a plain count) is taken as it is; anything else goes
+        # through the checks, which name what is wrong.
+        if (
+            0 < len(location_id) <= MAX_ID
+            and 0 < len(item) <= MAX_ID
+            and counted.isdigit()
+            and counted.isascii()
+            and len(counted) < 10
+        ):
+            on_hand = int(counted)
+        else:
+            location_id = read.ident(n, "location_id", location_id)
+            item = read.ident(n, "sku", item)
+            on_hand = read.count(n, counted)
+        time = read.default if at is None else read.time(n, cells[at])
+        if time is None:
+            time = read.time(n, None)
+        chunk.append(CountRow(n, location_id, item, on_hand, time))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def ndjson_rows(lines: Iterable[str | bytes], as_of: datetime | None) -> Iterator[list[CountRow]]:

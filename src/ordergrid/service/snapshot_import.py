@@ -63,9 +63,32 @@ class _RowCheck:
         self.server_time = now
 
     def chunk(self, rows: Sequence[CountRow]) -> None:
+        """Check a chunk by its distinct values; only a chunk with an offender is read row
+        by row, to name the first one."""
         unseen = {r.sku for r in rows} - self.skus
         missing = unseen - self.uow.products.known(unseen) if unseen else set()
-        self.skus |= unseen - missing
+        times: dict[str, set[datetime]] = {}
+        for location_id, as_of in {(r.location_id, r.as_of) for r in rows}:
+            times.setdefault(location_id, set()).add(as_of)
+        if missing or not all(self._fine(loc, ts) for loc, ts in times.items()):
+            self._first_offender(rows, missing)
+        self.skus |= unseen
+        for location_id, ts in times.items():
+            self.locations.add(location_id)
+            if self.mode is SnapshotMode.FULL:
+                self.full.setdefault(location_id, next(iter(ts)))
+
+    def _fine(self, location_id: str, times: set[datetime]) -> bool:
+        if location_id not in self.locations and self.uow.locations.get(location_id) is None:
+            return False
+        if max(times) > self.latest:
+            return False
+        if self.mode is SnapshotMode.PARTIAL:
+            return True
+        first = self.full.get(location_id)
+        return len(times) == 1 and (first is None or first in times)
+
+    def _first_offender(self, rows: Sequence[CountRow], missing: set[str]) -> None:
         for r in rows:
             self.location(r.location_id, row_field(r.row, "location_id"))
             if r.sku in missing:

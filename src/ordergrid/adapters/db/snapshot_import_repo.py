@@ -128,9 +128,13 @@ class SqlSnapshotImports:
         if not rows:
             return
         refs: dict[str, tuple[Any, str]] = {}
-        staged = [
-            (r.row, r.location_id, r.sku, r.on_hand, *self._as_of(r.as_of, refs)) for r in rows
-        ]
+        staged: list[tuple[Any, ...]] = []
+        last: datetime | None = None
+        stored: tuple[Any, str] = (None, "")
+        for r in rows:
+            if r.as_of is not last:  # rows share few times, mostly the very same object
+                last, stored = r.as_of, self._as_of(r.as_of, refs)
+            staged.append((r.row, r.location_id, r.sku, r.on_hand, *stored))
         if self.postgres:
             self._copy(staged)
         else:
