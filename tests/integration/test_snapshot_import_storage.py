@@ -169,3 +169,12 @@ def test_a_failed_import_leaves_nothing_behind(uow: Factory) -> None:
     assert position(uow, "DC1", "A") == Position("DC1", "A", 5)
     run_import(uow, [CountRow(1, "DC1", "A", 7, T0)])  # the next import starts clean
     assert position(uow, "DC1", "A") == Position("DC1", "A", 7, 0, 0, T0)
+
+
+def test_positions_at_lists_one_location_by_sku(uow: Factory) -> None:
+    hold(uow, "DC1", "B", 2)
+    hold(uow, "DC1", "A", 1)
+    hold(uow, "DC2", "A", 5)
+    with uow(readonly=True) as u:
+        assert u.inventory.positions_at("DC1") == [Position("DC1", "A", 1), Position("DC1", "B", 2)]
+        assert u.inventory.positions_at("NOPE") == []
