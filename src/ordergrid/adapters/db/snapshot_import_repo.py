@@ -204,6 +204,10 @@ class SqlSnapshotImports:
         stamp = "TIMESTAMPTZ" if self.postgres else "VARCHAR(26)"
         key = "BIGINT" if self.postgres else "INTEGER"
         run, tail = self.conn.exec_driver_sql, self._on_commit()
+        if self.postgres:
+            # Hash joins and sorts over a network's rows, in memory rather than spilled.
+            run("SET LOCAL work_mem = '64MB'")
+            run("SET LOCAL maintenance_work_mem = '128MB'")
         run(
             f"CREATE TEMP TABLE snapshot_rows (row_no {key}, location_id VARCHAR(128) NOT NULL, "
             f"sku VARCHAR(128) NOT NULL, counted INTEGER NOT NULL, as_of {stamp} NOT NULL, "

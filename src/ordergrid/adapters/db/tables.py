@@ -97,6 +97,8 @@ positions = Table(
     Column("safety_stock", Integer, nullable=False),
     Column("snapshot_as_of", UtcDateTime),
     Index("ix_positions_sku", "sku"),
+    # Room in each page for in-place (HOT) updates on PostgreSQL (migration 0011).
+    postgresql_with={"fillfactor": 60},
 )
 
 ledger = Table(
