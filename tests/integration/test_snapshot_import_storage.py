@@ -178,3 +178,9 @@ def test_positions_at_lists_one_location_by_sku(uow: Factory) -> None:
     with uow(readonly=True) as u:
         assert u.inventory.positions_at("DC1") == [Position("DC1", "A", 1), Position("DC1", "B", 2)]
         assert u.inventory.positions_at("NOPE") == []
+
+
+def test_ids_with_separators_quotes_and_line_breaks_are_staged_as_they_are(uow: Factory) -> None:
+    odd = 'A,"b"\t\\N\nc'
+    run_import(uow, [CountRow(1, "DC 1;x", odd, 4, T0)])
+    assert position(uow, "DC 1;x", odd) == Position("DC 1;x", odd, 4, 0, 0, T0)

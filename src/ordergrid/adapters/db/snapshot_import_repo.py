@@ -11,6 +11,8 @@ when the import finishes (its DDL is transactional, so a rollback drops them too
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -206,7 +208,7 @@ class SqlSnapshotImports:
         run, tail = self.conn.exec_driver_sql, self._on_commit()
         if self.postgres:
             # Hash joins and sorts over a network's rows, in memory rather than spilled.
-            run("SET LOCAL work_mem = '64MB'")
+            run("SET LOCAL work_mem = '256MB'")
             run("SET LOCAL maintenance_work_mem = '128MB'")
         run(
             f"CREATE TEMP TABLE snapshot_rows (row_no {key}, location_id VARCHAR(128) NOT NULL, "
@@ -244,9 +246,13 @@ class SqlSnapshotImports:
     def _copy(self, staged: list[tuple[Any, ...]]) -> None:
         raw = self.conn.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY snapshot_rows ({_COLUMNS}) FROM STDIN") as copy:
-            for row in staged:
-                copy.write_row(row)
+        # CSV written by the csv module (in C) is several times faster than `write_row`;
+        # it quotes whatever an id may hold.
+        text_rows = io.StringIO()
+        csv.writer(text_rows, lineterminator="\n").writerows(staged)
+        sql = f"COPY snapshot_rows ({_COLUMNS}) FROM STDIN WITH (FORMAT csv)"
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.write(text_rows.getvalue())
 
 
 def _change(r: Any) -> PositionChange:
