@@ -72,3 +72,22 @@ def test_a_bad_row_refuses_the_file_with_its_row(
     assert "unknown_sku" in output
     assert "rows.2.sku" in output
     assert served.get("/v1/inventory/A").json()["positions"] == []
+
+
+def test_a_json_file_counts_an_empty_location_in_full(
+    served: Api, sqlite_url: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "counts.json"
+    file.write_text(
+        '{"locations": [{"location_id": "DC-RNO", "items": [{"sku": "A", "on_hand": 3}]}]}'
+    )
+    assert invoke(sqlite_url, str(file), "--as-of", AS_OF)[0] == 0
+    file.write_text(
+        '{"as_of": "2026-01-06T12:00:00Z", "locations": [{"location_id": "DC-RNO", "items": []}]}'
+    )
+    code, output = invoke(sqlite_url, str(file), "--mode", "full")
+    assert code == 0, output
+    assert served.position("DC-RNO", "A")["on_hand"] == 0
+    file.write_text("{")
+    code, output = invoke(sqlite_url, str(file))
+    assert (code, "invalid_body" in output) == (2, True)

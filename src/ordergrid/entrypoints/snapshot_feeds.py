@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from ordergrid.domain.errors import InvalidInput
-from ordergrid.domain.stock_counts import MAX_ON_HAND, CountRow
-from ordergrid.service.snapshot_import import row_field
+from ordergrid.domain.stock_counts import MAX_ON_HAND, CountRow, SnapshotMode
+from ordergrid.service.commands import Actor
+from ordergrid.service.snapshot_import import ImportSnapshot, row_field
 
 CHUNK = 20_000
 MAX_ID = 128
@@ -169,37 +170,52 @@ def ndjson_rows(lines: Iterable[str | bytes], as_of: datetime | None) -> Iterato
 
 
 def json_feed(
-    document: Any, as_of: datetime | None
-) -> tuple[list[list[CountRow]], list[tuple[str, datetime | None]]]:
-    """`{"as_of"?, "locations": [{"location_id", "as_of"?, "items": [{"sku", "on_hand"}]}]}`:
-    the rows in chunks, and each location with the time it was counted at."""
+    document: Any, as_of: datetime | None, mode: SnapshotMode, actor: Actor
+) -> ImportSnapshot:
+    """`{"as_of"?, "locations": [{"location_id", "as_of"?, "items": [{"sku", "on_hand"}]}]}`
+    as an import; in full mode a location without items was counted empty."""
     if not isinstance(document, dict) or not isinstance(document.get("locations"), list):
         raise InvalidInput(
             "expected an object with a locations list", code="invalid_body", field="locations"
         )
     if document.get("as_of") is not None:
         as_of = parse_time(document["as_of"], "as_of")
-    read, rows, locations, n = _Reader(as_of), [], [], 0
+    read, rows, empty, n = _Reader(as_of), [], [], 0
     for i, loc in enumerate(document["locations"]):
-        where = f"locations.{i}"
-        if not isinstance(loc, dict) or not isinstance(loc.get("items"), list):
-            raise InvalidInput(
-                "expected a location_id and an items list", code="invalid_body", field=where
-            )
-        location_id = loc.get("location_id")
-        if not isinstance(location_id, str) or not location_id or len(location_id) > MAX_ID:
-            raise InvalidInput(
-                f"location_id must be 1 to {MAX_ID} characters",
-                code="invalid_body",
-                field=f"{where}.location_id",
-            )
-        loc_as_of = (
-            as_of if loc.get("as_of") is None else parse_time(loc["as_of"], f"{where}.as_of")
-        )
-        locations.append((location_id, loc_as_of))
+        location_id, loc_as_of = _location(loc, f"locations.{i}", as_of)
+        if not loc["items"] and mode is SnapshotMode.FULL:
+            if loc_as_of is None:
+                raise InvalidInput(
+                    "as_of is required (for the location or the document)",
+                    code="invalid_body",
+                    field=f"locations.{i}.as_of",
+                )
+            empty.append((location_id, loc_as_of))
         for item in loc["items"]:
             n += 1
             if not isinstance(item, dict):
                 raise _bad(n, "row", "not a JSON object")
             rows.append(read.row(n, location_id, item.get("sku"), item.get("on_hand"), loc_as_of))
-    return list(_chunked(iter(rows))), locations
+    chunks = list(_chunked(iter(rows)))
+
+    def feed() -> Iterable[Sequence[CountRow]]:
+        return chunks
+
+    return ImportSnapshot(feed, mode, tuple(empty), actor)
+
+
+def _location(loc: Any, where: str, as_of: datetime | None) -> tuple[str, datetime | None]:
+    if not isinstance(loc, dict) or not isinstance(loc.get("items"), list):
+        raise InvalidInput(
+            "expected a location_id and an items list", code="invalid_body", field=where
+        )
+    location_id = loc.get("location_id")
+    if not isinstance(location_id, str) or not location_id or len(location_id) > MAX_ID:
+        raise InvalidInput(
+            f"location_id must be 1 to {MAX_ID} characters",
+            code="invalid_body",
+            field=f"{where}.location_id",
+        )
+    if loc.get("as_of") is None:
+        return location_id, as_of
+    return location_id, parse_time(loc["as_of"], f"{where}.as_of")

@@ -9,7 +9,6 @@ million CSV rows); every other endpoint keeps `ORDERGRID_MAX_BODY_BYTES`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel
 
 from ordergrid.domain.errors import InvalidInput
-from ordergrid.domain.stock_counts import CountRow, SnapshotMode
+from ordergrid.domain.stock_counts import SnapshotMode
 from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.entrypoints.snapshot_feeds import csv_rows, json_feed, ndjson_rows
@@ -74,14 +73,7 @@ def _command(
         document = json.loads(body)
     except ValueError as exc:
         raise InvalidInput("the body is not JSON", code="invalid_body", field="body") from exc
-    chunks, locations = json_feed(document, as_of)
-    listed = {r.location_id for chunk in chunks for r in chunk}
-    empty = tuple((loc, t) for loc, t in locations if loc not in listed and t is not None)
-
-    def feed() -> Iterable[Sequence[CountRow]]:
-        return chunks
-
-    return ImportSnapshot(feed, mode, empty if mode is SnapshotMode.FULL else (), actor)
+    return json_feed(document, as_of, mode, actor)
 
 
 @router.post(

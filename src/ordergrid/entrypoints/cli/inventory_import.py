@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ordergrid.bootstrap import Application
-from ordergrid.domain.errors import DomainError
+from ordergrid.domain.errors import DomainError, InvalidInput
 from ordergrid.domain.stock_counts import CountRow, SnapshotMode
 from ordergrid.entrypoints.snapshot_feeds import FeedFormat, csv_rows, json_feed, ndjson_rows
 from ordergrid.service.commands import Actor
@@ -57,15 +58,11 @@ def command(
         return ImportSnapshot(
             lambda: _text_rows(file, fmt, as_of), mode, actor=ACTOR, progress=progress
         )
-    chunks, locations = json_feed(json.loads(file.read_text(encoding="utf-8-sig")), as_of)
-    listed = {r.location_id for chunk in chunks for r in chunk}
-    empty = tuple((loc, t) for loc, t in locations if loc not in listed and t is not None)
-
-    def stored() -> Iterable[Sequence[CountRow]]:
-        return chunks
-
-    full = mode is SnapshotMode.FULL
-    return ImportSnapshot(stored, mode, empty if full else (), ACTOR, progress)
+    try:
+        document = json.loads(file.read_text(encoding="utf-8-sig"))
+    except ValueError as exc:
+        raise InvalidInput(f"not JSON: {exc}", code="invalid_body", field="file") from exc
+    return replace(json_feed(document, as_of, mode, ACTOR), progress=progress)
 
 
 def run(
