@@ -8,6 +8,7 @@ million CSV rows); every other endpoint keeps `ORDERGRID_MAX_BODY_BYTES`.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,14 +21,18 @@ from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.stock_counts import SnapshotMode
 from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.routes_network import App
-from ordergrid.entrypoints.snapshot_feeds import csv_rows, json_feed, ndjson_rows
+from ordergrid.entrypoints.snapshot_feeds import FeedFormat, csv_rows, json_feed, ndjson_rows
 from ordergrid.service.commands import Actor
 from ordergrid.service.snapshot_import import ImportResult, ImportSnapshot
 
 PATH = "/v1/inventory/snapshots/bulk"
 router = APIRouter(tags=["inventory"])
 
-_MEDIA = {"application/json": "json", "application/x-ndjson": "ndjson", "text/csv": "csv"}
+_MEDIA = {
+    "application/json": FeedFormat.JSON,
+    "application/x-ndjson": FeedFormat.NDJSON,
+    "text/csv": FeedFormat.CSV,
+}
 
 
 class ImportOut(BaseModel):
@@ -61,14 +66,16 @@ def _text(body: bytes) -> str:
 
 
 def _command(
-    kind: str, body: bytes, mode: SnapshotMode, as_of: datetime | None, actor: Actor
+    kind: FeedFormat, body: bytes, mode: SnapshotMode, as_of: datetime | None, actor: Actor
 ) -> ImportSnapshot:
-    if kind == "csv":
+    if kind is FeedFormat.CSV:
         text = _text(body)
-        return ImportSnapshot(lambda: csv_rows(text.splitlines(), as_of), mode, actor=actor)
-    if kind == "ndjson":
+        return ImportSnapshot(
+            lambda: csv_rows(io.StringIO(text, newline=""), as_of), mode, actor=actor
+        )
+    if kind is FeedFormat.NDJSON:
         text = _text(body)
-        return ImportSnapshot(lambda: ndjson_rows(text.splitlines(), as_of), mode, actor=actor)
+        return ImportSnapshot(lambda: ndjson_rows(io.StringIO(text), as_of), mode, actor=actor)
     try:
         document = json.loads(body)
     except ValueError as exc:
