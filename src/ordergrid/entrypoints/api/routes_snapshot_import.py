@@ -120,6 +120,10 @@ async def import_snapshots(
             allowed=sorted(_MEDIA),
         )
     body = await request.body()
-    command = _command(kind, body, mode, as_of, actor)
-    result: ImportResult = await run_in_threadpool(app.bus.handle, command)
-    return _result(result)
+
+    def run() -> ImportResult:
+        # Decoding and parsing a large body is CPU work: off the event loop, like the import.
+        result: ImportResult = app.bus.handle(_command(kind, body, mode, as_of, actor))
+        return result
+
+    return _result(await run_in_threadpool(run))
