@@ -155,6 +155,10 @@ def test_bad_rows_are_refused_with_row_and_field_and_nothing_applies(api: Api) -
         "DC-RNO,A,1,2026-01-05T12:00:00Z\nDC-RNO,B,1,2026-01-05T13:00:00Z\n"
     )
     assert error(send(api, mixed, csv, "?mode=full")) == (422, "mixed_as_of", "rows.2.as_of")
+    edge = "?as_of=9999-12-31T23:59:59-01:00"
+    assert error(send(api, head + "DC-RNO,A,1\n", csv, edge)) == (422, "invalid_time", "as_of")
+    late = "location_id,sku,on_hand,as_of\nDC-RNO,A,1,9999-12-31T23:59:59-01:00\n"
+    assert error(send(api, late, csv)) == (422, "invalid_time", "rows.1.as_of")
     assert api.get("/v1/inventory/A").json()["positions"] == []
 
 

@@ -82,13 +82,13 @@ def parse_time(value: Any, field: str) -> datetime:
     """An ISO 8601 time with its offset, in UTC."""
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput(
-            "as_of must be an ISO 8601 time with an offset", code="invalid_time", field=field
-        )
-    return parsed.astimezone(UTC)
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        pass
+    raise InvalidInput(
+        "as_of must be an ISO 8601 time with an offset", code="invalid_time", field=field
+    )
 
 
 def _chunked(rows: Iterator[CountRow]) -> Iterator[list[CountRow]]:

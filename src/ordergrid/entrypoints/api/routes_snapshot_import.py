@@ -21,7 +21,13 @@ from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.stock_counts import SnapshotMode
 from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.routes_network import App
-from ordergrid.entrypoints.snapshot_feeds import FeedFormat, csv_rows, json_feed, ndjson_rows
+from ordergrid.entrypoints.snapshot_feeds import (
+    FeedFormat,
+    csv_rows,
+    json_feed,
+    ndjson_rows,
+    parse_time,
+)
 from ordergrid.service.commands import Actor
 from ordergrid.service.snapshot_import import ImportResult, ImportSnapshot
 
@@ -120,10 +126,11 @@ async def import_snapshots(
             allowed=sorted(_MEDIA),
         )
     body = await request.body()
+    default = None if as_of is None else parse_time(as_of.isoformat(), "as_of")
 
     def run() -> ImportResult:
         # Decoding and parsing a large body is CPU work: off the event loop, like the import.
-        result: ImportResult = app.bus.handle(_command(kind, body, mode, as_of, actor))
+        result: ImportResult = app.bus.handle(_command(kind, body, mode, default, actor))
         return result
 
     return _result(await run_in_threadpool(run))
