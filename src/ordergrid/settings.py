@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         None, description="migrate at start; default: yes for SQLite, no for PostgreSQL"
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
+    max_import_bytes: int = Field(
+        268_435_456, ge=1024, description="largest body of a bulk snapshot import"
+    )
     scarcity_refresh_seconds: float = Field(
         0.0,
         ge=0,

@@ -32,6 +32,7 @@ from ordergrid.domain.errors import DomainError
 from ordergrid.domain.fulfilments import Fulfilment, FulfilmentStatus
 from ordergrid.domain.network import Address
 from ordergrid.domain.orders import Order
+from ordergrid.domain.stock_counts import CountRow, SnapshotMode
 from ordergrid.service.commands import (
     ActOnFulfilment,
     AdjustInventory,
@@ -44,6 +45,7 @@ from ordergrid.service.commands import (
     SetHold,
 )
 from ordergrid.service.relay import relay_once
+from ordergrid.service.snapshot_import import ImportSnapshot
 
 S = FulfilmentStatus
 ACTIONS = ("accept", "reject", "pick", "ship", "ready_for_pickup", "collect", "cancel")
@@ -206,6 +208,27 @@ class OrderGrid(RuleBasedStateMachine):
     @rule(location=locations, sku=skus, counted=st.integers(0, 8), ago=st.integers(0, 20))
     def snapshot(self, location: str, sku: str, counted: int, ago: int) -> None:
         self._snapshot(location, sku, self.world.clock.now() - timedelta(seconds=ago), counted)
+
+    @rule(
+        counts=st.dictionaries(st.tuples(locations, skus), st.integers(0, 8), max_size=4),
+        full=st.booleans(),
+        ago=st.integers(0, 20),
+    )
+    def bulk_snapshot(self, counts: dict[tuple[str, str], int], full: bool, ago: int) -> None:
+        """Several positions counted in one bulk import; a full one zeroes the rest of
+        each counted location."""
+        as_of = self.world.clock.now() - timedelta(seconds=ago)
+        rows = [
+            CountRow(n, loc, sku, counted, as_of)
+            for n, ((loc, sku), counted) in enumerate(sorted(counts.items()), start=1)
+        ]
+        every = [(loc, sku) for loc in LOCATION_IDS for sku in SKUS]
+        before = {key: self.world.position(*key).snapshot_as_of for key in every}
+        mode = SnapshotMode.FULL if full else SnapshotMode.PARTIAL
+        self._run(ImportSnapshot(lambda: [rows], mode))
+        for key in every:
+            if self.world.position(*key).snapshot_as_of != before[key]:
+                self.counted_since[key] = len(self.counts)
 
     @precondition(lambda self: self.counts)
     @rule(location=locations, sku=skus, data=st.data())

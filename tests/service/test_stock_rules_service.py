@@ -6,10 +6,12 @@ from __future__ import annotations
 from tests.service.factories import World, line_counts, placed_at
 
 from ordergrid.domain.channels import ChannelSettings
+from ordergrid.domain.stock_counts import CountRow
 from ordergrid.domain.stock_rules import RuleKind, RuleScope, StockRule
 from ordergrid.service import stock_rules
 from ordergrid.service.availability import AvailabilityQuery, availability, positions_of
 from ordergrid.service.ports import StoredEvent
+from ordergrid.service.snapshot_import import ImportSnapshot
 
 NYC = (40.75, -73.99)
 
@@ -119,3 +121,13 @@ def test_unwatched_channels_get_no_availability_events(world: World) -> None:
     world.stock("DC-ATL", "A", 8)
     world.place(("A", 8))
     assert availability_events(world) == []
+
+
+def test_a_bulk_count_tells_watched_channels_of_crossings(world: World) -> None:
+    stock_rules.put_channel(world.ctx, ChannelSettings("web", (0, 5)))
+    world.stock("DC-ATL", "A", 8)
+    as_of = world.clock.now()
+    rows = [CountRow(1, "DC-ATL", "A", 2, as_of), CountRow(2, "DC-ATL", "B", 7, as_of)]
+    world.bus.handle(ImportSnapshot(lambda: [rows]))
+    told = [(e.data["sku"], e.data["available"]) for e in availability_events(world)]
+    assert told == [("A", 8), ("A", 2), ("B", 7)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ordergrid.domain.availability import SkuAvailability, band, for_delivery, for_pickup
-from ordergrid.domain.channels import DEFAULT_PICKUP_RADIUS_KM
+from ordergrid.domain.channels import DEFAULT_PICKUP_RADIUS_KM, ChannelSettings
 from ordergrid.domain.errors import InvalidInput
 from ordergrid.domain.events import Event
 from ordergrid.domain.inventory import Position
@@ -137,32 +137,41 @@ def watch_availability(uow: UnitOfWork, skus: Iterable[str], actor: str | None) 
     if not watched or not wanted:
         return []
     events: list[Event] = []
-    for settings in watched:
-        q = AvailabilityQuery(tuple(wanted), settings.channel)
-        view = channel_view(uow, wanted, settings.channel)
-        totals = for_delivery(wanted, view, _policy(uow, q, "ship"), settings.channel)
-        told = uow.channels.bands(settings.channel, wanted)
-        moved: dict[str, int] = {}
-        for sku in wanted:
-            units = totals.get(sku, (0, 0))[0]
-            now_band = band(units, settings.availability_thresholds)
-            if told.get(sku) == now_band:
-                continue
-            moved[sku] = now_band
-            events.append(
-                Event(
-                    "availability.changed",
-                    {
-                        "channel": settings.channel,
-                        "sku": sku,
-                        "available": units,
-                        "band": now_band,
-                        "previous_band": told.get(sku),
-                        "thresholds": list(settings.availability_thresholds),
-                    },
-                    actor=actor,
-                )
-            )
-        if moved:
-            uow.channels.set_bands(settings.channel, moved)
+    for start in range(0, len(wanted), WATCH_CHUNK):
+        for settings in watched:
+            events += _crossings(uow, settings, wanted[start : start + WATCH_CHUNK], actor)
+    return events
+
+
+#: SKUs whose bands are checked at once (a network-wide count names thousands).
+WATCH_CHUNK = 500
+
+
+def _crossings(
+    uow: UnitOfWork, settings: ChannelSettings, wanted: list[str], actor: str | None
+) -> list[Event]:
+    """The channel's band changes among these SKUs, recorded as told."""
+    query = AvailabilityQuery(tuple(wanted), settings.channel)
+    view = channel_view(uow, wanted, settings.channel)
+    totals = for_delivery(wanted, view, _policy(uow, query, "ship"), settings.channel)
+    told = uow.channels.bands(settings.channel, wanted)
+    moved: dict[str, int] = {}
+    events: list[Event] = []
+    for sku in wanted:
+        units = totals.get(sku, (0, 0))[0]
+        now_band = band(units, settings.availability_thresholds)
+        if told.get(sku) == now_band:
+            continue
+        moved[sku] = now_band
+        data = {
+            "channel": settings.channel,
+            "sku": sku,
+            "available": units,
+            "band": now_band,
+            "previous_band": told.get(sku),
+            "thresholds": list(settings.availability_thresholds),
+        }
+        events.append(Event("availability.changed", data, actor=actor))
+    if moved:
+        uow.channels.set_bands(settings.channel, moved)
     return events

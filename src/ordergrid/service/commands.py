@@ -10,6 +10,7 @@ from typing import Any
 from ordergrid.domain.calendar import LocationCalendar
 from ordergrid.domain.network import Address
 from ordergrid.domain.orders import DeliveryPromise
+from ordergrid.domain.stock_counts import SnapshotMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class ApplySnapshot:
     as_of: datetime
     items: tuple[tuple[str, int], ...]  # (sku, on_hand counted at as_of)
     actor: Actor = SYSTEM
+    mode: SnapshotMode = SnapshotMode.PARTIAL  # full: positions not listed counted as zero
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from ordergrid.domain.inventory import (
     Position,
     snapshot_on_hand,
 )
+from ordergrid.domain.stock_counts import SnapshotMode
 from ordergrid.service.availability import watch_availability, with_safety_stock
 from ordergrid.service.commands import AdjustInventory, AdjustmentInput, ApplySnapshot
 from ordergrid.service.context import Context
@@ -147,8 +148,9 @@ def snapshot(cmd: ApplySnapshot, ctx: Context) -> FeedResult:
             )
         _check_skus(uow, cmd)
         _check_not_future(cmd, now)
-        uow.inventory.lock(cmd.location_id, [sku for sku, _ in cmd.items])
-        for sku, counted in sorted(cmd.items):
+        items = _counted(uow, cmd)
+        uow.inventory.lock(cmd.location_id, [sku for sku, _ in items])
+        for sku, counted in sorted(items):
             before = uow.inventory.position(cmd.location_id, sku)
             if (
                 before is not None
@@ -168,6 +170,15 @@ def snapshot(cmd: ApplySnapshot, ctx: Context) -> FeedResult:
         watch_positions(uow, result.positions, ctx, now)
         uow.commit()
     return result
+
+
+def _counted(uow: UnitOfWork, cmd: ApplySnapshot) -> tuple[tuple[str, int], ...]:
+    """The listed counts, and for a full count every other position there at zero."""
+    if cmd.mode is SnapshotMode.PARTIAL:
+        return cmd.items
+    listed = {sku for sku, _ in cmd.items}
+    unlisted = [p.sku for p in uow.inventory.positions_at(cmd.location_id) if p.sku not in listed]
+    return cmd.items + tuple((sku, 0) for sku in unlisted)
 
 
 #: How far ahead of this server's clock a count may be stamped (clocks drift).

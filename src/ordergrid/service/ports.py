@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -19,6 +19,7 @@ from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.reservations import Reservation
 from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.stock_counts import CountRow, SnapshotTotals
 from ordergrid.domain.stock_rules import StockRule
 from ordergrid.domain.supply import Incoming, Peg, Supply, Waiting
 
@@ -212,6 +213,10 @@ class InventoryRepository(Protocol):
         followed by an absolute write cannot lose a concurrent change."""
         ...
 
+    def positions_at(self, location_id: str) -> list[Position]:
+        """Every position held at a location, by SKU."""
+        ...
+
     def skus_available_at(self, location_id: str) -> list[str]:
         """SKUs with available stock at a location."""
         ...
@@ -264,6 +269,44 @@ class ChannelRepository(Protocol):
         ...
 
     def set_bands(self, channel: str, bands: dict[str, int]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChange:
+    """A position before and after a feed set it (before: zeros when it was new)."""
+
+    before: Position
+    after: Position
+
+
+class SnapshotImportRepository(Protocol):
+    """Set-based snapshot import within one transaction: stage rows, then apply them."""
+
+    def stage(self, rows: Sequence[CountRow]) -> None:
+        """Hold counted rows for `apply`; call as often as needed, one chunk at a time."""
+        ...
+
+    def stage_full(self, location_id: str, as_of: datetime) -> None:
+        """The location was counted in full at `as_of`: its positions that no staged row
+        lists were counted as zero."""
+        ...
+
+    def first_duplicate(self) -> tuple[int, int] | None:
+        """After the last `stage` (rows staged in row order): the first and second row of
+        the (location, SKU) staged more than once whose first row comes earliest; None
+        when each is staged once."""
+        ...
+
+    def apply(self, at: datetime, actor: str | None) -> SnapshotTotals:
+        """Lock the positions in (location, SKU) order; where a row's `as_of` is newer than
+        the position's last snapshot, on-hand becomes the count plus the physical movements
+        recorded after `as_of` (never below 0), with one `snapshot` ledger entry each."""
+        ...
+
+    def finish(self, rising: Collection[str]) -> list[PositionChange]:
+        """End the import: positions it left below their reservations, and positions of
+        the `rising` SKUs whose availability it raised, in (location, SKU) order."""
+        ...
 
 
 class LoadRepository(Protocol):
@@ -529,6 +572,7 @@ class UnitOfWork(Protocol):
     channels: ChannelRepository
     reservations: ReservationRepository
     supply: SupplyRepository
+    snapshot_imports: SnapshotImportRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -99,6 +99,12 @@ class SqlInventory:
             .with_for_update()
         ).all()
 
+    def positions_at(self, location_id: str) -> list[Position]:
+        rows = self.conn.execute(
+            select(*_COLUMNS).where(P.c.location_id == location_id).order_by(P.c.sku)
+        )
+        return [_position(r) for r in rows]
+
     def skus_available_at(self, location_id: str) -> list[str]:
         rows = self.conn.execute(
             select(P.c.sku)

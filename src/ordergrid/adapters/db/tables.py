@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -43,6 +44,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+#: The physical ledger reasons (`domain.inventory.PHYSICAL`), as SQL; queries that want
+#: `ix_ledger_physical_at` repeat this text exactly (SQLite matches partial indexes by it).
+PHYSICAL_LEDGER_REASONS = (
+    "reason IN ('adjustment', 'collection', 'cycle_count', 'damaged', 'receipt', 'return', "
+    "'shipment', 'short_pick', 'stock_correction', 'write_off')"
+)
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 #: SQLite only auto-increments an INTEGER PRIMARY KEY.
@@ -89,6 +97,8 @@ positions = Table(
     Column("safety_stock", Integer, nullable=False),
     Column("snapshot_as_of", UtcDateTime),
     Index("ix_positions_sku", "sku"),
+    # Room in each page for in-place (HOT) updates on PostgreSQL (migration 0011).
+    postgresql_with={"fillfactor": 60},
 )
 
 ledger = Table(
@@ -107,6 +117,13 @@ ledger = Table(
     Column("actor", String(256)),
     Column("details", Json),  # why, where the reason alone does not say it
     Index("ix_ledger_position_at", "location_id", "sku", "at"),
+    # Physical movements since a count, for bulk snapshot imports (migration 0011).
+    Index(
+        "ix_ledger_physical_at",
+        "at",
+        postgresql_where=text(PHYSICAL_LEDGER_REASONS),
+        sqlite_where=text(PHYSICAL_LEDGER_REASONS),
+    ),
 )
 
 applied_adjustments = Table(

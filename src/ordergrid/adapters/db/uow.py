@@ -25,6 +25,7 @@ from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.reservations_repo import SqlReservations
+from ordergrid.adapters.db.snapshot_import_repo import SqlSnapshotImports
 from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
 from ordergrid.adapters.db.supply_repo import SqlSupply
 from ordergrid.adapters.db.timers_repo import SqlTimers
@@ -45,6 +46,7 @@ from ordergrid.service.ports import (
     PolicyRepository,
     ProductRepository,
     ReservationRepository,
+    SnapshotImportRepository,
     StockRuleRepository,
     SupplyRepository,
     TimerRepository,
@@ -100,6 +102,7 @@ class SqlUnitOfWork:
     channels: ChannelRepository
     reservations: ReservationRepository
     supply: SupplyRepository
+    snapshot_imports: SnapshotImportRepository
 
     def __init__(
         self,
@@ -153,6 +156,7 @@ class SqlUnitOfWork:
         self.channels = SqlChannels(self.conn, now)
         self.reservations = SqlReservations(self.conn, outbox)
         self.supply = SqlSupply(self.conn)
+        self.snapshot_imports = SqlSnapshotImports(self.conn)
         return self
 
     def __exit__(

@@ -25,6 +25,9 @@ class InMemoryInventory(_Repo):
     def lock(self, location_id: str, skus: Iterable[str]) -> None:
         del location_id, skus  # writers are serialised by the store's lock
 
+    def positions_at(self, location_id: str) -> list[Position]:
+        return [p for k, p in sorted(self._t.positions.items()) if k[0] == location_id]
+
     def skus_available_at(self, location_id: str) -> list[str]:
         return sorted(
             sku

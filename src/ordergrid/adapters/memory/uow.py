@@ -19,6 +19,7 @@ from ordergrid.adapters.memory.records import (
     InMemoryTokens,
 )
 from ordergrid.adapters.memory.reservations import InMemoryReservations
+from ordergrid.adapters.memory.snapshot_import import InMemorySnapshotImports
 from ordergrid.adapters.memory.stock_rules import InMemoryChannels, InMemoryStockRules
 from ordergrid.adapters.memory.supply import InMemorySupply
 from ordergrid.adapters.memory.tables import _Tables
@@ -38,6 +39,7 @@ from ordergrid.service.ports import (
     PolicyRepository,
     ProductRepository,
     ReservationRepository,
+    SnapshotImportRepository,
     StockRuleRepository,
     SupplyRepository,
     TimerRepository,
@@ -96,6 +98,7 @@ class InMemoryUnitOfWork:
     channels: ChannelRepository
     reservations: ReservationRepository
     supply: SupplyRepository
+    snapshot_imports: SnapshotImportRepository
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -119,6 +122,7 @@ class InMemoryUnitOfWork:
         self.channels = InMemoryChannels(self)
         self.reservations = InMemoryReservations(self)
         self.supply = InMemorySupply(self)
+        self.snapshot_imports = InMemorySnapshotImports(self)
 
     @property
     def tables(self) -> _Tables:

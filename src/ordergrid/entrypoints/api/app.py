@@ -19,6 +19,7 @@ from ordergrid.entrypoints.api import (
     routes_policies,
     routes_promise,
     routes_reservations,
+    routes_snapshot_import,
     routes_stock,
     routes_supply,
     routes_system,
@@ -60,6 +61,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
     for module in (
         routes_system,
         routes_network,
+        routes_snapshot_import,
         routes_inventory,
         routes_orders,
         routes_fulfilments,
@@ -73,6 +75,9 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
     ):
         api.include_router(module.router)
     api.add_middleware(
-        EdgeMiddleware, metrics=application.metrics, max_body=application.settings.max_body_bytes
+        EdgeMiddleware,
+        metrics=application.metrics,
+        max_body=application.settings.max_body_bytes,
+        large_bodies={routes_snapshot_import.PATH: application.settings.max_import_bytes},
     )
     return api

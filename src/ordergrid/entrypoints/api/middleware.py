@@ -25,8 +25,16 @@ class EdgeMiddleware:
     """Counts and times every request by route template; refuses oversized bodies with 413
     before the application reads them."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body: int,
+        large_bodies: dict[str, int] | None = None,
+    ) -> None:
         self.app, self.metrics, self.max_body = app, metrics, max_body
+        # Bulk endpoints (by exact path) that accept more than `max_body`.
+        self.large_bodies = large_bodies or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,9 +54,10 @@ class EdgeMiddleware:
             )
             self._observe(scope, 401, started)
             return
+        limit = self.large_bodies.get(scope["path"], self.max_body)
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, limit)
             self._observe(scope, 413, started)
             return
 
@@ -57,7 +66,7 @@ class EdgeMiddleware:
         async def counting_receive() -> Message:
             message = await receive()
             seen["bytes"] += len(message.get("body", b""))
-            if seen["bytes"] > self.max_body:
+            if seen["bytes"] > limit:
                 raise BodyTooLarge
             return message
 
@@ -69,12 +78,12 @@ class EdgeMiddleware:
         try:
             await self.app(scope, counting_receive, recording_send)
         except BodyTooLarge:
-            await self._too_large(send)
+            await self._too_large(send, limit)
             status["code"] = 413
         self._observe(scope, status["code"], started)
 
-    async def _too_large(self, send: Send) -> None:
-        message = f"request body over {self.max_body} bytes"
+    async def _too_large(self, send: Send, limit: int) -> None:
+        message = f"request body over {limit} bytes"
         await _reply(send, 413, error_body("body_too_large", message))
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:

@@ -50,7 +50,11 @@ def snapshot(
     require_unique((i.sku for i in body.items), "items.{}.sku", "SKU", "duplicate_sku")
     result = app.bus.handle(
         ApplySnapshot(
-            body.location_id, body.as_of, tuple((i.sku, i.on_hand) for i in body.items), actor
+            body.location_id,
+            body.as_of,
+            tuple((i.sku, i.on_hand) for i in body.items),
+            actor,
+            body.mode,
         )
     )
     return _feed(result)

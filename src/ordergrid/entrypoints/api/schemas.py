@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ordergrid.domain.stock_counts import SnapshotMode
 from ordergrid.entrypoints.api.schemas_calendar import CalendarIn
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]+$"
@@ -203,6 +204,10 @@ class SnapshotIn(Body):
     location_id: Id
     as_of: AwareDatetime
     items: list[SnapshotItemIn] = Field(min_length=1, max_length=100_000)
+    mode: SnapshotMode = Field(
+        SnapshotMode.PARTIAL,
+        description="full: every other position at the location was counted as zero",
+    )
 
     @field_validator("as_of")
     @classmethod

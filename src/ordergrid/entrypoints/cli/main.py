@@ -25,6 +25,8 @@ policy_app = typer.Typer(
     help="Manage routing policies kept as YAML or JSON files.", no_args_is_help=True
 )
 app.add_typer(policy_app, name="policy")
+import_app = typer.Typer(help="Import feeds from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 console = Console()
 
 DatabaseUrl = Annotated[
@@ -210,6 +212,43 @@ def apply_policy(
     application = _wire(_settings(database_url))
     try:
         code = apply(application, file, policy_id or file.stem, activate, console)
+    finally:
+        application.close()
+    raise typer.Exit(code)
+
+
+@import_app.command("inventory")
+def import_inventory(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the counts")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv | json | ndjson; default: from the file name"),
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="partial: only the listed SKUs; full: each location's full count")
+    ] = "partial",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO 8601 count time for rows that give none")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Apply stock counts (CSV `location_id,sku,on_hand[,as_of]`, NDJSON or JSON) in one
+    transaction: every row, or none when one is wrong. Prints rows/s at the end."""
+    from ordergrid.domain.errors import InvalidInput
+    from ordergrid.domain.stock_counts import SnapshotMode
+    from ordergrid.entrypoints.cli import inventory_import as feed
+    from ordergrid.entrypoints.snapshot_feeds import FeedFormat, parse_time
+
+    try:
+        fmt_ = feed.feed_format(file, None if fmt is None else FeedFormat(fmt))
+        mode_ = SnapshotMode(mode)
+        when = None if as_of is None else parse_time(as_of, "--as-of")
+    except (ValueError, InvalidInput) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    application = _wire(_settings(database_url))
+    try:
+        code = feed.run(application, file, fmt_, mode_, when, console)
     finally:
         application.close()
     raise typer.Exit(code)
