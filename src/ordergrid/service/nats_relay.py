@@ -89,7 +89,8 @@ class StreamRelay:
             self.publisher.publish(events)
             confirmed, error = len(events), None
         except PublishFailed as exc:
-            confirmed, error = exc.confirmed, str(exc) or type(exc).__name__
+            confirmed = max(0, min(exc.confirmed, len(events)))
+            error = str(exc) or type(exc).__name__
         if confirmed:
             self._move_to(events[confirmed - 1])
         now = self.ctx.clock.now()
