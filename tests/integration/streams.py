@@ -25,7 +25,7 @@ class Received:
 
 
 @dataclass(frozen=True)
-class TestStream:
+class StreamUnderTest:
     url: str
     name: str
     prefix: str
@@ -50,20 +50,21 @@ class TestStream:
         asyncio.run(_delete(self))
 
 
-async def _read(stream: TestStream) -> list[Received]:
+async def _read(stream: StreamUnderTest) -> list[Received]:
     import nats  # noqa: PLC0415
     from nats.errors import TimeoutError as NatsTimeout  # noqa: PLC0415
 
     nc = await nats.connect(stream.url)
     try:
         js = nc.jetstream()
+        stored = (await js.stream_info(stream.name)).state.messages
         sub = await js.pull_subscribe(f"{stream.prefix}.>", stream=stream.name)
         got: list[Received] = []
-        while True:
+        while len(got) < stored:
             try:
-                batch = await sub.fetch(500, timeout=1)
-            except NatsTimeout:
-                return got
+                batch = await sub.fetch(min(500, stored - len(got)), timeout=5)
+            except (NatsTimeout, TimeoutError):
+                break
             for m in batch:
                 got.append(
                     Received(
@@ -74,11 +75,12 @@ async def _read(stream: TestStream) -> list[Received]:
                     )
                 )
                 await m.ack()
+        return got
     finally:
         await nc.close()
 
 
-async def _delete(stream: TestStream) -> None:
+async def _delete(stream: StreamUnderTest) -> None:
     import nats  # noqa: PLC0415
     from nats.js.errors import NotFoundError  # noqa: PLC0415
 
@@ -91,8 +93,8 @@ async def _delete(stream: TestStream) -> None:
         await nc.close()
 
 
-@pytest.fixture
-def nats_stream() -> Iterator[TestStream]:
+def stream_under_test() -> Iterator[StreamUnderTest]:
+    """A fresh stream name and subject prefix on the test NATS server; deleted after."""
     url = os.environ.get(NATS_ENV)
     if not url:
         pytest.skip(
@@ -101,6 +103,6 @@ def nats_stream() -> Iterator[TestStream]:
         )
     pytest.importorskip("nats", reason="NATS tests need nats-py (the `nats` extra)")
     run = uuid.uuid4().hex[:10]
-    stream = TestStream(url, f"TEST_{run.upper()}", f"test{run}")
+    stream = StreamUnderTest(url, f"TEST_{run.upper()}", f"test{run}")
     yield stream
     stream.delete()
