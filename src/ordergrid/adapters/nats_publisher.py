@@ -39,6 +39,10 @@ class StreamOptions:
     timeout_seconds: float = 5.0
     duplicate_window_seconds: float = 120.0
 
+    def servers(self) -> list[str]:
+        """`url` may name several servers of a cluster, separated by commas."""
+        return [u.strip() for u in self.url.split(",") if u.strip()]
+
     def subject(self, event_type: str) -> str:
         return f"{self.subject_prefix}.{event_type}"
 
@@ -95,7 +99,7 @@ class NatsPublisher:
                 # Few reconnect attempts: a client that gave up is closed, and the next
                 # batch connects afresh, so the relay's back-off paces the retries.
                 self._nc = await nats.connect(
-                    self.options.url,
+                    self.options.servers(),
                     connect_timeout=self.options.timeout_seconds,
                     max_reconnect_attempts=1,
                     reconnect_time_wait=0.5,
