@@ -9,11 +9,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from tests.integration.streams import StreamUnderTest
 
 from ordergrid.adapters.nats_publisher import NatsPublisher, StreamOptions
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.domain.events import Event
+from ordergrid.entrypoints.api.app import create_app
+from ordergrid.entrypoints.worker import Worker
 from ordergrid.service.nats_relay import CONSUMER, Backoff, StreamRelay
 from ordergrid.service.ports import StoredEvent
 from ordergrid.settings import Settings
@@ -178,3 +181,38 @@ def test_two_relays_on_postgresql_publish_each_event_once(
             r.publisher.close()
         for app in apps:
             app.close()
+
+
+def test_the_worker_relays_to_nats_and_the_api_shows_the_lag(
+    sqlite_url: str, nats_stream: StreamUnderTest
+) -> None:
+    app = wire(sqlite_url, nats_stream)
+    try:
+        write_orders_events(app, orders=2, per_order=2)
+        with TestClient(create_app(app)) as http:
+            before = http.get("/readyz").json()["nats"]
+            assert (before["lag"], before["last_error"]) == (4, None)
+
+            Worker(app).run_until_idle()
+
+            after = http.get("/readyz").json()["nats"]
+            assert (after["lag"], after["published"]) == (0, 4)
+            metrics = http.get("/metrics").text
+        assert "ordergrid_nats_relay_lag_events 0.0" in metrics
+        assert "ordergrid_nats_relay_published_total 4.0" in metrics
+        assert len(nats_stream.read_all()) == 4
+    finally:
+        app.close()
+
+
+def test_without_a_nats_url_nothing_is_relayed_and_readyz_says_nothing_of_nats(
+    sqlite_url: str,
+) -> None:
+    app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True))
+    try:
+        assert app.stream_relay is None
+        with TestClient(create_app(app)) as http:
+            assert "nats" not in http.get("/readyz").json()
+            assert "ordergrid_nats_relay" not in http.get("/metrics").text
+    finally:
+        app.close()
