@@ -48,7 +48,7 @@ class StreamOptions:
 
 
 class NatsPublisher:
-    """An `EventPublisher` for one JetStream stream; safe to call from any one thread."""
+    """An `EventPublisher` for one JetStream stream; safe to call from several threads."""
 
     def __init__(self, options: StreamOptions) -> None:
         self.options = options
@@ -60,6 +60,8 @@ class NatsPublisher:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._last_error: Exception | None = None
+        # Batches from several threads would interleave their messages: one at a time.
+        self._one_batch = asyncio.Lock()
 
     def publish(self, events: Sequence[StoredEvent]) -> None:
         if not events:
@@ -137,6 +139,10 @@ class NatsPublisher:
         await js.update_stream(config)
 
     async def _publish(self, events: Sequence[StoredEvent]) -> None:
+        async with self._one_batch:
+            await self._publish_in_order(events)
+
+    async def _publish_in_order(self, events: Sequence[StoredEvent]) -> None:
         js = await self._jetstream()
         acks: list[asyncio.Future[Any]] = []
         try:
@@ -144,11 +150,11 @@ class NatsPublisher:
             # outbox order; the acknowledgements are awaited together.
             for e in events:
                 body = payload(e.id, e.type, e.at, e.data).encode()
+                # No stall timeout: waiting for a free slot with one would yield to the
+                # loop after each message and cost a socket write per message. A batch is
+                # far below nats-py's limit of pending acknowledgements.
                 ack = await js.publish_async(
-                    self.options.subject(e.type),
-                    body,
-                    wait_stall=self.options.timeout_seconds,
-                    headers={MSG_ID_HEADER: e.id},
+                    self.options.subject(e.type), body, headers={MSG_ID_HEADER: e.id}
                 )
                 acks.append(ack)
         except (NatsError, OSError) as exc:
