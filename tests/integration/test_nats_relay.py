@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -216,3 +219,27 @@ def test_without_a_nats_url_nothing_is_relayed_and_readyz_says_nothing_of_nats(
             assert "ordergrid_nats_relay" not in http.get("/metrics").text
     finally:
         app.close()
+
+
+WITHOUT_NATS = """
+import sys
+from ordergrid.bootstrap import bootstrap
+from ordergrid.entrypoints.api.app import create_app
+from ordergrid.settings import Settings
+app = bootstrap(Settings(database_url=sys.argv[1], auto_migrate=True))
+create_app(app)
+app.close()
+assert "nats" not in sys.modules, "nats-py was imported"
+"""
+
+
+def test_without_a_nats_url_the_nats_client_is_not_even_imported(sqlite_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_NATS, sqlite_url],
+        env={k: v for k, v in os.environ.items() if k != "ORDERGRID_NATS_URL"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
