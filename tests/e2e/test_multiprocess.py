@@ -55,10 +55,10 @@ def test_no_oversell_with_32_clients_across_three_api_processes(
         orders = check_no_oversell_and_exactly_once(migrated, placed)
 
     assert orders == CLIENTS * PER_CLIENT
-    assert placed.failed_attempts == 0
     print(
         f"\n{orders} orders by {CLIENTS} clients through 3 API processes in "
-        f"{placed.seconds:.1f}s ({orders / placed.seconds:.0f} orders/s)"
+        f"{placed.seconds:.1f}s ({orders / placed.seconds:.0f} orders/s; "
+        f"{placed.failed_attempts} answers 503 retried)"
     )
 
 
