@@ -117,7 +117,7 @@ def visible_events(app: Any) -> int:
     while True:
         with app.ctx.uow(readonly=True) as uow:
             seen = len(uow.outbox.after((0, 0), 10_000_000))
-            written = uow.outbox.backlog((0, 0))
+            written = uow.outbox.backlog((0, 0), 10_000_000)
         if seen == written or time.monotonic() > deadline:
             return seen
         time.sleep(0.05)

@@ -42,13 +42,15 @@ def test_backlog_counts_the_events_after_a_consumer_position(uow: UnitOfWorkFact
     append(uow, 2)
     with uow(readonly=True) as u:
         events = u.outbox.after((0, 0), 10) or []
-        assert u.outbox.backlog((0, 0)) == 5
+        assert u.outbox.backlog((0, 0), 100) == 5
+        assert u.outbox.backlog((0, 0), 4) == 4  # counted up to the limit
     if events:  # PostgreSQL shows them once older transactions ended; counting does not wait
         with uow() as u:
             u.outbox.set_consumer_position("nats", events[2].cursor)
             u.commit()
         with uow(readonly=True) as u:
-            assert u.outbox.backlog(u.outbox.consumer_position("nats")) == len(events) - 3
+            position = u.outbox.consumer_position("nats")
+            assert u.outbox.backlog(position, 100) == len(events) - 3
 
 
 def test_a_consumer_lease_is_granted_to_a_unit_of_work(uow: UnitOfWorkFactory) -> None:

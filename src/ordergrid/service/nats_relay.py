@@ -16,6 +16,8 @@ from ordergrid.service.ports import EventPublisher, PublishFailed, StoredEvent
 
 CONSUMER = "nats"
 BATCH = 500
+#: The lag is counted up to this many events.
+LAG_COUNTED_UP_TO = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class StreamRelay:
             uow.commit()
 
     def lag(self) -> int:
-        """Events written after the consumer's position, whichever relay moves it."""
+        """Events written after the consumer's position, whichever relay moves it (at
+        most `LAG_COUNTED_UP_TO`)."""
         with self.ctx.uow(readonly=True) as uow:
-            return uow.outbox.backlog(uow.outbox.consumer_position(self.consumer))
+            position = uow.outbox.consumer_position(self.consumer)
+            return uow.outbox.backlog(position, LAG_COUNTED_UP_TO)

@@ -360,8 +360,9 @@ class Outbox(Protocol):
         serial and it is always granted)."""
         ...
 
-    def backlog(self, cursor: EventCursor) -> int:
-        """How many events were written after the cursor (a consumer's lag)."""
+    def backlog(self, cursor: EventCursor, limit: int) -> int:
+        """How many events were written after the cursor (a consumer's lag), counting up
+        to `limit` (a health check stays cheap however far behind a consumer is)."""
         ...
 
 

@@ -93,10 +93,11 @@ class SqlOutbox:
         ).scalar_one()
         return bool(held)
 
-    def backlog(self, cursor: EventCursor) -> int:
-        q = (
-            select(func.count())
-            .select_from(E)
+    def backlog(self, cursor: EventCursor, limit: int) -> int:
+        after = (
+            select(E.c.position)
             .where(tuple_(E.c.txid, E.c.position) > tuple_(*cursor))
+            .limit(limit)
+            .subquery()
         )
-        return int(self.conn.execute(q).scalar_one())
+        return int(self.conn.execute(select(func.count()).select_from(after)).scalar_one())

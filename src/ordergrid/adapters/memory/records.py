@@ -60,8 +60,8 @@ class InMemoryOutbox(_Repo):
         del consumer  # writes are serial under the store's lock
         return True
 
-    def backlog(self, cursor: EventCursor) -> int:
-        return sum(1 for e in self._t.events if e.cursor > cursor)
+    def backlog(self, cursor: EventCursor, limit: int) -> int:
+        return min(limit, sum(1 for e in self._t.events if e.cursor > cursor))
 
 
 def _event_copy(e: StoredEvent) -> StoredEvent:
