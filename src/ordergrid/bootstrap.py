@@ -21,6 +21,7 @@ from ordergrid.domain.reservations import ReservationLimits
 from ordergrid.service import queries
 from ordergrid.service.bus import MessageBus
 from ordergrid.service.context import Context, WebhookOptions
+from ordergrid.service.nats_relay import StreamRelay
 from ordergrid.service.ports import Clock, Geocoder, IdSource, Jitter, WebhookSender
 from ordergrid.settings import Settings
 
@@ -38,8 +39,12 @@ class Application:
     metrics: Metrics
     #: Set when a command made work due at once; the worker of this process wakes on it.
     work_due: threading.Event
+    #: Relays the outbox to NATS JetStream when `ORDERGRID_NATS_URL` is set.
+    stream_relay: StreamRelay | None = None
 
     def close(self) -> None:
+        if self.stream_relay is not None:
+            self.stream_relay.publisher.close()
         self.engine.dispose()
 
 
@@ -87,6 +92,27 @@ def _geocoder(settings: Settings) -> Geocoder:
     return FirstFound(UsZipGeocoder(), PostalCentroids(settings.postal_centroids_csv))
 
 
+def _stream_relay(settings: Settings, ctx: Context, metrics: Metrics) -> StreamRelay | None:
+    if not settings.nats_url:
+        return None
+    # Imported only here: nats-py is an optional extra, needed only when NATS is used.
+    from ordergrid.adapters.nats_publisher import NatsPublisher, StreamOptions  # noqa: PLC0415
+    from ordergrid.adapters.relay_metrics import RelayCollector  # noqa: PLC0415
+
+    publisher = NatsPublisher(
+        StreamOptions(
+            url=settings.nats_url,
+            stream=settings.nats_stream,
+            subject_prefix=settings.nats_subject_prefix,
+            timeout_seconds=settings.nats_timeout_seconds,
+            duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+        )
+    )
+    relay = StreamRelay(ctx, publisher)
+    metrics.registry.register(RelayCollector(relay))
+    return relay
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -125,4 +151,5 @@ def bootstrap(
         reservations=_reservation_limits(settings),
     )
     holder.append(ctx)
-    return Application(settings, engine, ctx, MessageBus(ctx), metrics, work_due)
+    relay = _stream_relay(settings, ctx, metrics)
+    return Application(settings, engine, ctx, MessageBus(ctx), metrics, work_due, relay)

@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     reservation_max_lifetime_seconds: int = Field(
         86400, ge=1, description="no extension holds a cart's stock longer after its creation"
     )
+    nats_url: str | None = Field(
+        None, description="NATS server with JetStream; when set, the worker relays events there"
+    )
+    nats_stream: str = Field("ORDERGRID", min_length=1, description="JetStream stream name")
+    nats_subject_prefix: str = Field(
+        "ordergrid", min_length=1, description="events go to `<prefix>.<event type>`"
+    )
+    nats_timeout_seconds: float = Field(
+        5.0, gt=0, description="how long NATS may take to connect or acknowledge a batch"
+    )
+    nats_duplicate_window_seconds: float = Field(
+        120.0, gt=0, description="how long JetStream remembers event ids to drop repeats"
+    )
 
     @property
     def is_sqlite(self) -> bool:

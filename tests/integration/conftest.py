@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.integration.streams import StreamUnderTest, stream_under_test
 
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.settings import Settings
@@ -19,3 +20,8 @@ def application(database_url: str) -> Iterator[Application]:
     app = wire(database_url)
     yield app
     app.close()
+
+
+@pytest.fixture
+def nats_stream() -> Iterator[StreamUnderTest]:
+    yield from stream_under_test()

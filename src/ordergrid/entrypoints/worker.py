@@ -1,6 +1,6 @@
 """The worker: runs due timers (deadlines, re-sourcing after failures), relays outbox
 events to internal reactions (back-order re-sourcing) and to webhook deliveries, and
-sends those deliveries on a thread of their own."""
+sends those deliveries, and relays events to NATS, on threads of their own."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ordergrid.bootstrap import Application
 from ordergrid.service.commands import RunDueTimers, SweepBackorders
+from ordergrid.service.nats_relay import BATCH as STREAM_BATCH
 from ordergrid.service.relay import BATCH, relay_once
 from ordergrid.service.webhook_delivery import QUEUE_BATCH, SEND_BATCH, queue_deliveries, send_due
 
@@ -29,6 +30,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sender: threading.Thread | None = None
+        self._streamer: threading.Thread | None = None
 
     def run_until_idle(self) -> int:
         """Handle everything that is due now; returns how many timers, events and webhook
@@ -39,9 +41,23 @@ class Worker:
             read = relay_once(self.application.bus)
             queued = queue_deliveries(self.application.ctx)
             sent = send_due(self.application.ctx)
-            total += ran + read + queued + sent
-            if not (ran or read or queued or sent):
+            streamed = self._stream_once()
+            total += ran + read + queued + sent + streamed
+            if not (ran or read or queued or sent or streamed):
                 return total
+
+    def _stream_once(self) -> int:
+        relay = self.application.stream_relay
+        return 0 if relay is None else relay.relay_once()
+
+    def stream_events(self) -> None:
+        """Relay events to NATS until stopped: apart from the rest, so NATS being slow or
+        down delays nothing else (its events wait in the outbox)."""
+        poll = self.application.settings.worker_poll_seconds
+        while not self._stop.is_set():
+            published = self._guarded(self._stream_once)
+            if published is None or published < STREAM_BATCH:
+                self._stop.wait(poll)
 
     def send_webhooks(self) -> None:
         """Send due webhook deliveries until stopped: apart from the timers and the relay,
@@ -60,6 +76,11 @@ class Worker:
             target=self.send_webhooks, name="ordergrid-webhooks", daemon=True
         )
         self._sender.start()
+        if self.application.stream_relay is not None:
+            self._streamer = threading.Thread(
+                target=self.stream_events, name="ordergrid-nats-relay", daemon=True
+            )
+            self._streamer.start()
         while not self._stop.is_set():
             due.clear()
             busy = self._round()
@@ -97,6 +118,6 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
         self.application.work_due.set()
-        for thread in (self._thread, self._sender):
+        for thread in (self._thread, self._sender, self._streamer):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=10)

@@ -439,6 +439,18 @@ class Outbox(Protocol):
 
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None: ...
 
+    def hold_consumer(self, consumer: str) -> bool:
+        """Lease the consumer for as long as this unit of work is open; False when another
+        unit of work holds it. The lease ends with the unit of work, also when its
+        process dies (PostgreSQL: a transaction advisory lock; elsewhere writes are
+        serial and it is always granted)."""
+        ...
+
+    def backlog(self, cursor: EventCursor, limit: int) -> int:
+        """How many events were written after the cursor (a consumer's lag), counting up
+        to `limit` (a health check stays cheap however far behind a consumer is)."""
+        ...
+
 
 class WebhookRepository(Protocol):
     def add(self, webhook: Webhook) -> None: ...
@@ -476,6 +488,26 @@ class WebhookSender(Protocol):
     def send(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
         """None when the receiver answered 2xx, else why not (status, timeout, refusal)."""
         ...
+
+
+class PublishFailed(Exception):
+    """An event stream did not confirm a whole batch: unreachable, timed out, or refused.
+    `confirmed` events, from the first, were confirmed before the failure."""
+
+    def __init__(self, message: str, confirmed: int = 0) -> None:
+        super().__init__(message)
+        self.confirmed = confirmed
+
+
+class EventPublisher(Protocol):
+    """Publishes outbox events to an event stream, outside any transaction."""
+
+    def publish(self, events: Sequence[StoredEvent]) -> None:
+        """Publish in order and wait until the stream confirms each one (stored, or
+        recognised as a duplicate of the same event id); else `PublishFailed`."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class HostResolver(Protocol):

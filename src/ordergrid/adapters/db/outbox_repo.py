@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, tuple_
+from sqlalchemy import Connection, func, select, text, tuple_
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_on
@@ -18,6 +18,8 @@ E = t.events
 C = t.consumers
 _TXID = text("pg_current_xact_id()::text::bigint")
 _HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+#: First key of the advisory locks that lease outbox consumers (the second: the name's hash).
+_LEASE_SPACE = 0x6F67  # "og"
 
 
 def _stored(r: Any) -> StoredEvent:
@@ -80,3 +82,22 @@ class SqlOutbox:
             < tuple_(stmt.excluded.txid, stmt.excluded.position),
         )
         self.conn.execute(stmt)
+
+    def hold_consumer(self, consumer: str) -> bool:
+        if not self.postgres:
+            return True  # SQLite: one writer at a time, and a relay repeating a batch is safe
+        # An advisory lock takes no transaction id, so holding it while publishing keeps
+        # the visibility horizon moving; PostgreSQL drops it when the session ends.
+        held = self.conn.execute(
+            select(func.pg_try_advisory_xact_lock(_LEASE_SPACE, func.hashtext(consumer)))
+        ).scalar_one()
+        return bool(held)
+
+    def backlog(self, cursor: EventCursor, limit: int) -> int:
+        after = (
+            select(E.c.position)
+            .where(tuple_(E.c.txid, E.c.position) > tuple_(*cursor))
+            .limit(limit)
+            .subquery()
+        )
+        return int(self.conn.execute(select(func.count()).select_from(after)).scalar_one())

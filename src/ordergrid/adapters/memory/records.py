@@ -56,6 +56,13 @@ class InMemoryOutbox(_Repo):
     def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
         self._t.consumers[consumer] = max(cursor, self._t.consumers.get(consumer, (0, 0)))
 
+    def hold_consumer(self, consumer: str) -> bool:
+        del consumer  # writes are serial under the store's lock
+        return True
+
+    def backlog(self, cursor: EventCursor, limit: int) -> int:
+        return min(limit, sum(1 for e in self._t.events if e.cursor > cursor))
+
 
 def _event_copy(e: StoredEvent) -> StoredEvent:
     return replace(e, data=copy.deepcopy(e.data))

@@ -13,6 +13,7 @@ from ordergrid.entrypoints.api.auth import Right, require
 from ordergrid.entrypoints.api.errors import error_body
 from ordergrid.entrypoints.api.presenters import token_json
 from ordergrid.entrypoints.api.routes_network import App
+from ordergrid.entrypoints.api.stream_status import stream_relay_status
 from ordergrid.service.commands import Actor, CreateToken
 
 router = APIRouter(tags=["operations"])
@@ -26,7 +27,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "database unreachable"}})
 def readyz(app: App, response: Response) -> dict[str, Any]:
-    """The database answers."""
+    """The database answers. With NATS configured, also how far the relay is behind and
+    its last error; NATS being down does not make the API unready (events wait)."""
     try:
         with app.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -34,7 +36,10 @@ def readyz(app: App, response: Response) -> dict[str, Any]:
         response.status_code = 503
         response.headers["Retry-After"] = "1"
         return error_body("database_unavailable", "the database does not answer")
-    return {"status": "ready", "database": app.engine.dialect.name}
+    ready: dict[str, Any] = {"status": "ready", "database": app.engine.dialect.name}
+    if app.stream_relay is not None:
+        ready["nats"] = stream_relay_status(app.stream_relay)
+    return ready
 
 
 @router.get("/metrics", response_class=Response)
