@@ -12,6 +12,7 @@ from ordergrid.adapters.db import migrate
 from ordergrid.adapters.db.catalogue_repo import LocationCache, ProductTagCache
 from ordergrid.adapters.db.engine import make_engine
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache
+from ordergrid.adapters.db.stock_cache import StockCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.geo import FirstFound, PostalCentroids, UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
@@ -106,10 +107,10 @@ def bootstrap(
     cache = LocationCache()
 
     gate = threading.RLock() if settings.is_sqlite else None
-    policies, tags = ActivePolicyCache(), ProductTagCache()
+    policies, tags, stock = ActivePolicyCache(), ProductTagCache(), StockCache()
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies, tags)
+        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies, tags, stock)
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))

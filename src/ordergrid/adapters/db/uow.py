@@ -25,6 +25,7 @@ from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.reservations_repo import SqlReservations
+from ordergrid.adapters.db.stock_cache import SqlStockReads, StockCache
 from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
@@ -44,6 +45,7 @@ from ordergrid.service.ports import (
     PolicyRepository,
     ProductRepository,
     ReservationRepository,
+    StockReads,
     StockRuleRepository,
     TimerRepository,
     TokenRepository,
@@ -97,6 +99,7 @@ class SqlUnitOfWork:
     stock_rules: StockRuleRepository
     channels: ChannelRepository
     reservations: ReservationRepository
+    stock_reads: StockReads
 
     def __init__(
         self,
@@ -107,10 +110,12 @@ class SqlUnitOfWork:
         write_gate: threading.RLock | None = None,
         policy_cache: ActivePolicyCache | None = None,
         tag_cache: ProductTagCache | None = None,
+        stock_cache: StockCache | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
         self.policy_cache = policy_cache or ActivePolicyCache()
         self.tag_cache = tag_cache or ProductTagCache()
+        self.stock_cache = stock_cache or StockCache()
         self.readonly = readonly
         self.conn: Connection | None = None
         # SQLite allows one writer: queueing this process's writers here is fairer and
@@ -149,6 +154,7 @@ class SqlUnitOfWork:
         self.stock_rules = SqlStockRules(self.conn, now)
         self.channels = SqlChannels(self.conn, now)
         self.reservations = SqlReservations(self.conn, outbox)
+        self.stock_reads = SqlStockReads(self.conn, self.stock_cache)
         return self
 
     def __exit__(

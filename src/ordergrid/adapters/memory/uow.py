@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from ordergrid.adapters.memory.catalogue import InMemoryLocations, InMemoryProducts
-from ordergrid.adapters.memory.inventory import InMemoryInventory
+from ordergrid.adapters.memory.inventory import InMemoryInventory, InMemoryStockReads
 from ordergrid.adapters.memory.lifecycle import InMemoryExceptions, InMemoryTimers
 from ordergrid.adapters.memory.orders import InMemoryOrders
 from ordergrid.adapters.memory.records import (
@@ -37,6 +37,7 @@ from ordergrid.service.ports import (
     PolicyRepository,
     ProductRepository,
     ReservationRepository,
+    StockReads,
     StockRuleRepository,
     TimerRepository,
     TokenRepository,
@@ -93,6 +94,7 @@ class InMemoryUnitOfWork:
     stock_rules: StockRuleRepository
     channels: ChannelRepository
     reservations: ReservationRepository
+    stock_reads: StockReads
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -115,6 +117,7 @@ class InMemoryUnitOfWork:
         self.stock_rules = InMemoryStockRules(self)
         self.channels = InMemoryChannels(self)
         self.reservations = InMemoryReservations(self)
+        self.stock_reads = InMemoryStockReads(self)
 
     @property
     def tables(self) -> _Tables:

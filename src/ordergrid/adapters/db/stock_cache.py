@@ -1,0 +1,158 @@
+"""A per-process copy of stock positions for answers that only read, kept current from
+the ledger.
+
+Every change of on-hand or reserved writes a ledger row in the transaction that makes it
+(feeds and snapshots in `service/inventory.py`, reservations, cart holds, releases and
+shipments through `service/stock.py`, corrections in `service/reallocation.py`). So
+before answering, a reader asks the ledger which positions changed since the cache was
+last brought up to date and re-reads only those rows; a SKU not cached yet is read whole
+on first use.
+
+What "since" means depends on the database:
+
+- SQLite has one writer at a time, so ledger ids become visible in increasing order: the
+  mark is the highest id seen. A reader whose snapshot is older than the mark (another
+  thread brought the cache further) reads the database directly.
+- PostgreSQL hands out ids before commit, so a smaller id can commit after a larger one
+  was seen. Each ledger row carries the id of the transaction that wrote it; the mark is
+  the transaction horizon (every transaction below it had ended when it was taken), and a
+  refresh re-reads the positions of every row written at or above the previous horizon.
+  The horizon is server-wide: a long transaction anywhere makes refreshes re-read more
+  rows (never fewer). Readers run in READ COMMITTED, so each statement under the cache's
+  lock sees at least what the previous one saw.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, text, tuple_
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.domain.inventory import Position
+
+P = t.positions
+L = t.ledger
+_COLUMNS = (
+    P.c.location_id,
+    P.c.sku,
+    P.c.on_hand,
+    P.c.reserved,
+    P.c.safety_stock,
+    P.c.snapshot_as_of,
+)
+_TOP_ID = select(func.coalesce(func.max(L.c.id), 0))
+_CHANGED_BY_ID = (
+    select(L.c.location_id, L.c.sku)
+    .where(L.c.id > bindparam("mark"), L.c.id <= bindparam("top"))
+    .distinct()
+)
+_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_CHANGED_BY_TXID = select(L.c.location_id, L.c.sku).where(L.c.txid >= bindparam("mark")).distinct()
+_OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)))
+#: Positions re-read per statement when many changed at once.
+_CHUNK = 500
+
+Key = tuple[str, str]
+
+
+def _position(r: Any) -> Position:
+    return Position(r.location_id, r.sku, r.on_hand, r.reserved, r.safety_stock, r.snapshot_as_of)
+
+
+class StockCache:
+    """Positions per SKU (each SKU whole: every location that has a row), most recently
+    used last, at most `max_skus` of them; shared by the process's units of work."""
+
+    def __init__(self, max_skus: int = 20_000) -> None:
+        self.lock = threading.Lock()
+        self.max_skus = max_skus
+        self.mark: int | None = None
+        self.skus: OrderedDict[str, dict[str, Position]] = OrderedDict()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.mark = None
+            self.skus.clear()
+
+
+class SqlStockReads:
+    def __init__(self, conn: Connection, cache: StockCache) -> None:
+        self.conn, self.cache = conn, cache
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def positions(self, skus: Iterable[str]) -> list[Position]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        cache = self.cache
+        with cache.lock:
+            if not self._catch_up():
+                return self._read(wanted)
+            self._load([sku for sku in wanted if sku not in cache.skus])
+            found: list[Position] = []
+            for sku in wanted:
+                cache.skus.move_to_end(sku)
+                found.extend(cache.skus[sku].values())
+            while len(cache.skus) > cache.max_skus:
+                cache.skus.popitem(last=False)
+        return found
+
+    def _catch_up(self) -> bool:
+        """Bring the cache to what this transaction sees; False when it sees less than
+        the cache already holds."""
+        return self._catch_up_by_txid() if self.postgres else self._catch_up_by_id()
+
+    def _catch_up_by_id(self) -> bool:
+        cache = self.cache
+        top = int(self.conn.execute(_TOP_ID).scalar_one())
+        if cache.mark is None or not cache.skus:
+            cache.mark = top
+            return True
+        if top < cache.mark:
+            return False
+        if top > cache.mark:
+            rows = self.conn.execute(_CHANGED_BY_ID, {"mark": cache.mark, "top": top})
+            self._refresh([(r.location_id, r.sku) for r in rows])
+            cache.mark = top
+        return True
+
+    def _catch_up_by_txid(self) -> bool:
+        cache = self.cache
+        horizon = int(self.conn.execute(_HORIZON).scalar_one())
+        if cache.mark is not None and cache.skus:
+            rows = self.conn.execute(_CHANGED_BY_TXID, {"mark": cache.mark})
+            self._refresh([(r.location_id, r.sku) for r in rows])
+        cache.mark = horizon
+        return True
+
+    def _refresh(self, changed: Sequence[Key]) -> None:
+        """Re-read the changed positions of cached SKUs."""
+        keys = sorted({key for key in changed if key[1] in self.cache.skus})
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i : i + _CHUNK]
+            at = tuple_(P.c.location_id, P.c.sku)
+            rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
+            fresh = {(r.location_id, r.sku): _position(r) for r in rows}
+            for loc, sku in chunk:
+                held = self.cache.skus[sku]
+                p = fresh.get((loc, sku))
+                if p is None:
+                    held.pop(loc, None)
+                else:
+                    held[loc] = p
+
+    def _load(self, skus: list[str]) -> None:
+        if not skus:
+            return
+        loaded: dict[str, dict[str, Position]] = {sku: {} for sku in skus}
+        for p in self._read(skus):
+            loaded[p.sku][p.location_id] = p
+        self.cache.skus.update(loaded)
+
+    def _read(self, skus: list[str]) -> list[Position]:
+        rows = self.conn.execute(_OF_SKUS, {"skus": skus})
+        return [_position(r) for r in rows]
