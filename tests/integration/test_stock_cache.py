@@ -19,6 +19,7 @@ from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import Application
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.inventory import Movement, MovementReason, Position
+from ordergrid.domain.stock_rules import RuleKind, RuleScope, StockRule
 from ordergrid.service.commands import AdjustInventory, AdjustmentInput, ApplySnapshot
 from ordergrid.service.inventory import adjust, snapshot
 from ordergrid.service.stock import apply_movements
@@ -190,3 +191,42 @@ def test_two_processes_always_read_what_is_stored(
     finally:
         first.close()
         second.close()
+
+
+def a_rule(rule_id: str, sku: str | None, quantity: int) -> StockRule:
+    return StockRule(rule_id, RuleKind.SAFETY_STOCK, RuleScope(sku=sku), quantity=quantity)
+
+
+def covering(app: Application, *skus: str) -> list[StockRule]:
+    with app.ctx.uow(readonly=True) as uow:
+        return uow.stock_rules.covering(skus)
+
+
+def test_stock_rules_changed_by_another_process_are_seen_at_the_next_read(
+    database_url: str,
+) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        with first.ctx.uow() as uow:
+            uow.stock_rules.put(a_rule("r1", "A", 2))
+            uow.stock_rules.put(a_rule("r2", None, 1))
+            uow.commit()
+        assert [r.id for r in covering(second, "A")] == ["r1", "r2"]
+        assert [r.id for r in covering(second, "B")] == ["r2"]
+        with first.ctx.uow() as uow:
+            uow.stock_rules.put(a_rule("r1", "A", 5))
+            assert uow.stock_rules.remove("r2")
+            uow.commit()
+        assert covering(second, "A") == [a_rule("r1", "A", 5)]
+        assert covering(second, "B") == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_rolled_back_rule_change_never_reaches_the_cache(application: Application) -> None:
+    assert covering(application, "A") == []
+    with application.ctx.uow() as uow:
+        uow.stock_rules.put(a_rule("r1", "A", 2))
+        assert [r.id for r in uow.stock_rules.covering(["A"])] == ["r1"]  # its own change
+    assert covering(application, "A") == []

@@ -60,7 +60,8 @@ Key = tuple[str, str]
 
 
 def _position(r: Any) -> Position:
-    return Position(r.location_id, r.sku, r.on_hand, r.reserved, r.safety_stock, r.snapshot_as_of)
+    # The row's columns are the position's fields, in order.
+    return Position(*r)
 
 
 class StockCache:

@@ -26,7 +26,7 @@ from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.reservations_repo import SqlReservations
 from ordergrid.adapters.db.stock_cache import SqlStockReads, StockCache
-from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
+from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules, StockRuleCache
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
 from ordergrid.domain.errors import InvalidInput, Unavailable
@@ -111,11 +111,13 @@ class SqlUnitOfWork:
         policy_cache: ActivePolicyCache | None = None,
         tag_cache: ProductTagCache | None = None,
         stock_cache: StockCache | None = None,
+        rule_cache: StockRuleCache | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
         self.policy_cache = policy_cache or ActivePolicyCache()
         self.tag_cache = tag_cache or ProductTagCache()
         self.stock_cache = stock_cache or StockCache()
+        self.rule_cache = rule_cache or StockRuleCache()
         self.readonly = readonly
         self.conn: Connection | None = None
         # SQLite allows one writer: queueing this process's writers here is fairer and
@@ -151,7 +153,7 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(self.conn)
         self.exceptions = SqlExceptions(self.conn)
         self.webhooks = SqlWebhooks(self.conn)
-        self.stock_rules = SqlStockRules(self.conn, now)
+        self.stock_rules = SqlStockRules(self.conn, now, counters, self.rule_cache)
         self.channels = SqlChannels(self.conn, now)
         self.reservations = SqlReservations(self.conn, outbox)
         self.stock_reads = SqlStockReads(self.conn, self.stock_cache)
