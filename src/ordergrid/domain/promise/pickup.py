@@ -21,6 +21,7 @@ from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, for_quote
 from ordergrid.domain.promise.rules import PromiseRules
+from ordergrid.domain.promise.shortcuts import store_hands_over_all, transfer_cannot_fill
 from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.view import UnitsToPlace
@@ -110,8 +111,11 @@ def _at_store(
         pickup_location_id=store.id,
         facts=facts,
     )
+    rules, columns, demand = for_quote(policy, None), view.for_skus(req.skus), cart.demand()
+    if view.shortcuts and store_hands_over_all(req, columns, rules, demand):
+        return {}, demand, policy.id
     placed: dict[str, int] = {}
-    for s in source(req, view.for_skus(req.skus), for_quote(policy, None), now).plan.shipments:
+    for s in source(req, columns, rules, now).plan.shipments:
         for a in s.allocations:
             placed[a.sku] = placed.get(a.sku, 0) + a.quantity
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
@@ -125,11 +129,28 @@ def _refused(cart: Cart, store: Location, placed: dict[str, int], view: PromiseV
     return any(placed.get(sku, 0) < min(q, holds.get(sku, 0)) for sku, q in cart.demand().items())
 
 
+Transfer = tuple[datetime, tuple[str, ...]] | None
+
+
 def _transfer(
     cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
-) -> tuple[datetime, tuple[str, ...]] | None:
+) -> Transfer:
     """When the missing units can be at the store (latest arrival of the plan that ships
     them there) and from where; None when the network cannot send them all."""
+    if not view.shortcuts:
+        return _sourced_transfer(cart, store, missing, view, now)
+    stock = view.stock()
+    if transfer_cannot_fill(missing, stock.network_available(), stock.at(store.id)):
+        return None
+    key = (store.id, tuple(sorted(missing.items())))
+    if key not in view.transfers:
+        view.transfers[key] = _sourced_transfer(cart, store, missing, view, now)
+    return view.transfers[key]
+
+
+def _sourced_transfer(
+    cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
+) -> Transfer:
     store_cart = replace(cart, destination=(store.lat, store.lon), timezone=calendar_of(store).tz)
     policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
     rules = policy.promise

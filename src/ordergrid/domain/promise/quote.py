@@ -74,10 +74,18 @@ class PromiseView:
 
     sourcing: SourcingView
     policies: Sequence[Policy]
+    #: Answer from the screening columns where they decide what the engine would
+    #: (`shortcuts.py`); off, every answer runs the engine (the reference they match).
+    shortcuts: bool = True
     #: The stock as the engine's columns, per set of SKUs asked for: a quote sources the
     #: same cart many times (each option, each store), so they are built once.
     _views: dict[frozenset[str], SourcingView] = field(default_factory=dict)
     _stock: list[CartStock] = field(default_factory=list)
+    #: Transfers already sourced for this quote (pick-up and curbside at one store ask
+    #: for the same one).
+    transfers: dict[
+        tuple[str, tuple[tuple[str, int], ...]], tuple[datetime, tuple[str, ...]] | None
+    ] = field(default_factory=dict)
 
     def stock(self) -> CartStock:
         """The stock of every SKU in the view, as columns (built on first use)."""
