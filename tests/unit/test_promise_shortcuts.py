@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Address, Capability, Location, LocationStatus, LocationType
-from ordergrid.domain.promise.pickup import pickup_options
-from ordergrid.domain.promise.quote import Cart, PromiseView, ship_options
-from ordergrid.domain.promise.shortcuts import transfer_cannot_fill
-from ordergrid.domain.sourcing import Policy, SourcingView
-from ordergrid.domain.sourcing.policy import Constraints, Selector, Strategy
+from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.pickup import pickup_facts, pickup_options
+from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, ship_options
+from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
+from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView, source
+from ordergrid.domain.sourcing.policy import Constraints, Fallback, Selector, Strategy
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 DESTINATION = (40.75, -73.99)
@@ -64,17 +65,19 @@ def policies() -> st.SearchStrategy[list[Policy]]:
         unique=True,
     )
     return st.builds(
-        lambda chosen, capacity: [
+        lambda chosen, capacity, fallback: [
             Policy(
                 "p",
                 1,
                 "random",
                 strategies=tuple(chosen),
                 constraints=Constraints(respect_capacity=capacity),
+                fallback=fallback,
             )
         ],
         strategies,
         st.booleans(),
+        st.sampled_from(list(Fallback)),
     )
 
 
@@ -106,6 +109,33 @@ def test_pickup_answers_from_the_columns_equal_the_engines(
     fast = pickup_options(cart, PromiseView(view, chosen, shortcuts=True), NOW)
     engine = pickup_options(cart, PromiseView(view, chosen, shortcuts=False), NOW)
     assert fast == engine
+
+
+@settings(max_examples=300, deadline=None)
+@given(world=worlds(), method=st.sampled_from(["pickup", "curbside"]))
+def test_units_placed_at_a_store_are_those_the_engine_places(
+    world: tuple[Cart, SourcingView, list[Policy]], method: str
+) -> None:
+    cart, view, chosen = world
+    policy = chosen[0]
+    for store in sorted(view.locations):
+        req = SourcingRequest(
+            PROMISE_ORDER_ID,
+            cart.channel,
+            DeliveryMethod(method),
+            cart.units(),
+            None,
+            pickup_location_id=store,
+            facts=pickup_facts(cart, method),
+        )
+        found = placed_at_store(req, view, policy, cart.demand())
+        if found is None:
+            continue  # left to the engine
+        engine: dict[str, int] = {}
+        for shipment in source(req, view, policy, NOW).plan.shipments:
+            for a in shipment.allocations:
+                engine[a.sku] = engine.get(a.sku, 0) + a.quantity
+        assert found == engine
 
 
 @settings(max_examples=50, deadline=None)

@@ -21,8 +21,15 @@ from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, for_quote
 from ordergrid.domain.promise.rules import PromiseRules
-from ordergrid.domain.promise.shortcuts import store_hands_over_all, transfer_cannot_fill
-from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
+from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
+from ordergrid.domain.sourcing import (
+    OrderFacts,
+    Policy,
+    SourcingRequest,
+    SourcingView,
+    select_policy,
+    source,
+)
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
@@ -111,15 +118,22 @@ def _at_store(
         pickup_location_id=store.id,
         facts=facts,
     )
-    rules, columns, demand = for_quote(policy, None), view.for_skus(req.skus), cart.demand()
-    if view.shortcuts and store_hands_over_all(req, columns, rules, demand):
-        return {}, demand, policy.id
-    placed: dict[str, int] = {}
-    for s in source(req, columns, rules, now).plan.shipments:
-        for a in s.allocations:
-            placed[a.sku] = placed.get(a.sku, 0) + a.quantity
+    rules, columns = for_quote(policy, None), view.for_skus(req.skus)
+    found = placed_at_store(req, columns, rules, cart.demand()) if view.shortcuts else None
+    placed = _placed(req, columns, rules, now) if found is None else found
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
     return {sku: n for sku, n in missing.items() if n > 0}, placed, policy.id
+
+
+def _placed(
+    req: SourcingRequest, view: SourcingView, policy: Policy, now: datetime
+) -> dict[str, int]:
+    """The units of each SKU the engine places for the request."""
+    placed: dict[str, int] = {}
+    for s in source(req, view, policy, now).plan.shipments:
+        for a in s.allocations:
+            placed[a.sku] = placed.get(a.sku, 0) + a.quantity
+    return placed
 
 
 def _refused(cart: Cart, store: Location, placed: dict[str, int], view: PromiseView) -> bool:

@@ -2,10 +2,12 @@
 they already decide it, so a quote runs the full engine (pricing, plan search, the
 decision) only where the outcome is open.
 
-- A pick-up store that may hand over the cart and holds all of it: the engine, trying the
-  policy's strategies in order, stops at the first one whose conditions fit and whose
-  plan covers every unit; at a named store only that store is eligible, so that strategy
-  covers the cart exactly when its screen leaves the store eligible with every unit.
+- What a pick-up store can hand over: at a named store only that store is eligible, so
+  each attempt of the engine (one per strategy whose conditions fit) places as much of
+  each SKU as the store may give under that strategy's screen, or nothing where the
+  screen excludes the store. The first complete attempt wins; else the policy's
+  fallback takes the attempt placing the most units (cost breaks ties, so attempts
+  placing as many units differently are left to the engine) or back-orders everything.
 - A transfer the network cannot fill: no plan places more units of a SKU than the other
   locations may give, whatever the rules.
 
@@ -21,39 +23,61 @@ from dataclasses import replace
 import numpy as np
 
 from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView
-from ordergrid.domain.sourcing.screening import screen
+from ordergrid.domain.sourcing.policy import Fallback
+from ordergrid.domain.sourcing.screening import Screen, screen
 from ordergrid.domain.sourcing.selection import matches
 
 
-def _deciding_rules(req: SourcingRequest, policy: Policy) -> Policy:
-    """The rules of the first strategy the engine tries on the request (the policy's
-    own when no strategy's conditions fit)."""
-    for strategy in policy.strategies_to_try():
-        if req.facts is None or matches(strategy.when, req.facts):
-            return replace(policy, constraints=strategy.constraints, costs=strategy.costs)
-    return policy
+def _rules_tried(req: SourcingRequest, policy: Policy) -> list[Policy]:
+    """The rules of each attempt the engine makes on the request, in order: one per
+    strategy whose conditions fit, else the policy's own."""
+    tried = [
+        replace(policy, constraints=s.constraints, costs=s.costs)
+        for s in policy.strategies_to_try()
+        if req.facts is None or matches(s.when, req.facts)
+    ]
+    return tried or [policy]
 
 
-def store_hands_over_all(
-    req: SourcingRequest, view: SourcingView, policy: Policy, demand: Mapping[str, int]
-) -> bool:
-    """Whether the engine would place the whole pick-up request at its store, decided
-    without running it; False means only the engine can tell."""
-    store = req.pickup_location_id
-    if store is None:
-        return False
-    rules = _deciding_rules(req, policy)
-    screened = screen(req, view, rules)
+def _placed_by(screened: Screen, store: str, demand: Mapping[str, int]) -> dict[str, int] | None:
+    """What one attempt places at the store: as much of each SKU as the store may give
+    when it is eligible, nothing when it is not (None: the store is not screened)."""
     j = screened.index.position.get(store)
     if j is None:
-        return False
+        return None
     i = int(np.searchsorted(screened.candidates, j))
     if i >= len(screened.candidates) or screened.candidates[i] != j:
-        return False
+        return None
     if not screened.eligible[i]:
-        return False
+        return {}
     have = dict(zip(screened.skus, screened.available[i].tolist(), strict=True))
-    return all(have.get(sku, 0) >= units for sku, units in demand.items())
+    placed = {sku: min(units, have.get(sku, 0)) for sku, units in demand.items()}
+    return {sku: n for sku, n in placed.items() if n > 0}
+
+
+def placed_at_store(
+    req: SourcingRequest, view: SourcingView, policy: Policy, demand: Mapping[str, int]
+) -> dict[str, int] | None:
+    """The units of each SKU the engine would place at the pick-up request's store,
+    read from the screens of the attempts it would make; None where only the engine can
+    tell (attempts placing as many units in different ways, which cost decides)."""
+    store = req.pickup_location_id
+    if store is None:
+        return None
+    total = sum(demand.values())
+    attempts: list[dict[str, int]] = []
+    for rules in _rules_tried(req, policy):
+        placed = _placed_by(screen(req, view, rules), store, demand)
+        if placed is None:
+            return None
+        if sum(placed.values()) == total:
+            return placed  # the first complete attempt decides
+        attempts.append(placed)
+    if policy.fallback is Fallback.BACKORDER:
+        return {}  # an incomplete pick-up is back-ordered whole
+    most = max(sum(p.values()) for p in attempts)
+    best = {tuple(sorted(p.items())) for p in attempts if sum(p.values()) == most}
+    return dict(best.pop()) if len(best) == 1 else None
 
 
 def transfer_cannot_fill(
