@@ -19,7 +19,7 @@ from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
-from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, for_quote
+from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
 from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
 from ordergrid.domain.sourcing import (
@@ -118,7 +118,7 @@ def _at_store(
         pickup_location_id=store.id,
         facts=facts,
     )
-    rules, columns = for_quote(policy, None), view.for_skus(req.skus)
+    rules, columns = view.rules(policy, None), view.for_skus(req.skus)
     found = placed_at_store(req, columns, rules, cart.demand()) if view.shortcuts else None
     placed = _placed(req, columns, rules, now) if found is None else found
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
@@ -179,7 +179,7 @@ def _sourced_transfer(
         excluded_locations=frozenset({store.id}),
         facts=facts,
     )
-    plan = source(req, view.for_skus(req.skus), for_quote(policy, service), now).plan
+    plan = source(req, view.for_skus(req.skus), view.rules(policy, service), now).plan
     if plan.units < sum(missing.values()):
         return None
     arrivals = []

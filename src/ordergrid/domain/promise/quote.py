@@ -87,6 +87,17 @@ class PromiseView:
         tuple[str, tuple[tuple[str, int], ...]], tuple[datetime, tuple[str, ...]] | None
     ] = field(default_factory=dict)
 
+    _rules: dict[tuple[int, str | None], Policy] = field(default_factory=dict)
+
+    def rules(self, policy: Policy, service: str | None) -> Policy:
+        """`for_quote(policy, service)`, worked out once per quote (the view holds the
+        policies, so their identities are stable while it lives)."""
+        key = (id(policy), service)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = for_quote(policy, service)
+        return found
+
     def stock(self) -> CartStock:
         """The stock of every SKU in the view, as columns (built on first use)."""
         if not self._stock:
@@ -181,7 +192,7 @@ def ship_option(
         destination=cart.destination,
         facts=facts,
     )
-    decision = source(req, view.for_skus(req.skus), for_quote(policy, service), now)
+    decision = source(req, view.for_skus(req.skus), view.rules(policy, service), now)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
         reason, detail = unavailable_reason(cart, view, decision)
