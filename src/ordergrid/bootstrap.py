@@ -108,7 +108,8 @@ def bootstrap(
     cache = LocationCache()
 
     gate = threading.RLock() if settings.is_sqlite else None
-    policies, tags, stock = ActivePolicyCache(), ProductTagCache(), StockCache()
+    policies, tags = ActivePolicyCache(), ProductTagCache()
+    stock = StockCache(settings.stock_cache_positions)
     rules = StockRuleCache()
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:

@@ -113,7 +113,7 @@ def test_a_reader_with_an_older_snapshot_leaves_the_cache_current(
 
 def test_an_evicted_sku_is_read_again(application: Application) -> None:
     change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
-    cache = StockCache(max_skus=1)
+    cache = StockCache(max_positions=1)
 
     def read(sku: str) -> list[int]:
         uow = SqlUnitOfWork(
@@ -127,6 +127,20 @@ def test_an_evicted_sku_is_read_again(application: Application) -> None:
     assert list(cache.skus) == ["B"]
     change(application, receipt("DC1", "A", 2))
     assert read("A") == [7]
+
+
+def test_a_cache_of_no_positions_reads_the_database_each_time(
+    application: Application,
+) -> None:
+    change(application, receipt("DC1", "A", 5))
+    cache = StockCache(max_positions=0)
+    uow = SqlUnitOfWork(
+        application.engine, LocationCache(), FixedClock(T0), True, stock_cache=cache
+    )
+    with uow:
+        assert [p.on_hand for p in uow.stock_reads.positions(["A"])] == [5]
+    assert cache.size == 0
+    assert not cache.skus
 
 
 @pytest.mark.postgres

@@ -66,18 +66,34 @@ def _position(r: Any) -> Position:
 
 class StockCache:
     """Positions per SKU (each SKU whole: every location that has a row), most recently
-    used last, at most `max_skus` of them; shared by the process's units of work."""
+    used last, about `max_positions` of them (the SKUs of one read are kept even when
+    they hold more); shared by the process's units of work. 0 keeps nothing."""
 
-    def __init__(self, max_skus: int = 20_000) -> None:
+    def __init__(self, max_positions: int = 500_000) -> None:
         self.lock = threading.Lock()
-        self.max_skus = max_skus
+        self.max_positions = max_positions
         self.mark: int | None = None
         self.skus: OrderedDict[str, dict[str, Position]] = OrderedDict()
+        self.size = 0  # positions held
 
-    def clear(self) -> None:
-        with self.lock:
-            self.mark = None
-            self.skus.clear()
+    def add(self, sku: str, held: dict[str, Position]) -> None:
+        self.skus[sku] = held
+        self.size += len(held)
+
+    def put(self, sku: str, location_id: str, position: Position | None) -> None:
+        held = self.skus[sku]
+        self.size -= location_id in held
+        if position is None:
+            held.pop(location_id, None)
+        else:
+            held[location_id] = position
+            self.size += 1
+
+    def evict(self, keep: int) -> None:
+        """Drop the least recently used SKUs beyond the limit, never the last `keep`."""
+        while self.size > self.max_positions and len(self.skus) > keep:
+            _, held = self.skus.popitem(last=False)
+            self.size -= len(held)
 
 
 class SqlStockReads:
@@ -90,16 +106,19 @@ class SqlStockReads:
         if not wanted:
             return []
         cache = self.cache
+        if not cache.max_positions:
+            return self._read(wanted)
         with cache.lock:
             if not self._catch_up():
                 return self._read(wanted)
-            self._load([sku for sku in wanted if sku not in cache.skus])
+            missing = [sku for sku in wanted if sku not in cache.skus]
+            self._load(missing)
             found: list[Position] = []
             for sku in wanted:
                 cache.skus.move_to_end(sku)
                 found.extend(cache.skus[sku].values())
-            while len(cache.skus) > cache.max_skus:
-                cache.skus.popitem(last=False)
+            if missing:
+                cache.evict(keep=len(wanted))
         return found
 
     def _catch_up(self) -> bool:
@@ -139,12 +158,7 @@ class SqlStockReads:
             rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
             fresh = {(r.location_id, r.sku): _position(r) for r in rows}
             for loc, sku in chunk:
-                held = self.cache.skus[sku]
-                p = fresh.get((loc, sku))
-                if p is None:
-                    held.pop(loc, None)
-                else:
-                    held[loc] = p
+                self.cache.put(sku, loc, fresh.get((loc, sku)))
 
     def _load(self, skus: list[str]) -> None:
         if not skus:
@@ -152,7 +166,8 @@ class SqlStockReads:
         loaded: dict[str, dict[str, Position]] = {sku: {} for sku in skus}
         for p in self._read(skus):
             loaded[p.sku][p.location_id] = p
-        self.cache.skus.update(loaded)
+        for sku, held in loaded.items():
+            self.cache.add(sku, held)
 
     def _read(self, skus: list[str]) -> list[Position]:
         rows = self.conn.execute(_OF_SKUS, {"skus": skus})
