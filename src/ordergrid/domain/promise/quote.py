@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
+from ordergrid.domain.promise.shortcuts import ship_run_key
 from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
     OrderFacts,
@@ -88,6 +89,8 @@ class PromiseView:
     ] = field(default_factory=dict)
 
     _rules: dict[tuple[int, str | None], Policy] = field(default_factory=dict)
+    #: Ship options' engine runs, by what they depend on (`shortcuts.ship_run_key`).
+    ship_runs: dict[tuple[object, ...], Decision] = field(default_factory=dict)
 
     def rules(self, policy: Policy, service: str | None) -> Policy:
         """`for_quote(policy, service)`, worked out once per quote (the view holds the
@@ -173,6 +176,21 @@ def unavailable_reason(cart: Cart, view: PromiseView, decision: Decision) -> tup
     return "no_location_can_serve", decision.summary
 
 
+def _ship_run(
+    req: SourcingRequest, view: PromiseView, policy: Policy, service: str, now: datetime
+) -> Decision:
+    """The engine's decision for a ship option, shared with an earlier option of the
+    quote that it would decide alike."""
+    rules = view.rules(policy, service)
+    if not view.shortcuts:
+        return source(req, view.for_skus(req.skus), rules, now)
+    key = ship_run_key(req, policy, policy.promise.reach_km(service))
+    found = view.ship_runs.get(key)
+    if found is None:
+        found = view.ship_runs[key] = source(req, view.for_skus(req.skus), rules, now)
+    return found
+
+
 def ship_option(
     cart: Cart, view: PromiseView, method: str, level: str, now: datetime
 ) -> ShipOption | None:
@@ -192,7 +210,7 @@ def ship_option(
         destination=cart.destination,
         facts=facts,
     )
-    decision = source(req, view.for_skus(req.skus), view.rules(policy, service), now)
+    decision = _ship_run(req, view, policy, service, now)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
         reason, detail = unavailable_reason(cart, view, decision)

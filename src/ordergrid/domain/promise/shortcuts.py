@@ -11,6 +11,12 @@ decision) only where the outcome is open.
 - A transfer the network cannot fill: no plan places more units of a SKU than the other
   locations may give, whatever the rules.
 
+- Ship options that differ only in their service level: standard, express and next-day
+  go as far as each other under the default transit tables, so the engine sees the same
+  request, stock and constraints; the level reaches it only through the strategies whose
+  conditions it meets and, where a policy prices by it, the rate card and the
+  promise-risk term. Options equal in all of these share one engine run.
+
 Where the columns do not decide (the store lacks something, or is excluded), the caller
 runs the engine.
 """
@@ -86,3 +92,27 @@ def transfer_cannot_fill(
     """Whether the locations other than the store hold too few units of some missing SKU
     (`network`: what every location may give; `at_store`: what the store may give)."""
     return any(network.get(sku, 0) - at_store.get(sku, 0) < units for sku, units in missing.items())
+
+
+def prices_by_service(policy: Policy) -> bool:
+    """Whether the service level enters the engine's costs under the policy: a rate card
+    prices parcels per level, the promise-risk term checks the level's days."""
+    costs = [policy.costs, *(s.costs for s in policy.strategies)]
+    return any(c.rate_card is not None or c.promise_risk_penalty for c in costs)
+
+
+def ship_run_key(
+    req: SourcingRequest, policy: Policy, reach_km: float | None
+) -> tuple[object, ...]:
+    """What a quote's engine run for a ship option depends on besides the cart, its
+    destination and the view: runs with equal keys decide alike. `policy` is the one
+    selected for the option (a quote holds it, so its identity is stable) and `reach_km`
+    how far the option's service goes (the quote's distance limit)."""
+    facts = req.facts
+    fits = tuple(
+        i
+        for i, strategy in enumerate(policy.strategies_to_try())
+        if facts is None or matches(strategy.when, facts)
+    )
+    level = facts.service_level if facts is not None and prices_by_service(policy) else None
+    return (id(policy), req.method, reach_km, fits, level)
