@@ -4,6 +4,7 @@ changes committed."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -161,6 +162,47 @@ def test_a_smaller_ledger_id_committed_after_a_larger_one_is_not_missed(
             slow.commit()
         seen = {p.location_id: p.reserved for p in cached(app, "A")}
         assert seen == {"DC1": 1, "DC2": 2}
+    finally:
+        app.close()
+
+
+def test_readers_and_writers_on_threads_leave_the_cache_equal_to_the_table(
+    database_url: str,
+) -> None:
+    """Readers refresh the shared cache while writers commit: whatever order their
+    transactions interleave in, the next read after the writers stop shows the table."""
+    app = wire(database_url)
+    writing = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(15):
+                change(app, receipt(f"DC{(n + i) % 3}", "AB"[i % 2], 1))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def read() -> None:
+        try:
+            while writing.is_set():
+                cached(app, "A", "B")
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        writing.set()
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        writers = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+        for t in readers + writers:
+            t.start()
+        for t in writers:
+            t.join()
+        writing.clear()
+        for t in readers:
+            t.join()
+        assert errors == []
+        assert cached(app, "A", "B") == stored(app, "A", "B")
+        assert sum(p.on_hand for p in cached(app, "A", "B")) == 45
     finally:
         app.close()
 
