@@ -130,6 +130,27 @@ def test_an_evicted_sku_is_read_again(application: Application) -> None:
     assert read("A") == [7]
 
 
+def test_a_burst_of_changes_starts_the_cache_afresh(application: Application) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
+    cache = StockCache(max_changes=2)
+
+    def read(*skus: str) -> list[int]:
+        uow = SqlUnitOfWork(
+            application.engine, LocationCache(), FixedClock(T0), True, stock_cache=cache
+        )
+        with uow:
+            return [p.on_hand for p in uow.stock_reads.positions(skus)]
+
+    assert read("A", "B") == [5, 5]
+    change(application, receipt("DC1", "A", 1), receipt("DC2", "A", 1))  # two: re-read
+    assert read("A") == [6, 1]
+    assert set(cache.skus) == {"A", "B"}
+    change(application, *(receipt(f"DC{n}", "B", 1) for n in range(1, 4)))  # three: afresh
+    assert read("A") == [6, 1]
+    assert set(cache.skus) == {"A"}
+    assert read("B") == [6, 1, 1]
+
+
 def test_a_cache_of_no_positions_reads_the_database_each_time(
     application: Application,
 ) -> None:

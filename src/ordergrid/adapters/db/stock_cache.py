@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, text, tuple_
+from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.domain.inventory import Position
@@ -49,9 +49,15 @@ _CHANGED_BY_ID = (
     select(L.c.location_id, L.c.sku)
     .where(L.c.id > bindparam("mark"), L.c.id <= bindparam("top"))
     .distinct()
+    .limit(bindparam("most"))
 )
 _HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-_CHANGED_BY_TXID = select(L.c.location_id, L.c.sku).where(L.c.txid >= bindparam("mark")).distinct()
+_CHANGED_BY_TXID = (
+    select(L.c.location_id, L.c.sku)
+    .where(L.c.txid >= bindparam("mark"))
+    .distinct()
+    .limit(bindparam("most"))
+)
 _OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)))
 #: Positions re-read per statement when many changed at once.
 _CHUNK = 500
@@ -69,9 +75,12 @@ class StockCache:
     used last, about `max_positions` of them (the SKUs of one read are kept even when
     they hold more); shared by the process's units of work. 0 keeps nothing."""
 
-    def __init__(self, max_positions: int = 500_000) -> None:
+    def __init__(self, max_positions: int = 500_000, max_changes: int = 20_000) -> None:
         self.lock = threading.Lock()
         self.max_positions = max_positions
+        #: More changed positions than this since the last read (a network snapshot, a
+        #: bulk import): start afresh rather than re-read them one by one.
+        self.max_changes = max_changes
         self.mark: int | None = None
         self.skus: OrderedDict[str, dict[str, Position]] = OrderedDict()
         self.size = 0  # positions held
@@ -88,6 +97,10 @@ class StockCache:
         else:
             held[location_id] = position
             self.size += 1
+
+    def clear(self) -> None:
+        self.skus.clear()
+        self.size = 0
 
     def evict(self, keep: int) -> None:
         """Drop the least recently used SKUs beyond the limit, never the last `keep`."""
@@ -135,8 +148,8 @@ class SqlStockReads:
         if top < cache.mark:
             return False
         if top > cache.mark:
-            rows = self.conn.execute(_CHANGED_BY_ID, {"mark": cache.mark, "top": top})
-            self._refresh([(r.location_id, r.sku) for r in rows])
+            params = {"mark": cache.mark, "top": top, "most": cache.max_changes + 1}
+            self._refresh(self._changed(_CHANGED_BY_ID, params))
             cache.mark = top
         return True
 
@@ -144,13 +157,21 @@ class SqlStockReads:
         cache = self.cache
         horizon = int(self.conn.execute(_HORIZON).scalar_one())
         if cache.mark is not None and cache.skus:
-            rows = self.conn.execute(_CHANGED_BY_TXID, {"mark": cache.mark})
-            self._refresh([(r.location_id, r.sku) for r in rows])
+            params = {"mark": cache.mark, "most": cache.max_changes + 1}
+            self._refresh(self._changed(_CHANGED_BY_TXID, params))
         cache.mark = horizon
         return True
 
-    def _refresh(self, changed: Sequence[Key]) -> None:
-        """Re-read the changed positions of cached SKUs."""
+    def _changed(self, query: Select[Any], params: dict[str, int]) -> list[Key] | None:
+        """The positions changed since the mark; None when there are too many."""
+        changed = [(r.location_id, r.sku) for r in self.conn.execute(query, params)]
+        return None if len(changed) > self.cache.max_changes else changed
+
+    def _refresh(self, changed: Sequence[Key] | None) -> None:
+        """Re-read the changed positions of cached SKUs (all of them: `None`)."""
+        if changed is None:
+            self.cache.clear()
+            return
         keys = sorted({key for key in changed if key[1] in self.cache.skus})
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i : i + _CHUNK]
