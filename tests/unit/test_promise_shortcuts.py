@@ -14,7 +14,7 @@ from ordergrid.domain.network import Address, Capability, Location, LocationStat
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.pickup import pickup_facts, pickup_options
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, ship_options
-from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
+from ordergrid.domain.promise.shortcuts import Screens, placed_at_store, transfer_cannot_fill
 from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView, source
 from ordergrid.domain.sourcing.policy import (
     Constraints,
@@ -150,6 +150,7 @@ def test_units_placed_at_a_store_are_those_the_engine_places(
 ) -> None:
     cart, view, chosen = world
     policy = chosen[-1]
+    screens: Screens = {}  # shared by the stores, as in a quote
     for store in sorted(view.locations):
         req = SourcingRequest(
             PROMISE_ORDER_ID,
@@ -160,7 +161,7 @@ def test_units_placed_at_a_store_are_those_the_engine_places(
             pickup_location_id=store,
             facts=pickup_facts(cart, method),
         )
-        found = placed_at_store(req, view, policy, cart.demand())
+        found = placed_at_store(req, view, policy, cart.demand(), screens)
         if found is None:
             continue  # left to the engine
         engine: dict[str, int] = {}

@@ -119,7 +119,9 @@ def _at_store(
         facts=facts,
     )
     rules, columns = view.rules(policy, None), view.for_skus(req.skus)
-    found = placed_at_store(req, columns, rules, cart.demand()) if view.shortcuts else None
+    found = None
+    if view.shortcuts:
+        found = placed_at_store(req, columns, rules, cart.demand(), view.pickup_screens)
     placed = _placed(req, columns, rules, now) if found is None else found
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
     return {sku: n for sku, n in missing.items() if n > 0}, placed, policy.id

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
-from ordergrid.domain.promise.shortcuts import ship_run_key
+from ordergrid.domain.promise.shortcuts import Screens, ship_run_key
 from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
     OrderFacts,
@@ -91,6 +91,8 @@ class PromiseView:
     _rules: dict[tuple[int, str | None], Policy] = field(default_factory=dict)
     #: Ship options' engine runs, by what they depend on (`shortcuts.ship_run_key`).
     ship_runs: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+    #: The screens every pick-up store of the quote is read from.
+    pickup_screens: Screens = field(default_factory=dict)
 
     def rules(self, policy: Policy, service: str | None) -> Policy:
         """`for_quote(policy, service)`, worked out once per quote (the view holds the

@@ -34,26 +34,38 @@ from ordergrid.domain.sourcing.screening import Screen, screen
 from ordergrid.domain.sourcing.selection import matches
 
 
-def _rules_tried(req: SourcingRequest, policy: Policy) -> list[Policy]:
+def _rules_tried(req: SourcingRequest, policy: Policy) -> list[tuple[int, Policy]]:
     """The rules of each attempt the engine makes on the request, in order: one per
-    strategy whose conditions fit, else the policy's own."""
+    strategy whose conditions fit (by its place in the policy), else the policy's own
+    (-1)."""
     tried = [
-        replace(policy, constraints=s.constraints, costs=s.costs)
-        for s in policy.strategies_to_try()
+        (i, replace(policy, constraints=s.constraints, costs=s.costs))
+        for i, s in enumerate(policy.strategies_to_try())
         if req.facts is None or matches(s.when, req.facts)
     ]
-    return tried or [policy]
+    return tried or [(-1, policy)]
+
+
+#: Screens of the network for collection at any store, per (policy, method, attempt).
+Screens = dict[tuple[int, str, int], Screen]
+
+
+def _network_screen(req: SourcingRequest, view: SourcingView, rules: Policy) -> Screen:
+    """The attempt's screen with no store named. A store's own row is what it would be
+    with the store named (naming one only excludes the others, and adds the store as a
+    row of nothing when it holds none of the SKUs), so one screen serves every store."""
+    return screen(replace(req, pickup_location_id=None), view, rules)
 
 
 def _placed_by(screened: Screen, store: str, demand: Mapping[str, int]) -> dict[str, int] | None:
     """What one attempt places at the store: as much of each SKU as the store may give
-    when it is eligible, nothing when it is not (None: the store is not screened)."""
+    when it is eligible, nothing when it is not or holds none (None: an unknown store)."""
     j = screened.index.position.get(store)
     if j is None:
         return None
     i = int(np.searchsorted(screened.candidates, j))
     if i >= len(screened.candidates) or screened.candidates[i] != j:
-        return None
+        return {}
     if not screened.eligible[i]:
         return {}
     have = dict(zip(screened.skus, screened.available[i].tolist(), strict=True))
@@ -62,18 +74,27 @@ def _placed_by(screened: Screen, store: str, demand: Mapping[str, int]) -> dict[
 
 
 def placed_at_store(
-    req: SourcingRequest, view: SourcingView, policy: Policy, demand: Mapping[str, int]
+    req: SourcingRequest,
+    view: SourcingView,
+    policy: Policy,
+    demand: Mapping[str, int],
+    screens: Screens | None = None,
 ) -> dict[str, int] | None:
     """The units of each SKU the engine would place at the pick-up request's store,
     read from the screens of the attempts it would make; None where only the engine can
-    tell (attempts placing as many units in different ways, which cost decides)."""
+    tell (attempts placing as many units in different ways, which cost decides).
+    `screens` keeps the screens for the other stores of the same cart and view."""
     store = req.pickup_location_id
-    if store is None:
+    if store is None or req.excluded_locations:
         return None
+    kept: Screens = {} if screens is None else screens
     total = sum(demand.values())
     attempts: list[dict[str, int]] = []
-    for rules in _rules_tried(req, policy):
-        placed = _placed_by(screen(req, view, rules), store, demand)
+    for n, rules in _rules_tried(req, policy):
+        key = (id(policy), req.method.value, n)
+        if key not in kept:
+            kept[key] = _network_screen(req, view, rules)
+        placed = _placed_by(kept[key], store, demand)
         if placed is None:
             return None
         if sum(placed.values()) == total:
