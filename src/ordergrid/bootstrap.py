@@ -12,6 +12,8 @@ from ordergrid.adapters.db import migrate
 from ordergrid.adapters.db.catalogue_repo import LocationCache, ProductTagCache
 from ordergrid.adapters.db.engine import make_engine
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache
+from ordergrid.adapters.db.stock_cache import StockCache
+from ordergrid.adapters.db.stock_rules_repo import StockRuleCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.geo import FirstFound, PostalCentroids, UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
@@ -133,9 +135,11 @@ def bootstrap(
 
     gate = threading.RLock() if settings.is_sqlite else None
     policies, tags = ActivePolicyCache(), ProductTagCache()
+    stock = StockCache(settings.stock_cache_positions)
+    rules = StockRuleCache()
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies, tags)
+        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies, tags, stock, rules)
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))

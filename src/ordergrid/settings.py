@@ -16,6 +16,12 @@ class Settings(BaseSettings):
     database_url: str = Field(DEFAULT_URL, description="SQLAlchemy URL; default a SQLite file here")
     admin_token: str | None = Field(None, description="bootstrap admin bearer token")
     db_pool_size: int = Field(20, ge=1, description="connections per process (PostgreSQL)")
+    stock_cache_positions: int = Field(
+        500_000,
+        ge=0,
+        description="positions each process keeps for promise and availability reads "
+        "(about 200 bytes each; 0: read them from the database every time)",
+    )
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
     backorder_sweep_seconds: float = Field(
         30.0, gt=0, description="how often the worker re-offers stock to waiting back-orders"

@@ -28,18 +28,16 @@ SKUS = ("A", "B", "C", "D")
 
 positions = st.dictionaries(
     st.tuples(st.sampled_from(sorted(LOCATIONS)), st.sampled_from(SKUS)),
-    st.tuples(st.integers(-2, 6), st.integers(0, 4)),
+    st.tuples(st.integers(-2, 6), st.integers(0, 4), st.integers(0, 2)),
     max_size=24,
 )
 
 
 @given(stock=positions, subset=st.sets(st.sampled_from(SKUS), min_size=1))
 def test_sliced_columns_equal_the_engines_own(
-    stock: dict[tuple[str, str], tuple[int, int]], subset: set[str]
+    stock: dict[tuple[str, str], tuple[int, int, int]], subset: set[str]
 ) -> None:
-    by_key = {
-        k: Position(k[0], k[1], on_hand, reserved) for k, (on_hand, reserved) in stock.items()
-    }
+    by_key = {k: Position(k[0], k[1], *counts) for k, counts in stock.items()}
     cart = CartStock.of(by_key, INDEX, frozenset(SKUS))
     mine = cart.for_skus(frozenset(subset))
     theirs = StockColumns.of_positions(by_key, INDEX, subset)
@@ -50,11 +48,9 @@ def test_sliced_columns_equal_the_engines_own(
 
 @given(stock=positions)
 def test_network_available_sums_what_each_location_may_give(
-    stock: dict[tuple[str, str], tuple[int, int]],
+    stock: dict[tuple[str, str], tuple[int, int, int]],
 ) -> None:
-    by_key = {
-        k: Position(k[0], k[1], on_hand, reserved) for k, (on_hand, reserved) in stock.items()
-    }
+    by_key = {k: Position(k[0], k[1], *counts) for k, counts in stock.items()}
     totals = CartStock.of(by_key, INDEX, frozenset(SKUS)).network_available()
     for sku in SKUS:
         assert totals[sku] == sum(p.available for (_, s), p in by_key.items() if s == sku)

@@ -93,12 +93,16 @@ def _policy(uow: UnitOfWork, q: AvailabilityQuery, method: str) -> Policy:
     return select_policy(uow.policies.active(), facts)
 
 
-def channel_view(uow: UnitOfWork, skus: Iterable[str], channel: str) -> SourcingView:
-    """The network and the SKUs' stock as the channel may sell it."""
+def channel_view(
+    uow: UnitOfWork, skus: Iterable[str], channel: str, *, read_only: bool = False
+) -> SourcingView:
+    """The network and the SKUs' stock as the channel may sell it (`read_only`: from the
+    committed positions the process may cache)."""
     wanted = sorted(set(skus))
     locations = {loc.id: loc for loc in uow.locations.all()}
     tags = uow.products.tags(wanted)
-    positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(wanted)}
+    stock = uow.stock_reads if read_only else uow.inventory
+    positions = {(p.location_id, p.sku): p for p in stock.positions(wanted)}
     positions = as_seen_by(positions, rules_for(uow, wanted), locations, tags, [channel])
     # Built once: delivery and pick-up screen the same SKUs.
     columns = StockColumns.of_positions(positions, index_of(locations), wanted)
@@ -115,7 +119,7 @@ def availability(ctx: Context, q: AvailabilityQuery) -> list[SkuAvailability]:
                 raise InvalidInput(
                     f"unknown SKU {sku!r}", code="unknown_sku", field=f"skus.{index}"
                 )
-        view = channel_view(uow, q.skus, q.channel)
+        view = channel_view(uow, q.skus, q.channel, read_only=True)
         delivery = for_delivery(q.skus, view, _policy(uow, q, "ship"), q.channel, q.destination)
         settings = uow.channels.get(q.channel)
         radius = q.radius_km or (

@@ -245,6 +245,18 @@ class InventoryRepository(Protocol):
         ...
 
 
+class StockReads(Protocol):
+    """Committed positions for answers that only read (delivery promise, availability).
+
+    At least as recent as every transaction committed before the unit of work began; an
+    adapter may serve them from a per-process cache kept current from the ledger. For
+    units of work that do not write: whether they show the unit of work's own changes is
+    the adapter's business, so writers read `inventory`.
+    """
+
+    def positions(self, skus: Iterable[str]) -> list[Position]: ...
+
+
 class StockRuleRepository(Protocol):
     def put(self, rule: StockRule) -> bool: ...  # True when created
     def get(self, rule_id: str) -> StockRule | None: ...
@@ -605,6 +617,7 @@ class UnitOfWork(Protocol):
     reservations: ReservationRepository
     supply: SupplyRepository
     snapshot_imports: SnapshotImportRepository
+    stock_reads: StockReads
 
     def __enter__(self) -> Self: ...
     def __exit__(

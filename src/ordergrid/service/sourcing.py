@@ -39,12 +39,20 @@ def build_view(
 
 
 def build_batch_view(
-    uow: UnitOfWork, reqs: Sequence[SourcingRequest], now: datetime, policies: Sequence[Policy]
+    uow: UnitOfWork,
+    reqs: Sequence[SourcingRequest],
+    now: datetime,
+    policies: Sequence[Policy],
+    *,
+    read_only: bool = False,
 ) -> SourcingView:
-    """One view for several requests: the stock of all their SKUs."""
+    """One view for several requests: the stock of all their SKUs. `read_only` views
+    (nothing will be reserved on them) take the stock from the committed positions the
+    process may cache."""
     skus = frozenset().union(*(r.skus for r in reqs))
     locations = {loc.id: loc for loc in uow.locations.all()}
-    positions = {(p.location_id, p.sku): p for p in uow.inventory.positions(skus)}
+    stock = uow.stock_reads if read_only else uow.inventory
+    positions = {(p.location_id, p.sku): p for p in stock.positions(skus)}
     # Capacity days are UTC days; only locations that could serve the orders matter.
     candidates = {loc for loc, _ in positions}
     candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}

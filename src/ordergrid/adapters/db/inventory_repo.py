@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, select, text, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_ignore
@@ -19,6 +19,7 @@ from ordergrid.service.ports import LedgerEntry, LedgerFilter
 
 P = t.positions
 L = t.ledger
+_TXID = text("pg_current_xact_id()::text::bigint")
 _COLUMNS = (
     P.c.location_id,
     P.c.sku,
@@ -197,8 +198,9 @@ class SqlInventory:
     def record(self, entries: Sequence[LedgerEntry]) -> None:
         if not entries:
             return
+        postgres = self.conn.dialect.name == "postgresql"
         self.conn.execute(
-            L.insert(),
+            L.insert().values(txid=_TXID if postgres else 0),
             [
                 {
                     "location_id": e.location_id,

@@ -85,13 +85,16 @@ INSERT INTO positions (location_id, sku, on_hand, reserved, safety_stock, snapsh
 SELECT location_id, sku, on_hand, 0, 0, as_of FROM snapshot_plan
 WHERE stale = 0 AND before_on_hand IS NULL ORDER BY location_id, sku
 """
+# `txid`: the writing transaction on PostgreSQL, which the stock cache follows (0 on
+# SQLite, where ids alone order the ledger).
 _LEDGER = f"""
 INSERT INTO ledger (location_id, sku, at, on_hand_delta, reserved_delta, on_hand_after,
-                    reserved_after, reason, ref, actor)
+                    reserved_after, reason, ref, actor, txid)
 SELECT location_id, sku, :at, on_hand - COALESCE(before_on_hand, 0), 0, on_hand, reserved,
-       '{MovementReason.SNAPSHOT.value}', ref, :actor
+       '{MovementReason.SNAPSHOT.value}', ref, :actor, {{txid}}
 FROM snapshot_plan WHERE stale = 0 ORDER BY location_id, sku
 """
+_PG_TXID = "pg_current_xact_id()::text::bigint"
 _TOTALS = """
 SELECT COALESCE(SUM(CASE WHEN stale = 0 THEN 1 ELSE 0 END), 0) AS applied,
        COALESCE(SUM(CASE WHEN stale = 1 AND row_no IS NOT NULL THEN 1 ELSE 0 END), 0) AS stale,
@@ -179,7 +182,8 @@ class SqlSnapshotImports:
         run(_UPDATE)
         run(_INSERT)
         stamp = at if self.postgres else at.astimezone(UTC).strftime(_SQLITE_STAMP)
-        self.conn.execute(text(_LEDGER), {"at": stamp, "actor": actor})
+        ledger = _LEDGER.format(txid=_PG_TXID if self.postgres else "0")
+        self.conn.execute(text(ledger), {"at": stamp, "actor": actor})
         totals = run(_TOTALS).one()
         stale_rows = tuple(int(r.row_no) for r in run(_STALE_ROWS))
         return SnapshotTotals(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, delete, select
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.catalogue_repo import MetaCounters
 from ordergrid.adapters.db.upsert import insert_ignore, upsert
 from ordergrid.domain.channels import ChannelSettings
 from ordergrid.domain.stock_rules import RuleKind, RuleScope, StockRule
@@ -27,9 +29,44 @@ def _channel(r: Any) -> ChannelSettings:
     return ChannelSettings(r.channel, tuple(r.availability_thresholds), r.pickup_radius_km)
 
 
+STOCK_RULES_VERSION = "stock_rules_version"
+
+
+class StockRuleCache:
+    """Per-process copy of every stock rule, valid while the stored rules version
+    matches (rules are few and read by every availability answer and promise)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: tuple[int | None, tuple[StockRule, ...]] = (None, ())
+
+    def get(self, version: int) -> tuple[StockRule, ...] | None:
+        with self._lock:
+            cached_version, rules = self._state
+        return rules if cached_version == version else None
+
+    def put(self, version: int, rules: tuple[StockRule, ...]) -> None:
+        with self._lock:
+            self._state = (version, rules)
+
+
 class SqlStockRules:
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        now: datetime,
+        counters: MetaCounters | None = None,
+        cache: StockRuleCache | None = None,
+    ) -> None:
         self.conn, self.now = conn, now
+        self.counters = counters or MetaCounters(conn)
+        self.cache = cache or StockRuleCache()
+        # Rules this transaction changed are not committed: never cache what it sees.
+        self._changed = False
+
+    def _bump(self) -> None:
+        self.counters.bump(STOCK_RULES_VERSION)
+        self._changed = True
 
     def put(self, rule: StockRule) -> bool:
         s = rule.scope
@@ -45,6 +82,7 @@ class SqlStockRules:
             "share": rule.share,
             "updated_at": self.now,
         }
+        self._bump()
         if insert_ignore(self.conn, R, row, ["id"]):
             return True
         upsert(self.conn, R, [row], ["id"])
@@ -55,18 +93,26 @@ class SqlStockRules:
         return None if r is None else _rule(r)
 
     def remove(self, rule_id: str) -> bool:
-        return (
+        removed = (
             self.conn.execute(delete(R).where(R.c.id == rule_id).returning(R.c.id)).first()
             is not None
         )
+        if removed:
+            self._bump()
+        return removed
 
     def all(self) -> list[StockRule]:
         return [_rule(r) for r in self.conn.execute(select(R).order_by(R.c.id))]
 
     def covering(self, skus: Iterable[str]) -> list[StockRule]:
-        wanted = sorted(set(skus))
-        q = select(R).where(or_(R.c.sku.is_(None), R.c.sku.in_(wanted))).order_by(R.c.id)
-        return [_rule(r) for r in self.conn.execute(q)]
+        version = self.counters.get(STOCK_RULES_VERSION)
+        rules = None if self._changed else self.cache.get(version)
+        if rules is None:
+            rules = tuple(self.all())
+            if not self._changed:
+                self.cache.put(version, rules)
+        wanted = set(skus)
+        return [r for r in rules if r.scope.sku is None or r.scope.sku in wanted]
 
 
 class SqlChannels:

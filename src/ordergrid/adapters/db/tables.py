@@ -116,6 +116,9 @@ ledger = Table(
     Column("ref", String(256)),
     Column("actor", String(256)),
     Column("details", Json),  # why, where the reason alone does not say it
+    # PostgreSQL: the writing transaction, so stock caches can catch up in commit order
+    # (`stock_cache.py`); 0 on SQLite, where ids already become visible in order.
+    Column("txid", BigInteger, nullable=False, server_default="0"),
     Index("ix_ledger_position_at", "location_id", "sku", "at"),
     # Physical movements since a count, for bulk snapshot imports (migration 0011).
     Index(
@@ -124,6 +127,7 @@ ledger = Table(
         postgresql_where=text(PHYSICAL_LEDGER_REASONS),
         sqlite_where=text(PHYSICAL_LEDGER_REASONS),
     ),
+    Index("ix_ledger_txid", "txid"),
 )
 
 applied_adjustments = Table(

@@ -26,7 +26,8 @@ from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.reservations_repo import SqlReservations
 from ordergrid.adapters.db.snapshot_import_repo import SqlSnapshotImports
-from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules
+from ordergrid.adapters.db.stock_cache import SqlStockReads, StockCache
+from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules, StockRuleCache
 from ordergrid.adapters.db.supply_repo import SqlSupply
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
@@ -47,6 +48,7 @@ from ordergrid.service.ports import (
     ProductRepository,
     ReservationRepository,
     SnapshotImportRepository,
+    StockReads,
     StockRuleRepository,
     SupplyRepository,
     TimerRepository,
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
     reservations: ReservationRepository
     supply: SupplyRepository
     snapshot_imports: SnapshotImportRepository
+    stock_reads: StockReads
 
     def __init__(
         self,
@@ -113,10 +116,14 @@ class SqlUnitOfWork:
         write_gate: threading.RLock | None = None,
         policy_cache: ActivePolicyCache | None = None,
         tag_cache: ProductTagCache | None = None,
+        stock_cache: StockCache | None = None,
+        rule_cache: StockRuleCache | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
         self.policy_cache = policy_cache or ActivePolicyCache()
         self.tag_cache = tag_cache or ProductTagCache()
+        self.stock_cache = stock_cache or StockCache()
+        self.rule_cache = rule_cache or StockRuleCache()
         self.readonly = readonly
         self.conn: Connection | None = None
         # SQLite allows one writer: queueing this process's writers here is fairer and
@@ -152,11 +159,12 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(self.conn)
         self.exceptions = SqlExceptions(self.conn)
         self.webhooks = SqlWebhooks(self.conn)
-        self.stock_rules = SqlStockRules(self.conn, now)
+        self.stock_rules = SqlStockRules(self.conn, now, counters, self.rule_cache)
         self.channels = SqlChannels(self.conn, now)
         self.reservations = SqlReservations(self.conn, outbox)
         self.supply = SqlSupply(self.conn)
         self.snapshot_imports = SqlSnapshotImports(self.conn)
+        self.stock_reads = SqlStockReads(self.conn, self.stock_cache)
         return self
 
     def __exit__(

@@ -97,3 +97,12 @@ class InMemoryInventory(_Repo):
     def _put(self, p: Position) -> Position:
         self._t.positions[(p.location_id, p.sku)] = p
         return p
+
+
+class InMemoryStockReads(_Repo):
+    """Committed positions for read-only answers: the unit of work's copy of the tables
+    is already in this process, so there is nothing to cache."""
+
+    def positions(self, skus: Iterable[str]) -> list[Position]:
+        wanted = set(skus)
+        return [p for k, p in sorted(self._t.positions.items()) if k[1] in wanted]

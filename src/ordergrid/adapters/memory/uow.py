@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from ordergrid.adapters.memory.catalogue import InMemoryLocations, InMemoryProducts
-from ordergrid.adapters.memory.inventory import InMemoryInventory
+from ordergrid.adapters.memory.inventory import InMemoryInventory, InMemoryStockReads
 from ordergrid.adapters.memory.lifecycle import InMemoryExceptions, InMemoryTimers
 from ordergrid.adapters.memory.orders import InMemoryOrders
 from ordergrid.adapters.memory.records import (
@@ -40,6 +40,7 @@ from ordergrid.service.ports import (
     ProductRepository,
     ReservationRepository,
     SnapshotImportRepository,
+    StockReads,
     StockRuleRepository,
     SupplyRepository,
     TimerRepository,
@@ -99,6 +100,7 @@ class InMemoryUnitOfWork:
     reservations: ReservationRepository
     supply: SupplyRepository
     snapshot_imports: SnapshotImportRepository
+    stock_reads: StockReads
 
     def __init__(self, store: InMemoryStore, readonly: bool = False) -> None:
         self.store = store
@@ -123,6 +125,7 @@ class InMemoryUnitOfWork:
         self.reservations = InMemoryReservations(self)
         self.supply = InMemorySupply(self)
         self.snapshot_imports = InMemorySnapshotImports(self)
+        self.stock_reads = InMemoryStockReads(self)
 
     @property
     def tables(self) -> _Tables:

@@ -19,9 +19,17 @@ from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
-from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView, for_quote
+from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
-from ordergrid.domain.sourcing import OrderFacts, SourcingRequest, select_policy, source
+from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
+from ordergrid.domain.sourcing import (
+    OrderFacts,
+    Policy,
+    SourcingRequest,
+    SourcingView,
+    select_policy,
+    source,
+)
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
@@ -110,12 +118,24 @@ def _at_store(
         pickup_location_id=store.id,
         facts=facts,
     )
-    placed: dict[str, int] = {}
-    for s in source(req, view.for_skus(req.skus), for_quote(policy, None), now).plan.shipments:
-        for a in s.allocations:
-            placed[a.sku] = placed.get(a.sku, 0) + a.quantity
+    rules, columns = view.rules(policy, None), view.for_skus(req.skus)
+    found = None
+    if view.shortcuts:
+        found = placed_at_store(req, columns, rules, cart.demand(), view.pickup_screens)
+    placed = _placed(req, columns, rules, now) if found is None else found
     missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
     return {sku: n for sku, n in missing.items() if n > 0}, placed, policy.id
+
+
+def _placed(
+    req: SourcingRequest, view: SourcingView, policy: Policy, now: datetime
+) -> dict[str, int]:
+    """The units of each SKU the engine places for the request."""
+    placed: dict[str, int] = {}
+    for s in source(req, view, policy, now).plan.shipments:
+        for a in s.allocations:
+            placed[a.sku] = placed.get(a.sku, 0) + a.quantity
+    return placed
 
 
 def _refused(cart: Cart, store: Location, placed: dict[str, int], view: PromiseView) -> bool:
@@ -125,11 +145,28 @@ def _refused(cart: Cart, store: Location, placed: dict[str, int], view: PromiseV
     return any(placed.get(sku, 0) < min(q, holds.get(sku, 0)) for sku, q in cart.demand().items())
 
 
+Transfer = tuple[datetime, tuple[str, ...]] | None
+
+
 def _transfer(
     cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
-) -> tuple[datetime, tuple[str, ...]] | None:
+) -> Transfer:
     """When the missing units can be at the store (latest arrival of the plan that ships
     them there) and from where; None when the network cannot send them all."""
+    if not view.shortcuts:
+        return _sourced_transfer(cart, store, missing, view, now)
+    stock = view.stock()
+    if transfer_cannot_fill(missing, stock.network_available(), stock.at(store.id)):
+        return None
+    key = (store.id, tuple(sorted(missing.items())))
+    if key not in view.transfers:
+        view.transfers[key] = _sourced_transfer(cart, store, missing, view, now)
+    return view.transfers[key]
+
+
+def _sourced_transfer(
+    cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
+) -> Transfer:
     store_cart = replace(cart, destination=(store.lat, store.lon), timezone=calendar_of(store).tz)
     policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
     rules = policy.promise
@@ -144,7 +181,7 @@ def _transfer(
         excluded_locations=frozenset({store.id}),
         facts=facts,
     )
-    plan = source(req, view.for_skus(req.skus), for_quote(policy, service), now).plan
+    plan = source(req, view.for_skus(req.skus), view.rules(policy, service), now).plan
     if plan.units < sum(missing.values()):
         return None
     arrivals = []

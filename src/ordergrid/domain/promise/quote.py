@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
+from ordergrid.domain.promise.shortcuts import Screens, ship_run_key
 from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
     OrderFacts,
@@ -74,10 +75,33 @@ class PromiseView:
 
     sourcing: SourcingView
     policies: Sequence[Policy]
+    #: Answer from the screening columns where they decide what the engine would
+    #: (`shortcuts.py`); off, every answer runs the engine (the reference they match).
+    shortcuts: bool = True
     #: The stock as the engine's columns, per set of SKUs asked for: a quote sources the
     #: same cart many times (each option, each store), so they are built once.
     _views: dict[frozenset[str], SourcingView] = field(default_factory=dict)
     _stock: list[CartStock] = field(default_factory=list)
+    #: Transfers already sourced for this quote (pick-up and curbside at one store ask
+    #: for the same one).
+    transfers: dict[
+        tuple[str, tuple[tuple[str, int], ...]], tuple[datetime, tuple[str, ...]] | None
+    ] = field(default_factory=dict)
+
+    _rules: dict[tuple[int, str | None], Policy] = field(default_factory=dict)
+    #: Ship options' engine runs, by what they depend on (`shortcuts.ship_run_key`).
+    ship_runs: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+    #: The screens every pick-up store of the quote is read from.
+    pickup_screens: Screens = field(default_factory=dict)
+
+    def rules(self, policy: Policy, service: str | None) -> Policy:
+        """`for_quote(policy, service)`, worked out once per quote (the view holds the
+        policies, so their identities are stable while it lives)."""
+        key = (id(policy), service)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = for_quote(policy, service)
+        return found
 
     def stock(self) -> CartStock:
         """The stock of every SKU in the view, as columns (built on first use)."""
@@ -154,6 +178,21 @@ def unavailable_reason(cart: Cart, view: PromiseView, decision: Decision) -> tup
     return "no_location_can_serve", decision.summary
 
 
+def _ship_run(
+    req: SourcingRequest, view: PromiseView, policy: Policy, service: str, now: datetime
+) -> Decision:
+    """The engine's decision for a ship option, shared with an earlier option of the
+    quote that it would decide alike."""
+    rules = view.rules(policy, service)
+    if not view.shortcuts:
+        return source(req, view.for_skus(req.skus), rules, now)
+    key = ship_run_key(req, policy, policy.promise.reach_km(service))
+    found = view.ship_runs.get(key)
+    if found is None:
+        found = view.ship_runs[key] = source(req, view.for_skus(req.skus), rules, now)
+    return found
+
+
 def ship_option(
     cart: Cart, view: PromiseView, method: str, level: str, now: datetime
 ) -> ShipOption | None:
@@ -173,7 +212,7 @@ def ship_option(
         destination=cart.destination,
         facts=facts,
     )
-    decision = source(req, view.for_skus(req.skus), for_quote(policy, service), now)
+    decision = _ship_run(req, view, policy, service, now)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
         reason, detail = unavailable_reason(cart, view, decision)

@@ -1,0 +1,195 @@
+"""A per-process copy of stock positions for answers that only read, kept current from
+the ledger.
+
+Every change of on-hand or reserved writes a ledger row in the transaction that makes it
+(feeds and snapshots in `service/inventory.py`, reservations, cart holds, releases and
+shipments through `service/stock.py`, corrections in `service/reallocation.py`). So
+before answering, a reader asks the ledger which positions changed since the cache was
+last brought up to date and re-reads only those rows; a SKU not cached yet is read whole
+on first use.
+
+What "since" means depends on the database:
+
+- SQLite has one writer at a time, so ledger ids become visible in increasing order: the
+  mark is the highest id seen. A reader whose snapshot is older than the mark (another
+  thread brought the cache further) reads the database directly.
+- PostgreSQL hands out ids before commit, so a smaller id can commit after a larger one
+  was seen. Each ledger row carries the id of the transaction that wrote it; the mark is
+  the transaction horizon (every transaction below it had ended when it was taken), and a
+  refresh re-reads the positions of every row written at or above the previous horizon.
+  The horizon is server-wide: a long transaction anywhere makes refreshes re-read more
+  rows (never fewer). Readers run in READ COMMITTED, so each statement under the cache's
+  lock sees at least what the previous one saw.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
+
+from ordergrid.adapters.db import tables as t
+from ordergrid.domain.inventory import Position
+
+P = t.positions
+L = t.ledger
+_COLUMNS = (
+    P.c.location_id,
+    P.c.sku,
+    P.c.on_hand,
+    P.c.reserved,
+    P.c.safety_stock,
+    P.c.snapshot_as_of,
+)
+_TOP_ID = select(func.coalesce(func.max(L.c.id), 0))
+_CHANGED_BY_ID = (
+    select(L.c.location_id, L.c.sku)
+    .where(L.c.id > bindparam("mark"), L.c.id <= bindparam("top"))
+    .distinct()
+    .limit(bindparam("most"))
+)
+_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_CHANGED_BY_TXID = (
+    select(L.c.location_id, L.c.sku)
+    .where(L.c.txid >= bindparam("mark"))
+    .distinct()
+    .limit(bindparam("most"))
+)
+_OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)))
+#: Positions re-read per statement when many changed at once.
+_CHUNK = 500
+
+Key = tuple[str, str]
+
+
+def _position(r: Any) -> Position:
+    # The row's columns are the position's fields, in order.
+    return Position(*r)
+
+
+class StockCache:
+    """Positions per SKU (each SKU whole: every location that has a row), most recently
+    used last, about `max_positions` of them (the SKUs of one read are kept even when
+    they hold more); shared by the process's units of work. 0 keeps nothing."""
+
+    def __init__(self, max_positions: int = 500_000, max_changes: int = 20_000) -> None:
+        self.lock = threading.Lock()
+        self.max_positions = max_positions
+        #: More changed positions than this since the last read (a network snapshot, a
+        #: bulk import): start afresh rather than re-read them one by one.
+        self.max_changes = max_changes
+        self.mark: int | None = None
+        self.skus: OrderedDict[str, dict[str, Position]] = OrderedDict()
+        self.size = 0  # positions held
+
+    def add(self, sku: str, held: dict[str, Position]) -> None:
+        self.skus[sku] = held
+        self.size += len(held)
+
+    def put(self, sku: str, location_id: str, position: Position | None) -> None:
+        held = self.skus[sku]
+        self.size -= location_id in held
+        if position is None:
+            held.pop(location_id, None)
+        else:
+            held[location_id] = position
+            self.size += 1
+
+    def clear(self) -> None:
+        self.skus.clear()
+        self.size = 0
+
+    def evict(self, keep: int) -> None:
+        """Drop the least recently used SKUs beyond the limit, never the last `keep`."""
+        while self.size > self.max_positions and len(self.skus) > keep:
+            _, held = self.skus.popitem(last=False)
+            self.size -= len(held)
+
+
+class SqlStockReads:
+    def __init__(self, conn: Connection, cache: StockCache) -> None:
+        self.conn, self.cache = conn, cache
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def positions(self, skus: Iterable[str]) -> list[Position]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        cache = self.cache
+        if not cache.max_positions:
+            return self._read(wanted)
+        with cache.lock:
+            if not self._catch_up():
+                return self._read(wanted)
+            missing = [sku for sku in wanted if sku not in cache.skus]
+            self._load(missing)
+            found: list[Position] = []
+            for sku in wanted:
+                cache.skus.move_to_end(sku)
+                found.extend(cache.skus[sku].values())
+            if missing:
+                cache.evict(keep=len(wanted))
+        return found
+
+    def _catch_up(self) -> bool:
+        """Bring the cache to what this transaction sees; False when it sees less than
+        the cache already holds."""
+        return self._catch_up_by_txid() if self.postgres else self._catch_up_by_id()
+
+    def _catch_up_by_id(self) -> bool:
+        cache = self.cache
+        top = int(self.conn.execute(_TOP_ID).scalar_one())
+        if cache.mark is None or not cache.skus:
+            cache.mark = top
+            return True
+        if top < cache.mark:
+            return False
+        if top > cache.mark:
+            params = {"mark": cache.mark, "top": top, "most": cache.max_changes + 1}
+            self._refresh(self._changed(_CHANGED_BY_ID, params))
+            cache.mark = top
+        return True
+
+    def _catch_up_by_txid(self) -> bool:
+        cache = self.cache
+        horizon = int(self.conn.execute(_HORIZON).scalar_one())
+        if cache.mark is not None and cache.skus:
+            params = {"mark": cache.mark, "most": cache.max_changes + 1}
+            self._refresh(self._changed(_CHANGED_BY_TXID, params))
+        cache.mark = horizon
+        return True
+
+    def _changed(self, query: Select[Any], params: dict[str, int]) -> list[Key] | None:
+        """The positions changed since the mark; None when there are too many."""
+        changed = [(r.location_id, r.sku) for r in self.conn.execute(query, params)]
+        return None if len(changed) > self.cache.max_changes else changed
+
+    def _refresh(self, changed: Sequence[Key] | None) -> None:
+        """Re-read the changed positions of cached SKUs (all of them: `None`)."""
+        if changed is None:
+            self.cache.clear()
+            return
+        keys = sorted({key for key in changed if key[1] in self.cache.skus})
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i : i + _CHUNK]
+            at = tuple_(P.c.location_id, P.c.sku)
+            rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
+            fresh = {(r.location_id, r.sku): _position(r) for r in rows}
+            for loc, sku in chunk:
+                self.cache.put(sku, loc, fresh.get((loc, sku)))
+
+    def _load(self, skus: list[str]) -> None:
+        if not skus:
+            return
+        loaded: dict[str, dict[str, Position]] = {sku: {} for sku in skus}
+        for p in self._read(skus):
+            loaded[p.sku][p.location_id] = p
+        for sku, held in loaded.items():
+            self.cache.add(sku, held)
+
+    def _read(self, skus: list[str]) -> list[Position]:
+        rows = self.conn.execute(_OF_SKUS, {"skus": skus})
+        return [_position(r) for r in rows]

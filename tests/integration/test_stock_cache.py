@@ -1,0 +1,324 @@
+"""The per-process stock cache of read-only answers, on SQLite and on PostgreSQL: what it
+shows is what the positions table holds, whoever changed it and in whatever order the
+changes committed."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.integration.conftest import wire
+from tests.integration.test_storage_contract import a_location
+
+from ordergrid.adapters.db.catalogue_repo import LocationCache
+from ordergrid.adapters.db.stock_cache import StockCache
+from ordergrid.adapters.db.uow import SqlUnitOfWork
+from ordergrid.adapters.memory import FixedClock
+from ordergrid.bootstrap import Application
+from ordergrid.domain.catalogue import Product
+from ordergrid.domain.inventory import Movement, MovementReason, Position
+from ordergrid.domain.stock_counts import CountRow
+from ordergrid.domain.stock_rules import RuleKind, RuleScope, StockRule
+from ordergrid.service.commands import AdjustInventory, AdjustmentInput, ApplySnapshot
+from ordergrid.service.inventory import adjust, snapshot
+from ordergrid.service.snapshot_import import ImportSnapshot, import_snapshot
+from ordergrid.service.stock import apply_movements
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def change(app: Application, *movements: Movement) -> None:
+    """Movements applied as the service layer applies them: positions and ledger."""
+    with app.ctx.uow() as uow:
+        apply_movements(uow, list(movements), T0, "test")
+        uow.commit()
+
+
+def receipt(location_id: str, sku: str, units: int) -> Movement:
+    return Movement(location_id, sku, units, 0, MovementReason.RECEIPT)
+
+
+def reservation(location_id: str, sku: str, units: int) -> Movement:
+    return Movement(location_id, sku, 0, units, MovementReason.RESERVATION)
+
+
+def cached(app: Application, *skus: str) -> list[Position]:
+    with app.ctx.uow(readonly=True) as uow:
+        return sorted(uow.stock_reads.positions(skus), key=_key)
+
+
+def stored(app: Application, *skus: str) -> list[Position]:
+    with app.ctx.uow(readonly=True) as uow:
+        return sorted(uow.inventory.positions(skus), key=_key)
+
+
+def _key(p: Position) -> tuple[str, str]:
+    return p.location_id, p.sku
+
+
+def test_cached_positions_follow_reservations_receipts_and_new_locations(
+    application: Application,
+) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 2))
+    assert cached(application, "A", "B") == stored(application, "A", "B")
+    change(application, reservation("DC1", "A", 3))
+    change(application, receipt("DC2", "A", 4))
+    found = {p.location_id: p for p in cached(application, "A")}
+    assert (found["DC1"].on_hand, found["DC1"].reserved) == (5, 3)
+    assert found["DC2"].on_hand == 4
+    assert cached(application, "A", "B") == stored(application, "A", "B")
+
+
+def test_feed_adjustments_and_snapshots_are_seen_by_the_next_read(
+    application: Application,
+) -> None:
+    with application.ctx.uow() as uow:
+        uow.locations.put(a_location("DC1"))
+        uow.products.put(Product("A", "A", 1.0, frozenset(), {}))
+        uow.commit()
+    adjust(AdjustInventory((AdjustmentInput("adj-1", "DC1", "A", 5, "receipt"),)), application.ctx)
+    assert [p.on_hand for p in cached(application, "A")] == [5]
+    counted_at = datetime.now(UTC) + timedelta(minutes=1)  # after the receipt
+    snapshot(ApplySnapshot("DC1", counted_at, (("A", 9),)), application.ctx)
+    assert [p.on_hand for p in cached(application, "A")] == [9]
+    assert cached(application, "A") == stored(application, "A")
+
+
+def test_a_bulk_count_is_seen_by_the_next_read(application: Application) -> None:
+    with application.ctx.uow() as uow:
+        uow.locations.put(a_location("DC1"))
+        uow.products.put(Product("A", "A", 1.0, frozenset(), {}))
+        uow.commit()
+    adjust(AdjustInventory((AdjustmentInput("adj-1", "DC1", "A", 5, "receipt"),)), application.ctx)
+    assert [p.on_hand for p in cached(application, "A")] == [5]
+    counted_at = datetime.now(UTC) + timedelta(minutes=1)
+    rows = [CountRow(1, "DC1", "A", 11, counted_at)]
+    import_snapshot(ImportSnapshot(lambda: [rows]), application.ctx)
+    assert [p.on_hand for p in cached(application, "A")] == [11]
+
+
+def test_a_change_by_another_process_is_seen_at_the_next_read(database_url: str) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        change(first, receipt("DC1", "A", 5))
+        assert [p.available for p in cached(second, "A")] == [5]
+        change(first, reservation("DC1", "A", 2), receipt("DC2", "A", 1))
+        assert [p.available for p in cached(second, "A")] == [3, 1]
+        change(second, reservation("DC1", "A", 3))
+        assert [p.available for p in cached(first, "A")] == [0, 1]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_reader_with_an_older_snapshot_leaves_the_cache_current(
+    application: Application,
+) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
+    assert cached(application, "C") == []  # the cache has a mark
+    with application.ctx.uow(readonly=True) as older:
+        assert older.stock_reads.positions(["C"]) == []  # its snapshot starts here
+        change(application, receipt("DC1", "A", 1), receipt("DC1", "B", 1))
+        assert [p.on_hand for p in cached(application, "A")] == [6]  # the cache moves on
+        older.stock_reads.positions(["B"])  # B is not cached yet: read, not kept
+    assert [p.on_hand for p in cached(application, "B")] == [6]
+
+
+def test_an_evicted_sku_is_read_again(application: Application) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
+    cache = StockCache(max_positions=1)
+
+    def read(sku: str) -> list[int]:
+        uow = SqlUnitOfWork(
+            application.engine, LocationCache(), FixedClock(T0), True, stock_cache=cache
+        )
+        with uow:
+            return [p.on_hand for p in uow.stock_reads.positions([sku])]
+
+    assert read("A") == [5]
+    assert read("B") == [5]
+    assert list(cache.skus) == ["B"]
+    change(application, receipt("DC1", "A", 2))
+    assert read("A") == [7]
+
+
+def test_a_burst_of_changes_starts_the_cache_afresh(application: Application) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
+    cache = StockCache(max_changes=2)
+
+    def read(*skus: str) -> list[int]:
+        uow = SqlUnitOfWork(
+            application.engine, LocationCache(), FixedClock(T0), True, stock_cache=cache
+        )
+        with uow:
+            return [p.on_hand for p in uow.stock_reads.positions(skus)]
+
+    assert read("A", "B") == [5, 5]
+    change(application, receipt("DC1", "A", 1), receipt("DC2", "A", 1))  # two: re-read
+    assert read("A") == [6, 1]
+    assert set(cache.skus) == {"A", "B"}
+    change(application, *(receipt(f"DC{n}", "B", 1) for n in range(1, 4)))  # three: afresh
+    assert read("A") == [6, 1]
+    assert set(cache.skus) == {"A"}
+    assert read("B") == [6, 1, 1]
+
+
+def test_a_cache_of_no_positions_reads_the_database_each_time(
+    application: Application,
+) -> None:
+    change(application, receipt("DC1", "A", 5))
+    cache = StockCache(max_positions=0)
+    uow = SqlUnitOfWork(
+        application.engine, LocationCache(), FixedClock(T0), True, stock_cache=cache
+    )
+    with uow:
+        assert [p.on_hand for p in uow.stock_reads.positions(["A"])] == [5]
+    assert cache.size == 0
+    assert not cache.skus
+
+
+@pytest.mark.postgres
+def test_a_smaller_ledger_id_committed_after_a_larger_one_is_not_missed(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL numbers ledger rows before commit: the cache must not skip a change whose
+    id is below one it has already seen."""
+    app = wire(postgres_url)
+    try:
+        change(app, receipt("DC1", "A", 5), receipt("DC2", "A", 5))
+        assert len(cached(app, "A")) == 2
+        with app.ctx.uow() as slow:
+            apply_movements(slow, [reservation("DC1", "A", 1)], T0, "slow")  # smaller id
+            change(app, reservation("DC2", "A", 2))  # larger id, committed first
+            seen = {p.location_id: p.reserved for p in cached(app, "A")}
+            assert seen == {"DC1": 0, "DC2": 2}
+            slow.commit()
+        seen = {p.location_id: p.reserved for p in cached(app, "A")}
+        assert seen == {"DC1": 1, "DC2": 2}
+    finally:
+        app.close()
+
+
+def test_readers_and_writers_on_threads_leave_the_cache_equal_to_the_table(
+    database_url: str,
+) -> None:
+    """Readers refresh the shared cache while writers commit: whatever order their
+    transactions interleave in, the next read after the writers stop shows the table."""
+    app = wire(database_url)
+    writing = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(15):
+                change(app, receipt(f"DC{(n + i) % 3}", "AB"[i % 2], 1))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def read() -> None:
+        try:
+            while writing.is_set():
+                cached(app, "A", "B")
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        writing.set()
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        writers = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+        for t in readers + writers:
+            t.start()
+        for t in writers:
+            t.join()
+        writing.clear()
+        for t in readers:
+            t.join()
+        assert errors == []
+        assert cached(app, "A", "B") == stored(app, "A", "B")
+        assert sum(p.on_hand for p in cached(app, "A", "B")) == 45
+    finally:
+        app.close()
+
+
+LOCATIONS = ("DC1", "DC2", "S1")
+SKUS = ("A", "B", "C")
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["receipt", "reserve", "read-first", "read-second"]),
+        st.sampled_from(LOCATIONS),
+        st.sampled_from(SKUS),
+        st.integers(1, 4),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(script=steps)
+def test_two_processes_always_read_what_is_stored(
+    sqlite_url: str, script: list[tuple[str, str, str, int]]
+) -> None:
+    first, second = wire(sqlite_url), wire(sqlite_url)
+    try:
+        for action, loc, sku, units in script:
+            writer = first if action == "receipt" else second
+            if action == "receipt":
+                change(writer, receipt(loc, sku, units))
+            elif action == "reserve":
+                with writer.ctx.uow() as uow:
+                    p = uow.inventory.position(loc, sku)
+                    if p is not None and p.available >= units:
+                        apply_movements(uow, [reservation(loc, sku, units)], T0, "test")
+                        uow.commit()
+            reader = first if action == "read-first" else second
+            assert cached(reader, sku) == stored(reader, sku)
+        for app in (first, second):
+            assert cached(app, *SKUS) == stored(app, *SKUS)
+    finally:
+        first.close()
+        second.close()
+
+
+def a_rule(rule_id: str, sku: str | None, quantity: int) -> StockRule:
+    return StockRule(rule_id, RuleKind.SAFETY_STOCK, RuleScope(sku=sku), quantity=quantity)
+
+
+def covering(app: Application, *skus: str) -> list[StockRule]:
+    with app.ctx.uow(readonly=True) as uow:
+        return uow.stock_rules.covering(skus)
+
+
+def test_stock_rules_changed_by_another_process_are_seen_at_the_next_read(
+    database_url: str,
+) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        with first.ctx.uow() as uow:
+            uow.stock_rules.put(a_rule("r1", "A", 2))
+            uow.stock_rules.put(a_rule("r2", None, 1))
+            uow.commit()
+        assert [r.id for r in covering(second, "A")] == ["r1", "r2"]
+        assert [r.id for r in covering(second, "B")] == ["r2"]
+        with first.ctx.uow() as uow:
+            uow.stock_rules.put(a_rule("r1", "A", 5))
+            assert uow.stock_rules.remove("r2")
+            uow.commit()
+        assert covering(second, "A") == [a_rule("r1", "A", 5)]
+        assert covering(second, "B") == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_rolled_back_rule_change_never_reaches_the_cache(application: Application) -> None:
+    assert covering(application, "A") == []
+    with application.ctx.uow() as uow:
+        uow.stock_rules.put(a_rule("r1", "A", 2))
+        assert [r.id for r in uow.stock_rules.covering(["A"])] == ["r1"]  # its own change
+    assert covering(application, "A") == []
