@@ -7,8 +7,9 @@ is decided by the same policy, view and cost model (and weighs the promised date
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ordergrid.domain.calendar import zone
@@ -22,8 +23,10 @@ from ordergrid.domain.promise.quote import (
     ShipOption,
     ship_options,
 )
-from ordergrid.domain.sourcing import SourcingRequest
+from ordergrid.domain.sourcing import Policy, SourcingRequest
+from ordergrid.domain.supply import Incoming
 from ordergrid.service.context import Context
+from ordergrid.service.ports import UnitOfWork
 from ordergrid.service.sourcing import build_batch_view
 
 MAX_LINES = 100
@@ -109,6 +112,18 @@ def _cart(cmd: QuotePromise, point: tuple[float, float]) -> Cart:
     )
 
 
+def _incoming(
+    uow: UnitOfWork, policies: Sequence[Policy], skus: Iterable[str], now: datetime
+) -> dict[str, list[Incoming]]:
+    """Free supply on its way for the cart's SKUs, read only when some active policy
+    lets orders wait for it (each policy keeps to its own horizon when quoting)."""
+    days = [p.future_supply.max_days for p in policies if p.future_supply.allow]
+    if not days:
+        return {}
+    until = now + timedelta(days=max(days))
+    return {sku: uow.supply.incoming(sku, until) for sku in sorted(skus)}
+
+
 def quote_promise(cmd: QuotePromise, ctx: Context) -> Quote:
     """Every option the policies offer for the cart: ship and same-day with earliest and
     latest delivery and cost, and pick-up / curbside per nearby store with `ready_by`.
@@ -126,11 +141,14 @@ def quote_promise(cmd: QuotePromise, ctx: Context) -> Quote:
     with ctx.uow(readonly=True) as uow:
         policies = uow.policies.active()
         sourcing = build_batch_view(uow, [probe], now, policies, read_only=True)
+        incoming = _incoming(uow, policies, sourcing.product_tags, now)
     # The view's product tags hold every known SKU asked for (and only those).
     for i, line in enumerate(cmd.lines):
         if line.sku not in sourcing.product_tags:
             raise InvalidInput(
                 f"unknown SKU {line.sku!r}", code="unknown_sku", field=f"lines.{i}.sku"
             )
-    view = PromiseView(replace(sourcing, shadow_prices=ctx.scarcity.current()), policies)
+    view = PromiseView(
+        replace(sourcing, shadow_prices=ctx.scarcity.current()), policies, incoming=incoming
+    )
     return Quote(now, point, ship_options(cart, view, now), pickup_options(cart, view, now))

@@ -10,6 +10,12 @@ from decimal import Decimal
 
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
+from ordergrid.domain.promise.incoming import (
+    IncomingBySku,
+    SupplyUse,
+    decide_with_incoming,
+    supply_use,
+)
 from ordergrid.domain.promise.shortcuts import Screens, ship_run_key
 from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
@@ -93,6 +99,8 @@ class PromiseView:
     ship_runs: dict[tuple[object, ...], Decision] = field(default_factory=dict)
     #: The screens every pick-up store of the quote is read from.
     pickup_screens: Screens = field(default_factory=dict)
+    #: Free units on their way per SKU, for policies that let orders wait for supply.
+    incoming: IncomingBySku = field(default_factory=dict)
 
     def rules(self, policy: Policy, service: str | None) -> Policy:
         """`for_quote(policy, service)`, worked out once per quote (the view holds the
@@ -214,14 +222,21 @@ def ship_option(
     )
     decision = _ship_run(req, view, policy, service, now)
     plan = decision.plan
+    waits: dict[str, SupplyUse] = {}
     if plan.units < sum(q for _, q in cart.lines):
         reason, detail = unavailable_reason(cart, view, decision)
-        return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
+        later = _from_incoming(req, view, policy, service, now) if view.incoming else None
+        if later is None or reason != "insufficient_stock":
+            return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
+        decision, waits = later
+        plan = decision.plan
     locations = view.sourcing.locations
     shipments = []
     for s in plan.shipments:
         km = s.distance_km or 0.0
-        dates = shipment_dates(locations[s.location_id], km, service, now, rules, cart.timezone)
+        use = waits.get(s.location_id)
+        start = now if use is None else max(now, use.due)
+        dates = shipment_dates(locations[s.location_id], km, service, start, rules, cart.timezone)
         if dates is None:  # within reach by construction, so the location never works
             detail = f"{s.location_id} has no working day ahead"
             return ShipOption(
@@ -237,7 +252,38 @@ def ship_option(
         latest=max(s.dates.latest for s in shipments),
         cost=round(plan.cost, 2),
         shipments=tuple(shipments),
+        reason="future_supply" if waits else None,
+        detail=_waiting_for(waits) if waits else None,
     )
+
+
+def _from_incoming(
+    req: SourcingRequest, view: PromiseView, policy: Policy, service: str, now: datetime
+) -> tuple[Decision, dict[str, SupplyUse]] | None:
+    """The plan with supply on its way counted, when it places every unit, and what each
+    of its shipments waits for."""
+    found = decide_with_incoming(
+        req, view.sourcing, view.rules(policy, service), view.incoming, now
+    )
+    if found is None:
+        return None
+    decision, usable = found
+    if decision.plan.units < sum(u.quantity for u in req.lines):
+        return None
+    waits = {}
+    for s in decision.plan.shipments:
+        use = supply_use(s, view.sourcing, usable)
+        if use is not None:
+            waits[s.location_id] = use
+    return decision, waits
+
+
+def _waiting_for(waits: dict[str, SupplyUse]) -> str:
+    parts = [
+        f"{u.location_id} after {', '.join(u.supply_ids)} (due {u.due.date().isoformat()})"
+        for u in sorted(waits.values(), key=lambda u: u.location_id)
+    ]
+    return "ships from supply on its way: " + "; ".join(parts)
 
 
 def ship_options(cart: Cart, view: PromiseView, now: datetime) -> list[ShipOption]:
