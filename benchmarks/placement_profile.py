@@ -151,9 +151,7 @@ def command(net: Network, order: Order, tag: str) -> PlaceOrder:
             LineInput(str(i + 1), net.skus[s], q)
             for i, (s, q) in enumerate(zip(order.skus, order.quantities, strict=True))
         ),
-        address=Address(
-            postal_code=order.postal_code, country="US", lat=order.lat, lon=order.lon
-        ),
+        address=Address(postal_code=order.postal_code, country="US", lat=order.lat, lon=order.lon),
         customer={"email": "shopper@example.com"},
     )
 
@@ -175,9 +173,7 @@ def timed_pass(app: Application, cmds: Sequence[PlaceOrder]) -> dict[str, Any]:
     started = time.perf_counter()
     latencies = place_all(app, cmds)
     wall = time.perf_counter() - started
-    return {"orders": len(cmds), "orders_per_s": round(len(cmds) / wall, 1)} | latency_ms(
-        latencies
-    )
+    return {"orders": len(cmds), "orders_per_s": round(len(cmds) / wall, 1)} | latency_ms(latencies)
 
 
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
@@ -305,23 +301,25 @@ def run_backend(backend: str, opts: Options, net: Network, workdir: Path) -> dic
                 print_phases(profiled_pass(app, prof), len(prof), backend, opts.top)
         finally:
             app.close()
-    return {"bench": "placement_profile", "backend": backend, "network": "M"} | {
-        "seed": opts.seed,
-        "lines_max": MAX_LINES,
-        "http": False,
-        "processes": 1,
-        "clients": 1,
-    } | result
+    return (
+        {"bench": "placement_profile", "backend": backend, "network": "M"}
+        | {
+            "seed": opts.seed,
+            "lines_max": MAX_LINES,
+            "http": False,
+            "processes": 1,
+            "clients": 1,
+        }
+        | result
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     opts = parse_args(argv)
     console.print(f"seed {opts.seed}; network M; 1-{MAX_LINES}-line orders, one at a time")
     net = build_network(NETWORKS["M"], opts.seed)
-    records = []
     with tempfile.TemporaryDirectory(prefix="og-profile-") as tmp:
-        for backend in opts.backends:
-            records.append(run_backend(backend, opts, net, Path(tmp)))
+        records = [run_backend(backend, opts, net, Path(tmp)) for backend in opts.backends]
     console.print(
         "The machine is shared with other work; figures vary from run to run. "
         "cProfile inflates Python time more than database time."

@@ -70,7 +70,10 @@ _PHYSICAL_SINCE = select(func.coalesce(func.sum(L.c.on_hand_delta), 0)).where(
 
 
 def _position(r: Any) -> Position:
-    return Position(r.location_id, r.sku, r.on_hand, r.reserved, r.safety_stock, r.snapshot_as_of)
+    # Rows come in `_COLUMNS` order, Position's field order: unpacking skips the
+    # by-name look-ups, which cost more than the query for the hundreds of holders of
+    # an order's SKUs.
+    return Position(*r)
 
 
 class SqlInventory:
