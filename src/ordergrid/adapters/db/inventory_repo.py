@@ -30,6 +30,8 @@ _COLUMNS = (
 _AT = and_(P.c.location_id == bindparam("loc"), P.c.sku == bindparam("b_sku"))
 
 _SELECT_ONE = select(*_COLUMNS).where(_AT)
+#: The holders of some SKUs: read by every placement, built once.
+_OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("b_skus", expanding=True)))
 # The condition is evaluated on the row as locked by this UPDATE, so concurrent
 # reservations can never drive `available` below zero.
 _RESERVE = (
@@ -84,7 +86,7 @@ class SqlInventory:
         wanted = sorted(set(skus))
         if not wanted:
             return []
-        rows = self.conn.execute(select(*_COLUMNS).where(P.c.sku.in_(wanted)))
+        rows = self.conn.execute(_OF_SKUS, {"b_skus": wanted})
         return [_position(r) for r in rows]
 
     def position(self, location_id: str, sku: str) -> Position | None:
