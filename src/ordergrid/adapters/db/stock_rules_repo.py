@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, bindparam, delete, or_, select
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_ignore, upsert
@@ -16,6 +16,12 @@ from ordergrid.domain.stock_rules import RuleKind, RuleScope, StockRule
 R = t.stock_rules
 C = t.channels
 B = t.availability_bands
+#: Every placement reads the rules covering its SKUs: built once.
+_COVERING = (
+    select(R)
+    .where(or_(R.c.sku.is_(None), R.c.sku.in_(bindparam("b_skus", expanding=True))))
+    .order_by(R.c.id)
+)
 
 
 def _rule(r: Any) -> StockRule:
@@ -64,9 +70,8 @@ class SqlStockRules:
         return [_rule(r) for r in self.conn.execute(select(R).order_by(R.c.id))]
 
     def covering(self, skus: Iterable[str]) -> list[StockRule]:
-        wanted = sorted(set(skus))
-        q = select(R).where(or_(R.c.sku.is_(None), R.c.sku.in_(wanted))).order_by(R.c.id)
-        return [_rule(r) for r in self.conn.execute(q)]
+        rows = self.conn.execute(_COVERING, {"b_skus": sorted(set(skus))})
+        return [_rule(r) for r in rows]
 
 
 class SqlChannels:
