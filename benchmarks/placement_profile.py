@@ -69,7 +69,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("  record_decision", "service/sourcing.py", "record_decision"),
     ("    apply decision to order", "domain/allocation.py", "apply_decision"),
     ("    reservations + ledger", "service/stock.py", "apply_movements"),
-    ("    explanation dict", "domain/sourcing/decision.py", "as_dict"),
+    ("    explanation: candidates (lazy) + dict", "domain/sourcing/decision.py", "as_dict"),
     ("    decision row", "adapters/db/records_repo.py", "add"),
     ("  pegging to future supply", "service/pegging.py", "peg_waiting_units"),
     ("deadlines (timers)", "service/tracking.py", "track_deadlines"),
