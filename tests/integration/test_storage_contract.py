@@ -135,6 +135,22 @@ def test_products_known_and_paged(application: Application) -> None:
         assert second.next_cursor is None
 
 
+def test_a_product_put_in_a_rolled_back_transaction_is_never_known(
+    application: Application,
+) -> None:
+    with application.ctx.uow() as uow:
+        uow.products.put(Product("GONE", "Rolled back", None, frozenset({"t"}), {}))
+        assert uow.products.known(["GONE"]) == {"GONE"}
+        assert uow.products.tags(["GONE"]) == {"GONE": frozenset({"t"})}
+    # Another writer moves the catalogue to the version the rolled-back one had taken.
+    with application.ctx.uow() as uow:
+        uow.products.put(Product("KEPT", "Committed", None, frozenset({"k"}), {}))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.products.known(["GONE", "KEPT"]) == {"KEPT"}
+        assert uow.products.tags(["GONE", "KEPT"]) == {"KEPT": frozenset({"k"})}
+
+
 def test_reservation_is_refused_when_it_would_oversell(application: Application) -> None:
     with application.ctx.uow() as uow:
         uow.inventory.move(Movement("DC1", "A", 5, 0, MovementReason.RECEIPT))

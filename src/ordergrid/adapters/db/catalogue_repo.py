@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import location_doc, location_from
@@ -29,6 +29,9 @@ def bump_version(conn: Connection, key: str) -> None:
 
 
 CATALOGUE_VERSION = "catalogue_version"
+_TAGS = select(t.products.c.sku, t.products.c.tags).where(
+    t.products.c.sku.in_(bindparam("b_skus", expanding=True))
+)
 
 
 class MetaCounters:
@@ -163,26 +166,31 @@ class SqlProducts:
         return exists is None
 
     def known(self, skus: Iterable[str]) -> set[str]:
-        wanted = list(set(skus))
-        if not wanted:
-            return set()
-        rows = self.conn.execute(select(t.products.c.sku).where(t.products.c.sku.in_(wanted)))
-        return {r.sku for r in rows}
+        # Products are never deleted, and the tag cache holds only SKUs read from the
+        # table under the current catalogue version: the SKUs it finds are the known ones.
+        return set(self.tags(skus))
 
     def tags(self, skus: Iterable[str]) -> dict[str, frozenset[str]]:
+        wanted = set(skus)
+        if self._changed:
+            # Not committed yet, and it may never be: kept out of the shared cache, which
+            # would otherwise hold it under a version another transaction may reuse.
+            return self._read_tags(wanted)
         version = self.counters.get(CATALOGUE_VERSION)
         cached_version, cached = self.cache.state
         if cached_version != version:
             cached = {}
             self.cache.state = (version, cached)
-        wanted = set(skus)
-        missing = sorted(wanted - cached.keys())
+        missing = wanted - cached.keys()
         if missing:
-            rows = self.conn.execute(
-                select(t.products.c.sku, t.products.c.tags).where(t.products.c.sku.in_(missing))
-            )
-            cached.update((r.sku, frozenset(r.tags)) for r in rows)
+            cached.update(self._read_tags(missing))
         return {sku: cached[sku] for sku in wanted if sku in cached}
+
+    def _read_tags(self, skus: set[str]) -> dict[str, frozenset[str]]:
+        if not skus:
+            return {}
+        rows = self.conn.execute(_TAGS, {"b_skus": sorted(skus)})
+        return {r.sku: frozenset(r.tags) for r in rows}
 
     def page(self, limit: int, cursor: str | None) -> Page[Product]:
         q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from ordergrid.adapters.db import json_codec
+
 
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -42,6 +44,8 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=10,
+            json_serializer=json_codec.dumps,
+            json_deserializer=json_codec.loads,
         )
         _sqlite_setup(engine)
         return engine
@@ -54,5 +58,7 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         "max_overflow": max(2, pool_size // 4),
         "pool_recycle": 1800,
         "pool_timeout": 5,
+        "json_serializer": json_codec.dumps,
+        "json_deserializer": json_codec.loads,
     }
     return create_engine(url, **kwargs)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.sql.dml import Insert
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_on
@@ -25,6 +27,23 @@ _TODAY_POSTGRES = text(
 )
 
 
+@lru_cache(maxsize=2)
+def _add(dialect_name: str) -> Insert:
+    stmt = insert_on(dialect_name, W).values(
+        location_id=bindparam("b_loc"),
+        day=bindparam("b_day"),
+        orders=bindparam("b_orders"),
+        units=bindparam("b_units"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["location_id", "day"],
+        set_={
+            "orders": W.c.orders + bindparam("b_orders"),
+            "units": W.c.units + bindparam("b_units"),
+        },
+    )
+
+
 class SqlLoad:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -41,12 +60,7 @@ class SqlLoad:
         return {r.location_id: (r.orders, r.units) for r in rows}
 
     def add(self, location_id: str, day: date, orders: int, units: int) -> None:
-        stmt = insert_on(self.conn.dialect.name, W).values(
-            location_id=location_id, day=day.isoformat(), orders=orders, units=units
-        )
         self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["location_id", "day"],
-                set_={"orders": W.c.orders + orders, "units": W.c.units + units},
-            )
+            _add(self.conn.dialect.name),
+            {"b_loc": location_id, "b_day": day.isoformat(), "b_orders": orders, "b_units": units},
         )

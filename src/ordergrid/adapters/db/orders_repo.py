@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import order_doc, order_from
@@ -18,6 +18,15 @@ from ordergrid.service.ports import BackorderCursor, ConcurrentUpdate, OrderFilt
 
 O = t.orders  # noqa: E741 - table alias
 F = t.fulfilments
+
+# Built once: placing an order runs these every time, and building a statement costs
+# more than SQLite takes to run it.
+_BY_EXTERNAL_ID = select(O).where(
+    O.c.channel == bindparam("b_channel"), O.c.external_id == bindparam("b_external_id")
+)
+_INSERT = O.insert()
+_CLEAR_BACKORDERS = delete(t.backorders).where(t.backorders.c.order_id == bindparam("b_order"))
+_INSERT_BACKORDERS = t.backorders.insert()
 
 
 class SqlOrders:
@@ -32,27 +41,27 @@ class SqlOrders:
         return None if r is None else self._load(r)
 
     def by_external_id(self, channel: str, external_id: str) -> Order | None:
-        r = self.conn.execute(
-            select(O).where(O.c.channel == channel, O.c.external_id == external_id)
-        ).first()
+        params = {"b_channel": channel, "b_external_id": external_id}
+        r = self.conn.execute(_BY_EXTERNAL_ID, params).first()
         return None if r is None else self._load(r)
 
     def add(self, order: Order) -> None:
         order.version = 1
         self.conn.execute(
-            O.insert().values(
-                id=order.id,
-                channel=order.channel,
-                external_id=order.external_id,
-                status=order.status.value,
-                created_at=order.created_at,
-                updated_at=order.updated_at,
-                version=order.version,
-                doc=order_doc(order),
+            _INSERT,
+            {
+                "id": order.id,
+                "channel": order.channel,
+                "external_id": order.external_id,
+                "status": order.status.value,
+                "created_at": order.created_at,
+                "updated_at": order.updated_at,
+                "version": order.version,
+                "doc": order_doc(order),
                 # Set when the order is placed and never changed afterwards.
-                promised_earliest=None if order.promise is None else order.promise.earliest,
-                promised_latest=None if order.promise is None else order.promise.latest,
-            )
+                "promised_earliest": None if order.promise is None else order.promise.earliest,
+                "promised_latest": None if order.promise is None else order.promise.latest,
+            },
         )
         self._index(order)
 
@@ -89,7 +98,7 @@ class SqlOrders:
             ["id"],
             ["status", "updated_at"],
         )
-        self.conn.execute(delete(t.backorders).where(t.backorders.c.order_id == order.id))
+        self.conn.execute(_CLEAR_BACKORDERS, {"b_order": order.id})
         waiting = [
             {
                 "order_id": order.id,
@@ -102,7 +111,7 @@ class SqlOrders:
             if x.backordered > 0 and not order.on_hold
         ]
         if waiting:
-            self.conn.execute(t.backorders.insert(), waiting)
+            self.conn.execute(_INSERT_BACKORDERS, waiting)
         self.outbox.append(order.events, order.updated_at)
         order.events.clear()
 

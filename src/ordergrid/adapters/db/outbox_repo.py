@@ -17,6 +17,8 @@ from ordergrid.service.ports import EventCursor, StoredEvent
 E = t.events
 C = t.consumers
 _TXID = text("pg_current_xact_id()::text::bigint")
+#: Built once per dialect: events are appended by almost every use case.
+_APPEND = {True: E.insert().values(txid=_TXID), False: E.insert().values(txid=0)}
 _HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 #: First key of the advisory locks that lease outbox consumers (the second: the name's hash).
 _LEASE_SPACE = 0x6F67  # "og"
@@ -45,8 +47,7 @@ class SqlOutbox:
             }
             for e in events
         ]
-        stmt = E.insert().values(txid=_TXID if self.postgres else 0)
-        self.conn.execute(stmt, rows)
+        self.conn.execute(_APPEND[self.postgres], rows)
 
     def for_order(self, order_id: str) -> list[StoredEvent]:
         rows = self.conn.execute(select(E).where(E.c.order_id == order_id).order_by(E.c.position))

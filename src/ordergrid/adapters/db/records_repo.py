@@ -10,6 +10,9 @@ from sqlalchemy import Connection, select
 from ordergrid.adapters.db import tables as t
 from ordergrid.service.ports import ApiToken, Role, StoredDecision
 
+#: Built once (a statement costs more to build than to run).
+_INSERT_DECISION = t.decisions.insert()
+
 
 class SqlDecisions:
     def __init__(self, conn: Connection) -> None:
@@ -17,12 +20,13 @@ class SqlDecisions:
 
     def add(self, decision: StoredDecision) -> None:
         self.conn.execute(
-            t.decisions.insert().values(
-                id=decision.id,
-                order_id=decision.order_id,
-                at=decision.at,
-                explanation=decision.explanation,
-            )
+            _INSERT_DECISION,
+            {
+                "id": decision.id,
+                "order_id": decision.order_id,
+                "at": decision.at,
+                "explanation": decision.explanation,
+            },
         )
 
     def for_order(self, order_id: str) -> list[StoredDecision]:

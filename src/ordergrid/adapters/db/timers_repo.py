@@ -11,6 +11,8 @@ from ordergrid.adapters.db import tables as t
 from ordergrid.service.ports import Timer
 
 T = t.timers
+#: Built once: every released fulfilment starts a deadline.
+_INSERT = T.insert()
 
 
 def _timer(r: Any) -> Timer:
@@ -24,15 +26,16 @@ class SqlTimers:
 
     def add(self, timer: Timer) -> None:
         self.conn.execute(
-            T.insert().values(
-                id=timer.id,
-                kind=timer.kind,
-                due_at=timer.due_at,
-                order_id=timer.order_id,
-                fulfilment_id=timer.fulfilment_id,
-                data=timer.data,
-                attempts=timer.attempts,
-            )
+            _INSERT,
+            {
+                "id": timer.id,
+                "kind": timer.kind,
+                "due_at": timer.due_at,
+                "order_id": timer.order_id,
+                "fulfilment_id": timer.fulfilment_id,
+                "data": timer.data,
+                "attempts": timer.attempts,
+            },
         )
 
     def claim_due(self, now: datetime) -> Timer | None:

@@ -31,15 +31,22 @@ def upsert(
     """Insert rows, or update the `update` columns (all non-key columns by default)."""
     if not rows:
         return
-    stmt = insert_on(conn.dialect.name, table)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
+    stmt = _upsert(conn.dialect.name, table, tuple(keys), tuple(columns))
+    conn.execute(stmt, list(rows))
+
+
+@lru_cache(maxsize=256)
+def _upsert(
+    dialect_name: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> ConflictInsert:
+    """Built once per shape: building the statement costs more than running it."""
+    stmt = insert_on(dialect_name, table)
     if columns:
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
         )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    conn.execute(stmt, list(rows))
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
 @lru_cache(maxsize=64)

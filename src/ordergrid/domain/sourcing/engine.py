@@ -229,12 +229,13 @@ def _candidates(attempt: Attempt, chosen: Plan) -> tuple[Candidate, ...]:
     row_of = {j: r for r, j in enumerate(rows)}
     in_plan = {s.location_id for s in chosen.shipments}
     shipping = {p.location_id(r) for r in np.flatnonzero(p.used).tolist()}
+    alone_units, alone_cost = alone.units.tolist(), alone.cost.tolist()
     out = []
-    for i, j in enumerate(attempt.screen.candidates.tolist()):
-        s = attempt.screen.explain(i, req, attempt.view, attempt.policy)
+    screened = attempt.screen.explain_all(req, attempt.view, attempt.policy)
+    for j, s in zip(attempt.screen.candidates.tolist(), screened, strict=True):
         row = row_of.get(j) if s.exclusion is None else None
-        units = 0 if row is None else int(alone.units[row])
-        cost = None if row is None or not units else round(float(alone.cost[row]), 6)
+        units = 0 if row is None else int(alone_units[row])
+        cost = None if row is None or not units else round(float(alone_cost[row]), 6)
         status, reason, detail = _verdict(
             s.exclusion, s.location.id, units, cost, chosen, total, p, in_plan, shipping
         )

@@ -108,12 +108,25 @@ class Screen:
     def explain(self, i: int, req: SourcingRequest, view: SourcingView, policy: Policy) -> Screened:
         """Candidate `i` with its verdict spelled out: the constraint that excludes it
         (the first, in the order the checks run), its stock and product-rule blocks."""
-        j = int(self.candidates[i])
+        return self._spell(i, _Columns.of(self, req, policy), req, view, policy)
+
+    def explain_all(
+        self, req: SourcingRequest, view: SourcingView, policy: Policy
+    ) -> list[Screened]:
+        """`explain` for every candidate, in candidate order, with the columns converted
+        once: an order on a large network has hundreds of candidates."""
+        columns = _Columns.of(self, req, policy)
+        return [self._spell(i, columns, req, view, policy) for i in range(len(columns.rows))]
+
+    def _spell(
+        self, i: int, cols: _Columns, req: SourcingRequest, view: SourcingView, policy: Policy
+    ) -> Screened:
+        j = cols.rows[i]
         loc = self.index.locations[j]
-        dist = None if self.distance is None else float(self.distance[i])
-        available = dict(zip(self.skus, self.available[i].tolist(), strict=True))
-        blocked = self._blocked(j)
-        exclusion = _status(loc) or self._fit(j, loc, req, policy) or _capacity(loc, view, policy)
+        dist = None if cols.distance is None else cols.distance[i]
+        available = dict(zip(self.skus, cols.available[i], strict=True))
+        blocked = cols.blocked(j)
+        exclusion = _status(loc) or _fit(loc, req, cols.fit[j]) or _capacity(loc, view, policy)
         limit = policy.constraints.max_distance_km
         if exclusion is None and limit is not None and dist is not None and dist > limit:
             exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
@@ -124,26 +137,53 @@ class Screen:
             exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
         return Screened(loc, dist, available, exclusion, blocked)
 
-    def _fit(self, j: int, loc: Location, req: SourcingRequest, policy: Policy) -> Exclusion | None:
-        if loc.id in req.excluded_locations:
-            return Exclusion("excluded_for_order", "location already failed this order")
-        c = policy.constraints
-        found: Exclusion | None = self.index.per_location(
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """A screen's columns as Python values, and the verdicts that depend only on the
+    location and the policy, looked up once for all its candidates."""
+
+    rows: list[int]  # network index position of each candidate
+    distance: list[float] | None
+    available: list[list[int]]
+    fit: list[Exclusion | None]  # by network index position
+    rule_masks: list[tuple[str, list[tuple[str, BoolArray]]]]  # SKU -> (rule, blocks)
+
+    @staticmethod
+    def of(screen: Screen, req: SourcingRequest, policy: Policy) -> _Columns:
+        c, index = policy.constraints, screen.index
+        fit = index.per_location(
             ("why", c, req.channel, req.method),
             lambda x: _fit_rules(x, req.channel, req.method, c),
-        )[j]
-        if found is None and _elsewhere(loc, req):
-            return Exclusion("not_pickup_location", "customer collects at another store")
-        return found
+        )
+        masks = [
+            (sku, [(r.name, index.mask(("rule", r), _blocked_by(r))) for r in rules])
+            for sku, rules in screen.rules.items()
+        ]
+        return _Columns(
+            screen.candidates.tolist(),
+            None if screen.distance is None else screen.distance.tolist(),
+            screen.available.tolist(),
+            fit,
+            masks,
+        )
 
-    def _blocked(self, j: int) -> dict[str, str]:
+    def blocked(self, j: int) -> dict[str, str]:
         blocked: dict[str, str] = {}
-        for sku, rules in self.rules.items():
-            for rule in rules:
-                if self.index.mask(("rule", rule), _blocked_by(rule))[j]:
-                    blocked[sku] = rule.name
+        for sku, rules in self.rule_masks:
+            for name, blocks in rules:
+                if blocks[j]:
+                    blocked[sku] = name
                     break
         return blocked
+
+
+def _fit(loc: Location, req: SourcingRequest, found: Exclusion | None) -> Exclusion | None:
+    if loc.id in req.excluded_locations:
+        return Exclusion("excluded_for_order", "location already failed this order")
+    if found is None and _elsewhere(loc, req):
+        return Exclusion("not_pickup_location", "customer collects at another store")
+    return found
 
 
 def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:
