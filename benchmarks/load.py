@@ -141,7 +141,8 @@ def configurations(opts: Options) -> list[Config]:
 
 
 def server_env(opts: Options, config: Config) -> dict[str, str]:
-    env = {"ORDERGRID_WEBHOOK_ALLOW_PRIVATE": "1", "ORDERGRID_WORKER_POLL_SECONDS": "0.05"}
+    # The product's defaults otherwise: embedded workers polling every 0.2 s.
+    env = {"ORDERGRID_WEBHOOK_ALLOW_PRIVATE": "1"}
     if config.backend == "postgresql":
         # Every process's pool plus its embedded worker stays well inside max_connections.
         env["ORDERGRID_DB_POOL_SIZE"] = str(max(4, 40 // config.processes))
@@ -160,7 +161,7 @@ def open_phase(
 ) -> tuple[Phase, float, float]:
     """Poisson arrivals at `rate` a second; also the measured window in Unix time."""
     window = Window(opts.warmup_s, opts.duration_s)
-    shares = split(opts.loadgen_procs * 1000, opts.loadgen_procs)
+    shares = split(1000, opts.loadgen_procs)  # thousandths of the rate, per process
     # External ids of their own: an id sent in an earlier phase would be a replay (200).
     first = 10 * next(_PHASES)
     jobs = [
