@@ -1,0 +1,124 @@
+"""Faults under load, with real processes: the database and NATS going away and coming
+back (through a TCP proxy this test cuts; the shared servers keep running), and the
+standalone worker killed with SIGKILL while timers are due."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from tests.e2e.cluster import H, an_order, api_processes, seed, wait_for
+from tests.e2e.tcp_proxy import TcpProxy
+from tests.e2e.test_cli import run
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+#: Longest a request may take while the database is away: the pool's wait for a
+#: connection (5 s) plus a failed connect, with room for a loaded machine.
+FAIL_FAST_S = 10.0
+
+
+@pytest.fixture
+def migrated(postgres_url: str, tmp_path: Path) -> str:
+    result = run(["migrate", "--database-url", postgres_url], tmp_path)
+    assert result.returncode == 0, result.stderr
+    return postgres_url
+
+
+def through(proxy: TcpProxy, url: str) -> str:
+    """`url` with its host and port replaced by the proxy's."""
+    parsed = make_url(url).set(host="127.0.0.1", port=proxy.port)
+    return parsed.render_as_string(hide_password=False)
+
+
+@dataclass
+class Answer:
+    phase: str
+    status: int | str  # HTTP status, or the transport error's name
+    seconds: float
+    retry_after: str | None
+
+
+@dataclass
+class Clients:
+    """Clients placing orders back to back, each answer labelled with the phase it got."""
+
+    base: str
+    phase: str = "before"
+    answers: list[Answer] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def start(self, count: int) -> None:
+        self._threads = [threading.Thread(target=self._client) for _ in range(count)]
+        for thread in self._threads:
+            thread.start()
+
+    def _client(self) -> None:
+        with httpx.Client(base_url=self.base, headers=H, timeout=60) as http:
+            while not self._stop.is_set():
+                n = next(self._ids)
+                phase, started = self.phase, time.monotonic()
+                try:
+                    r = http.post("/v1/orders", json=an_order(f"F-{n}", n))
+                    status: int | str = r.status_code
+                    retry = r.headers.get("Retry-After")
+                except httpx.TransportError as exc:
+                    status, retry = type(exc).__name__, None
+                self.answers.append(Answer(phase, status, time.monotonic() - started, retry))
+                if status != 201:
+                    time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(120)
+
+    def statuses(self, phase: str) -> Counter[int | str]:
+        return Counter(a.status for a in self.answers if a.phase == phase)
+
+
+def test_a_lost_database_answers_503_at_once_and_service_resumes_by_itself(
+    migrated: str, tmp_path: Path
+) -> None:
+    proxy = TcpProxy(make_url(migrated).port or 5432)
+    with proxy, api_processes(through(proxy, migrated), tmp_path, {}, workers=(2,)) as apis:
+        base = apis[0].base
+        seed(base)
+        clients = Clients(base)
+        clients.start(8)
+        try:
+            wait_for(lambda: clients.statuses("before")[201] >= 10, seconds=30)
+            clients.phase = "away"
+            proxy.cut()
+            time.sleep(3)
+            ready_while_away = httpx.get(f"{base}/readyz", timeout=FAIL_FAST_S)
+            proxy.restore()
+            clients.phase = "back"
+            wait_for(lambda: clients.statuses("back")[201] >= 20, seconds=30)
+            clients.phase = "recovered"
+            wait_for(lambda: sum(clients.statuses("recovered").values()) >= 20, seconds=30)
+        finally:
+            clients.stop()
+
+    away = clients.statuses("away")
+    assert away[503] >= 1, away
+    assert set(away) <= {201, 503}, away  # 201: answered before the cut reached it
+    assert set(clients.statuses("back")) <= {201, 503}
+    assert set(clients.statuses("recovered")) == {201}
+    assert all(a.retry_after for a in clients.answers if a.status == 503)
+    slowest = max(a.seconds for a in clients.answers)
+    assert slowest < FAIL_FAST_S, slowest
+    assert ready_while_away.status_code == 503
+    assert ready_while_away.headers["Retry-After"]
+    by_phase = {p: dict(clients.statuses(p)) for p in ("before", "away", "back")}
+    print(f"\nanswers by phase: {by_phase}; slowest {slowest:.2f}s")
