@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,10 @@ from sqlalchemy.engine import make_url
 from tests.e2e.cluster import H, an_order, api_processes, seed, wait_for
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e.test_cli import run
+from tests.integration.streams import StreamUnderTest, stream_under_test
+
+from ordergrid.bootstrap import bootstrap
+from ordergrid.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -122,3 +127,54 @@ def test_a_lost_database_answers_503_at_once_and_service_resumes_by_itself(
     assert ready_while_away.headers["Retry-After"]
     by_phase = {p: dict(clients.statuses(p)) for p in ("before", "away", "back")}
     print(f"\nanswers by phase: {by_phase}; slowest {slowest:.2f}s")
+
+
+@pytest.fixture
+def nats_stream() -> Iterator[StreamUnderTest]:
+    yield from stream_under_test()
+
+
+def nats_status(base: str) -> dict[str, Any]:
+    ready = httpx.get(f"{base}/readyz", headers=H, timeout=FAIL_FAST_S).json()
+    status: dict[str, Any] = ready["nats"]
+    return status
+
+
+def outbox_ids(url: str) -> list[str]:
+    app = bootstrap(Settings(database_url=url), check_schema=False)
+    try:
+        with app.ctx.uow(readonly=True) as uow:
+            return [e.id for e in uow.outbox.after((0, 0), 1_000_000)]
+    finally:
+        app.close()
+
+
+def test_events_wait_in_the_outbox_while_nats_is_away_and_flow_when_it_is_back(
+    migrated: str, tmp_path: Path, nats_stream: StreamUnderTest
+) -> None:
+    proxy = TcpProxy(make_url(nats_stream.url).port or 4222)
+    env = nats_stream.env() | {"ORDERGRID_NATS_URL": f"nats://127.0.0.1:{proxy.port}"}
+    with proxy, api_processes(migrated, tmp_path, env, workers=(1,)) as apis:
+        base = apis[0].base
+        seed(base)
+        wait_for(lambda: nats_status(base)["lag"] == 0, seconds=30)
+        proxy.cut()
+        clients = Clients(base)
+        clients.start(4)
+        try:
+            wait_for(lambda: clients.statuses("before")[201] >= 30, seconds=30)
+        finally:
+            clients.stop()
+        time.sleep(1)  # the relay has had rounds to try meanwhile
+        behind = nats_status(base)["lag"]
+        relayed_while_away = len(nats_stream.read_all())
+        proxy.restore()
+        wait_for(lambda: nats_status(base)["lag"] == 0, seconds=60)
+
+    assert set(clients.statuses("before")) == {201}  # orders never waited for NATS
+    assert behind >= clients.statuses("before")[201]  # at least one event per order held
+    written = outbox_ids(migrated)
+    got = [m.msg_id for m in nats_stream.read_all()]
+    assert relayed_while_away < len(written)
+    assert sorted(got) == sorted(written)  # each event once, none lost
+    print(f"\n{behind} events held while NATS was away; {len(written)} relayed in the end")
