@@ -5,6 +5,9 @@ standalone worker killed with SIGKILL while timers are due."""
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -15,12 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
-from tests.e2e.cluster import H, an_order, api_processes, seed, wait_for
+from tests.e2e.cluster import DCS, H, an_order, api_processes, ok, seed, wait_for
 from tests.e2e.tcp_proxy import TcpProxy
-from tests.e2e.test_cli import run
-from tests.integration.streams import StreamUnderTest, stream_under_test
+from tests.e2e.test_cli import CLI, run
+from tests.integration.streams import NATS_ENV, StreamUnderTest, stream_under_test
+from tests.service.invariants import check_invariants
 
+from ordergrid.adapters.db import tables as t
 from ordergrid.bootstrap import bootstrap
 from ordergrid.settings import Settings
 
@@ -178,3 +184,136 @@ def test_events_wait_in_the_outbox_while_nats_is_away_and_flow_when_it_is_back(
     assert relayed_while_away < len(written)
     assert sorted(got) == sorted(written)  # each event once, none lost
     print(f"\n{behind} events held while NATS was away; {len(written)} relayed in the end")
+
+
+# ------------------------------------------------------------- the standalone worker
+
+REORDERS = 60
+WORKER_ENV = {"ORDERGRID_WORKER_POLL_SECONDS": "0.05", "ORDERGRID_DB_POOL_SIZE": "4"}
+
+
+@dataclass
+class WorkerProcess:
+    """`ordergrid worker`, started and SIGKILLed at will."""
+
+    url: str
+    cwd: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [*CLI, "worker", "--database-url", self.url],
+            cwd=self.cwd,
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=(self.cwd / "worker.log").open("ab"),
+        )
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def optional_stream() -> Iterator[StreamUnderTest | None]:
+    """The NATS stream when a test server is named, else None (the rest still runs)."""
+    if not os.environ.get(NATS_ENV):
+        yield None
+        return
+    yield from stream_under_test()
+
+
+def timers_due(url: str) -> int:
+    app = bootstrap(Settings(database_url=url), check_schema=False)
+    try:
+        with app.engine.connect() as conn:
+            due = select(func.count()).select_from(t.timers).where(t.timers.c.due_at <= func.now())
+            return int(conn.execute(due).scalar() or 0)
+    finally:
+        app.close()
+
+
+def make_every_timer_due(url: str) -> int:
+    """Bring every timer's due time to now, as if the hours had passed; how many."""
+    app = bootstrap(Settings(database_url=url), check_schema=False)
+    try:
+        with app.engine.begin() as conn:
+            return conn.execute(update(t.timers).values(due_at=func.now())).rowcount
+    finally:
+        app.close()
+
+
+def place_deep_orders(base: str) -> list[str]:
+    """`REORDERS` one-unit orders of a SKU every DC holds plenty of; their ids. Each
+    fulfilment waits for its location to accept it, with a deadline timer."""
+    ok(httpx.put(f"{base}/v1/products/DEEP", json={"name": "deep"}, headers=H))
+    adjustments = [
+        {"id": f"deep-{loc}", "location_id": loc, "sku": "DEEP", "delta": 500, "reason": "receipt"}
+        for loc in DCS
+    ]
+    ok(httpx.post(f"{base}/v1/inventory/adjustments", json={"adjustments": adjustments}, headers=H))
+    line = {"line_id": "1", "sku": "DEEP", "quantity": 1}
+    return [
+        ok(
+            httpx.post(
+                f"{base}/v1/orders", json=an_order(f"RE-{n}", n) | {"lines": [line]}, headers=H
+            )
+        )["id"]
+        for n in range(REORDERS)
+    ]
+
+
+def test_a_killed_worker_runs_every_due_reallocation_exactly_once(
+    migrated: str, tmp_path: Path, optional_stream: StreamUnderTest | None
+) -> None:
+    env = {"ORDERGRID_EMBEDDED_WORKER": "0"} | (optional_stream.env() if optional_stream else {})
+    worker = WorkerProcess(migrated, tmp_path, {**WORKER_ENV, **env})
+    with api_processes(migrated, tmp_path, env, workers=(1,)) as apis:
+        base = apis[0].base
+        seed(base)
+        orders = place_deep_orders(base)
+        # Every location missed its deadline to accept: each order is to be re-sourced.
+        assert make_every_timer_due(migrated) == REORDERS
+        left_at_kill: list[int] = []
+        try:
+            for _ in range(3):
+                before = timers_due(migrated)
+                worker.start()
+                wait_for(lambda b=before: timers_due(migrated) < b, seconds=30)
+                worker.kill()  # mid-round: an open transaction is never committed
+                left_at_kill.append(timers_due(migrated))
+            worker.start()
+            wait_for(lambda: timers_due(migrated) == 0, seconds=60)
+            if optional_stream is not None:
+                wait_for(lambda: nats_status(base)["lag"] == 0, seconds=60)
+        finally:
+            worker.stop()
+        final = [ok(httpx.get(f"{base}/v1/orders/{o}", headers=H)) for o in orders]
+
+    for order in final:  # re-sourced once: one expired fulfilment, one live elsewhere
+        statuses = sorted(f["status"] for f in order["fulfilments"])
+        assert statuses == ["expired", "released"], order
+        assert len({f["location_id"] for f in order["fulfilments"]}) == 2
+    app = bootstrap(Settings(database_url=migrated), check_schema=False)
+    try:
+        check_invariants(app.ctx.uow)  # reserved = open allocations, nothing doubled
+    finally:
+        app.close()
+    if optional_stream is not None:
+        written = outbox_ids(migrated)
+        got = [m.msg_id for m in optional_stream.read_all()]
+        assert sorted(got) == sorted(written)
+    assert len(left_at_kill) == 3
+    assert left_at_kill[-1] > 0  # every kill interrupted a worker with work left
+    print(f"\ndue timers left at each SIGKILL: {left_at_kill} of {REORDERS}")
