@@ -20,7 +20,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
-from tests.e2e.cluster import DCS, H, an_order, api_processes, ok, seed, wait_for
+from tests.e2e.cluster import (
+    DCS,
+    H,
+    an_order,
+    api_processes,
+    ok,
+    place_orders,
+    seed,
+    wait_for,
+)
+from tests.e2e.receiver import Receiver
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e.test_cli import CLI, run
 from tests.integration.streams import NATS_ENV, StreamUnderTest, stream_under_test
@@ -317,3 +327,45 @@ def test_a_killed_worker_runs_every_due_reallocation_exactly_once(
     assert len(left_at_kill) == 3
     assert left_at_kill[-1] > 0  # every kill interrupted a worker with work left
     print(f"\ndue timers left at each SIGKILL: {left_at_kill} of {REORDERS}")
+
+
+# ------------------------------------------------------------------------- webhooks
+
+
+def test_the_webhook_receiver_gets_every_event_across_a_killed_api_process(
+    migrated: str, tmp_path: Path
+) -> None:
+    env = {"ORDERGRID_WEBHOOK_ALLOW_PRIVATE": "1", "ORDERGRID_WEBHOOK_BACKOFF_SECONDS": "0.2"}
+    with Receiver() as receiver, api_processes(migrated, tmp_path, env, workers=(1, 1)) as apis:
+        body = {"url": receiver.url, "events": ["*"], "secret": "fault-test-secret"}
+        ok(httpx.post(f"{apis[0].base}/v1/webhooks", json=body, headers=H))
+        seed(apis[0].base)
+        victim, kills = apis[1], 0
+        placing = threading.Event()
+        placing.set()
+
+        def kill_and_restart() -> None:
+            nonlocal kills
+            while placing.is_set():
+                time.sleep(0.4)
+                if placing.is_set():
+                    victim.kill()  # mid-request, mid-delivery: nothing gets to clean up
+                    kills += 1
+                    victim.start()
+
+        killer = threading.Thread(target=kill_and_restart)
+        killer.start()
+        try:
+            placed = place_orders(apis, 16, 20)
+        finally:
+            placing.clear()
+            killer.join(120)
+        written = set(outbox_ids(migrated))
+        # A delivery claimed by a killed process is sent again when its lease (60 s) ends.
+        wait_for(lambda: receiver.event_ids() >= written, seconds=90)
+
+    assert kills >= 1
+    assert len(placed.orders) == 16 * 20
+    assert receiver.event_ids() == written  # every event, and nothing but events
+    repeats = sum(n - 1 for n in receiver.seen.values())
+    print(f"\n{len(written)} events delivered across {kills} SIGKILLs; {repeats} repeats")
