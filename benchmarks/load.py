@@ -30,6 +30,7 @@ orders/s with p99 <= 100 ms, judged on the open-loop phase. Prints a table, then
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import os
 import shutil
@@ -51,6 +52,7 @@ from common import Lockstep, Window, console, free_port, merged, print_bench_lin
 from databases import Databases, open_databases
 from load_report import TARGETS, Phase, print_phase, record, results_table
 from loadgen import LoadJob, load_process
+from nats_relay import delete_stream
 from network_db import network, seed_network
 from openloop import OpenJob, open_process
 from order_bodies import network_bodies
@@ -140,6 +142,11 @@ def configurations(opts: Options) -> list[Config]:
     return configs
 
 
+def nats_stream(config: Config) -> str:
+    """A stream of this run's own, deleted after the configuration."""
+    return f"LOADBENCH_{os.getpid()}_{config.backend.upper()}_{config.processes}"
+
+
 def server_env(opts: Options, config: Config) -> dict[str, str]:
     # The product's defaults otherwise: embedded workers polling every 0.2 s.
     env = {"ORDERGRID_WEBHOOK_ALLOW_PRIVATE": "1"}
@@ -147,7 +154,7 @@ def server_env(opts: Options, config: Config) -> dict[str, str]:
         # Every process's pool plus its embedded worker stays well inside max_connections.
         env["ORDERGRID_DB_POOL_SIZE"] = str(max(4, 40 // config.processes))
     if opts.nats_url:
-        stream = f"LOADBENCH_{os.getpid()}_{config.backend.upper()}_{config.processes}"
+        stream = nats_stream(config)
         env |= {"ORDERGRID_NATS_URL": opts.nats_url, "ORDERGRID_NATS_STREAM": stream}
         env["ORDERGRID_NATS_SUBJECT_PREFIX"] = stream.lower()
     return env
@@ -331,6 +338,8 @@ def measure(
         raw = measure_raw(config, url, samples, opts.clients, opts.raw_duration_s, opts.quick)
     finally:
         db.drop(url)
+        if opts.nats_url:
+            asyncio.run(delete_stream(opts.nats_url, nats_stream(config)))
     phases = [closed, *(phase for phase, _ in opened)]
     for phase in phases:
         phase.raw_per_s = len(raw.tally.latencies) / raw.duration_s
