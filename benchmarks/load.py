@@ -86,6 +86,7 @@ class Options:
     orders: int
     nats_url: str | None
     profile: bool
+    profile_dir: Path | None
     drain_s: float
 
 
@@ -110,6 +111,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--loadgen-procs", type=int, default=2, help="load generator processes")
     p.add_argument("--open-threads", type=int, default=48, help="sending threads per process")
     p.add_argument("--no-profile", action="store_true", help="do not run py-spy")
+    p.add_argument("--profile-dir", type=Path, help="keep py-spy's raw stacks here")
     # run_all.py passes every benchmark the same arguments: ignore the others' options.
     a, ignored = p.parse_known_args(argv)
     if ignored:
@@ -131,6 +133,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         orders=20_000 if a.quick else 60_000,
         nats_url=os.environ.get("ORDERGRID_NATS_URL"),
         profile=not a.no_profile,
+        profile_dir=a.profile_dir,
         drain_s=30.0 if a.quick else 120.0,
     )
 
@@ -207,7 +210,7 @@ def closed_phase(
         LoadJob(server.base_url, opts.seed, 100 + i, n, window, tuple(bodies))
         for i, n in enumerate(split(opts.clients, opts.loadgen_procs))
     ]
-    out = logs / f"profile-{config.backend}-{config.processes}.txt"
+    out = (opts.profile_dir or logs) / f"profile-{config.backend}-{config.processes}.txt"
     with Lockstep(load_process, jobs) as load:
         cpu = CpuSampler(server.pid, window, lambda: None)
         results = load.release(opts.duration_s + 120, cpu.start)
@@ -406,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     with ExitStack() as stack:
         dbs = open_databases(opts.backends, opts.postgres_url, stack)
         logs = Path(tempfile.mkdtemp(prefix="ordergrid-load-"))
+        if opts.profile_dir:
+            opts.profile_dir.mkdir(parents=True, exist_ok=True)
         stack.callback(shutil.rmtree, logs, True)
         seed_bases(dbs, opts)
         for config in configurations(opts):
