@@ -34,6 +34,7 @@ import asyncio
 import itertools
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -211,14 +212,23 @@ def closed_phase(
         for i, n in enumerate(split(opts.clients, opts.loadgen_procs))
     ]
     out = (opts.profile_dir or logs) / f"profile-{config.backend}-{config.processes}.txt"
+    profiler: list[subprocess.Popen[bytes] | None] = [None]
+
+    def sample_the_window() -> None:
+        profiler[0] = start_profile(server.pid, opts.duration_s, out)
+
+    def on_release(now: float) -> None:
+        cpu.start(now)
+        if opts.profile:
+            threading.Timer(opts.warmup_s, sample_the_window).start()
+
     with Lockstep(load_process, jobs) as load:
         cpu = CpuSampler(server.pid, window, lambda: None)
-        results = load.release(opts.duration_s + 120, cpu.start)
-        profiler = start_profile(server.pid, opts.duration_s, out) if opts.profile else None
+        results = load.release(opts.duration_s + 120, on_release)
         cpu.join()
     phase = Phase(config, "closed", merged(results), opts.duration_s)
     _cpu(phase, cpu, sum(r.cpu_s for r in results))
-    phase.profile = finish(profiler, out)
+    phase.profile = finish(profiler[0], out)
     return phase
 
 
