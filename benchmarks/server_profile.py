@@ -28,7 +28,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
         ),
         "database: statements and commits (driver, waiting)",
     ),
-    (r"^process \d+:", "no Python frame (native code, waiting for the GIL)"),
+    (r"^<no Python frame>$", "no Python frame (native code, waiting for the GIL)"),
     (r"^SqlUnitOfWork\.__enter__ \(", "waiting for the write gate (SQLite: one writer)"),
     (r"^\w*Selector\.select \(", "event loop waiting for sockets"),
     (r"\bsqlalchemy\b", "SQLAlchemy (compiling, rows, pool)"),
@@ -44,6 +44,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     (r"\bnumpy\b|highspy", "numpy / HiGHS"),
     (r"\b(threading|queue|concurrent)\b", "thread hand-offs and waits"),
 )
+NO_PYTHON = "<no Python frame>"
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 _ORDERGRID = re.compile(r"ordergrid/(?P<module>[\w/]+)\.py")
 
@@ -102,7 +103,7 @@ def summarise(lines: list[str]) -> Profile:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = stack.split(";")
+        frames = _python_frames(stack)
         total += count
         category = _category(frames[-1])
         by_category[category] += count
@@ -117,6 +118,16 @@ def summarise(lines: list[str]) -> Profile:
         [(name, n * share) for name, n in inclusive.most_common(12)],
         [(name, n * share) for name, n in other.most_common(5)],
     )
+
+
+def _python_frames(stack: str) -> list[str]:
+    """The Python frames of a stack, without py-spy's leading process frames (whose
+    command lines may themselves hold semicolons)."""
+    while stack.startswith("process "):  # the parent's, then each child's
+        _, found, stack = stack.partition('";')
+        if not found:
+            stack = ""
+    return stack.split(";") if stack else [NO_PYTHON]
 
 
 def _ordergrid_function(frame: str) -> str | None:
