@@ -1,6 +1,7 @@
 """Faults under load, with real processes: the database and NATS going away and coming
-back (through a TCP proxy this test cuts; the shared servers keep running), and the
-standalone worker killed with SIGKILL while timers are due."""
+back (through a TCP proxy this test cuts; the shared servers keep running), the
+standalone worker killed with SIGKILL while timers are due, and a webhook receiver that
+must see every event while an API process is killed."""
 
 from __future__ import annotations
 
@@ -212,13 +213,14 @@ class WorkerProcess:
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [*CLI, "worker", "--database-url", self.url],
-            cwd=self.cwd,
-            env={**os.environ, **self.env},
-            stdout=subprocess.DEVNULL,
-            stderr=(self.cwd / "worker.log").open("ab"),
-        )
+        with (self.cwd / "worker.log").open("ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [*CLI, "worker", "--database-url", self.url],
+                cwd=self.cwd,
+                env={**os.environ, **self.env},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
 
     def kill(self) -> None:
         assert self.proc is not None
