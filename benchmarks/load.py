@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from placement import measure_raw
 from report import Config
 from server_profile import finish, print_profile
 from server_profile import start as start_profile
+from stock_check import check_stock
 from sysstats import CpuSampler, cpu_percent, machine_busy_percent
 from webhook_receiver import Receiver
 
@@ -351,6 +352,13 @@ def measure(
             phase.webhooks |= arrivals.summary(since, until)
             _print_events(phase)
         print_profile(config.label, closed.profile)
+        stock = check_stock(url)  # before the bare-DB replay tops the stock up
+        closed.stock = asdict(stock) | {"ok": stock.ok}
+        console.print(
+            f"  no oversell: {stock.orders} orders, {stock.positions} positions with "
+            f"reservations: {stock.oversold} oversold, {stock.drifting} whose reserved units "
+            f"differ from what open fulfilments hold"
+        )
         samples = read_samples(url, 500)
         raw = measure_raw(config, url, samples, opts.clients, opts.raw_duration_s, opts.quick)
     finally:

@@ -37,6 +37,7 @@ class Phase:
     nats: dict[str, Any] = field(default_factory=dict)
     raw_per_s: float | None = None
     profile: Profile | None = None
+    stock: dict[str, Any] = field(default_factory=dict)  # the no-oversell check, after
 
     @property
     def orders_per_s(self) -> float:
@@ -76,6 +77,7 @@ def record(p: Phase, seed: int, quick: bool) -> dict[str, Any]:
         "target_met": p.target_met(),
         "webhooks": p.webhooks or None,
         "nats": p.nats or None,
+        "stock_check": p.stock or None,
         "server_cpu_pct": p.server_cpu_pct,
         "db_cpu_pct": p.db_cpu_pct,
         "loadgen_cpu_pct": p.loadgen_cpu_pct,
@@ -108,6 +110,13 @@ def print_phase(p: Phase) -> None:
     )
 
 
+def _latencies(r: dict[str, Any]) -> list[str]:
+    """p50, p99, p99.9 for a table row; "-" when no order of the span was answered."""
+    if not r["orders"]:
+        return ["-", "-", "-"]
+    return [f"{r[k]:.1f}" for k in ("p50_ms", "p99_ms", "p999_ms")]
+
+
 def results_table(records: list[dict[str, Any]]) -> Table:
     table = Table(title="Order placement under load, network M, 1-3-line orders")
     columns = ["configuration", "mode", "orders/s", "p50 ms", "p99 ms", "p99.9 ms", "errors"]
@@ -122,9 +131,7 @@ def results_table(records: list[dict[str, Any]]) -> Table:
             f"{r['backend']} x{r['processes']}",
             r["mode"] + (f" @{r['offered_per_s']:.0f}/s" if r["offered_per_s"] else ""),
             f"{r['orders_per_s']:.0f}",
-            f"{r['p50_ms']:.1f}",
-            f"{r['p99_ms']:.1f}",
-            f"{r['p999_ms']:.1f}",
+            *_latencies(r),
             str(r["errors"]),
             "-" if r["db_raw_txn_per_s"] is None else f"{r['db_raw_txn_per_s']:.0f}",
             "-" if r["ratio"] is None else f"{r['ratio']:.2f}",
