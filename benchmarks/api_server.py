@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +34,16 @@ def _ready(base_url: str, log: Path, processes: int) -> bool:
 
 
 @contextmanager
-def api_server(url: str, port: int, processes: int, log: Path) -> Iterator[Server]:
-    """`ordergrid serve` in a subprocess on a loopback port, until the block ends."""
+def api_server(
+    url: str, port: int, processes: int, log: Path, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """`ordergrid serve` in a subprocess on a loopback port, until the block ends; `env`
+    adds to the environment it runs with."""
     base_url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "ordergrid.entrypoints.cli.main", "serve"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(processes)]
     cmd += ["--database-url", url]
-    env = {**os.environ, "ORDERGRID_ADMIN_TOKEN": TOKEN}
+    env = {**os.environ, "ORDERGRID_ADMIN_TOKEN": TOKEN, **(env or {})}
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:

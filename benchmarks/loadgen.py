@@ -17,6 +17,7 @@ import httpx
 
 from api_server import TOKEN
 from common import Tally, Window, Work, threads_in_window
+from order_bodies import CycledBodies
 from ordergrid.demo.sample import OrderStream, build_network
 
 MAX_LINES = 3
@@ -29,6 +30,8 @@ class LoadJob:
     index: int
     clients: int
     window: Window
+    #: Bodies to cycle through (`order_bodies.py`); none: the seeded demo order stream.
+    bodies: tuple[dict[str, Any], ...] = ()
 
 
 class OrderBodies:
@@ -52,7 +55,7 @@ class OrderBodies:
         return body
 
 
-def _place_orders(job: LoadJob, bodies: OrderBodies, window_start: float) -> Work:
+def _place_orders(job: LoadJob, bodies: OrderBodies | CycledBodies, window_start: float) -> Work:
     """Closed loop per client. Clients connect one after the other over the first half of
     the warm-up, as real ones would not all in the same millisecond: a burst of connects
     lands mostly on one API process when several share the listening socket."""
@@ -66,15 +69,15 @@ def _place_orders(job: LoadJob, bodies: OrderBodies, window_start: float) -> Wor
             while time.monotonic() < end:
                 body = bodies.next()
                 sent = time.monotonic()
-                outcome, status = _post_order(client, body)
+                outcome, status = post_order(client, body)
                 done = time.monotonic()
                 if window_start <= done <= end:
-                    _count(tally, body, done - sent, outcome, status)
+                    count_answer(tally, body, done - sent, outcome, status)
 
     return work
 
 
-def _post_order(client: httpx.Client, body: dict[str, Any]) -> tuple[str | None, str]:
+def post_order(client: httpx.Client, body: dict[str, Any]) -> tuple[str | None, str]:
     """(error label or None, order status) for one POST /v1/orders."""
     try:
         response = client.post("/v1/orders", json=body)
@@ -91,7 +94,7 @@ def _post_order(client: httpx.Client, body: dict[str, Any]) -> tuple[str | None,
     return None, str(answer.get("status", "")) if isinstance(answer, dict) else ""
 
 
-def _count(
+def count_answer(
     tally: Tally, body: dict[str, Any], latency: float, error: str | None, status: str
 ) -> None:
     if error is not None:
@@ -105,7 +108,11 @@ def _count(
 
 def load_process(job: LoadJob, barrier: Barrier, results: Any) -> None:
     """One load generator process: `job.clients` threads, one httpx.Client each."""
-    bodies = OrderBodies(job.seed, job.index)
+    bodies = (
+        CycledBodies(list(job.bodies), job.index)
+        if job.bodies
+        else OrderBodies(job.seed, job.index)
+    )
     barrier.wait()
     start, end = job.window.bounds(time.monotonic())
     results.put(threads_in_window(job.clients, _place_orders(job, bodies, start), start, end))

@@ -116,7 +116,9 @@ def measure(config: Config, db: Databases, opts: Options, logs: Path) -> Measure
             console.print("  no order was placed: nothing to replay on the bare database")
             return result
         console.print(f"  bare database: {opts.clients} threads replaying {len(samples)} orders")
-        result.raw = measure_raw(config, url, samples, opts)
+        result.raw = measure_raw(
+            config, url, samples, opts.clients, opts.raw_duration_s, opts.quick
+        )
     finally:
         db.drop(url)
     raw = result.raw
@@ -166,26 +168,25 @@ def _http_measurement(
     )
 
 
-def measure_raw(config: Config, url: str, samples: list[Sample], opts: Options) -> RawRun:
-    """The same writes straight on the database, as many threads as clients spread over
-    as many processes as API processes, and the CPU the client and PostgreSQL used."""
+def measure_raw(
+    config: Config, url: str, samples: list[Sample], threads: int, duration_s: float, quick: bool
+) -> RawRun:
+    """The same writes straight on the database, `threads` threads spread over as many
+    processes as API processes, and the CPU the client and PostgreSQL used."""
     top_up_stock(url)
-    window = Window(0.5 if opts.quick else 1.0, opts.raw_duration_s)
+    window = Window(0.5 if quick else 1.0, duration_s)
     jobs = [
-        RawJob(url, samples, i, n, window)
-        for i, n in enumerate(split(opts.clients, config.processes))
+        RawJob(url, samples, i, n, window) for i, n in enumerate(split(threads, config.processes))
     ]
     cpu = CpuSampler(None, window)
     with Lockstep(raw_process, jobs) as replay:
-        results = replay.release(opts.raw_duration_s + 120, cpu.start)
+        results = replay.release(duration_s + 120, cpu.start)
         cpu.join()
     return RawRun(
         merged(results),
-        opts.raw_duration_s,
-        client_cpu_pct=cpu_percent(sum(r.cpu_s for r in results), opts.raw_duration_s),
-        db_cpu_pct=cpu_percent(cpu.db_s, opts.raw_duration_s)
-        if config.backend != "sqlite"
-        else None,
+        duration_s,
+        client_cpu_pct=cpu_percent(sum(r.cpu_s for r in results), duration_s),
+        db_cpu_pct=cpu_percent(cpu.db_s, duration_s) if config.backend != "sqlite" else None,
     )
 
 
