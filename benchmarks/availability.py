@@ -29,7 +29,7 @@ import numpy as np
 from rich.table import Table
 
 from api_server import TOKEN, api_server
-from common import console, free_port, latency_ms, print_bench_lines
+from common import console, free_port, latency_ms, one_call_at_a_time, print_bench_lines
 from networks import NETWORKS, Network, build_network, generate_orders
 from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import bootstrap
@@ -123,22 +123,9 @@ def over_http(url: str, work: list[Query], log: Path) -> dict[str, Any]:
         api_server(url, free_port(), 1, log) as server,
         httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client,
     ):
-        for q in work[:20]:
-            client.get("/v1/availability", params=_params(q)).raise_for_status()
-        latencies, errors = [], 0
-        started = time.perf_counter()
-        for q in work:
-            t0 = time.perf_counter()
-            r = client.get("/v1/availability", params=_params(q))
-            latencies.append(time.perf_counter() - t0)
-            errors += r.status_code != 200
-        wall = time.perf_counter() - started
-    return {
-        "calls": len(work),
-        "calls_per_s": round(len(work) / wall, 1),
-        **latency_ms(latencies),
-        "errors": errors,
-    }
+        return one_call_at_a_time(
+            lambda q: client.get("/v1/availability", params=_params(q)), work[:20], work
+        )
 
 
 def run_network(name: str, opts: Options, workdir: Path) -> list[dict[str, Any]]:

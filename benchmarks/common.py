@@ -16,11 +16,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from rich.console import Console
 
 SPAWN = multiprocessing.get_context("spawn")
+T = TypeVar("T")
 # Wide enough for the table when the output goes to a file or a pipe.
 console = Console(highlight=False, width=max(150, shutil.get_terminal_size((150, 40)).columns))
 
@@ -177,3 +178,26 @@ def threads_in_window(count: int, work: Work, start: float, end: float) -> Child
     for tally in tallies:
         total.merge(tally)
     return ChildResult(total, cpu_s)
+
+
+def one_call_at_a_time(
+    call: Callable[[T], Any], warm: Sequence[T], timed: Sequence[T]
+) -> dict[str, Any]:
+    """Calls/s and latency of `call` (which answers with an HTTP response) over `timed`,
+    one at a time, after `warm` (each must succeed); non-200 answers count as errors."""
+    for item in warm:
+        call(item).raise_for_status()
+    latencies, errors = [], 0
+    started = time.perf_counter()
+    for item in timed:
+        t0 = time.perf_counter()
+        r = call(item)
+        latencies.append(time.perf_counter() - t0)
+        errors += r.status_code != 200
+    wall = time.perf_counter() - started
+    return {
+        "calls": len(timed),
+        "calls_per_s": round(len(timed) / wall, 1),
+        **latency_ms(latencies),
+        "errors": errors,
+    }

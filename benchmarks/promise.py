@@ -33,7 +33,7 @@ from rich.table import Table
 from sqlalchemy import Engine, insert
 
 from api_server import TOKEN, api_server
-from common import console, free_port, latency_ms, print_bench_lines
+from common import console, free_port, latency_ms, one_call_at_a_time, print_bench_lines
 from networks import NETWORKS, Network, Order, build_network, generate_orders
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import location_doc
@@ -196,23 +196,11 @@ def over_http(url: str, net: Network, work: list[Order], warmup: int, logs: Path
         api_server(url, free_port(), 1, logs / f"promise-{net.spec.name}.log") as server,
         httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client,
     ):
-        for cart in work[:warmup]:
-            client.post("/v1/promise", json=body(net, cart)).raise_for_status()
-        timed = work[warmup:]
-        latencies, errors = [], 0
-        started = time.perf_counter()
-        for cart in timed:
-            t0 = time.perf_counter()
-            r = client.post("/v1/promise", json=body(net, cart))
-            latencies.append(time.perf_counter() - t0)
-            errors += r.status_code != 200
-        wall = time.perf_counter() - started
-    return {
-        "calls": len(timed),
-        "calls_per_s": round(len(timed) / wall, 1),
-        **latency_ms(latencies),
-        "errors": errors,
-    }
+        return one_call_at_a_time(
+            lambda cart: client.post("/v1/promise", json=body(net, cart)),
+            work[:warmup],
+            work[warmup:],
+        )
 
 
 def run_network(name: str, opts: Options, workdir: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
+from tests.e2e.cluster import ok, wait_for
 from tests.e2e.test_cli import CLI, free_port, run
 
 from ordergrid.adapters.db import tables as t
@@ -40,24 +41,6 @@ def process(args: list[str], cwd: Path, url: str) -> Iterator[subprocess.Popen[b
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=20)
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            found = check()
-        except httpx.TransportError:
-            found = None
-        if found:
-            return found
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
-def ok(r: httpx.Response) -> Any:
-    assert r.status_code < 300, r.text
-    return r.json()
 
 
 def seed(base: str) -> str:
