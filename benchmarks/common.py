@@ -13,12 +13,16 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
 from rich.console import Console
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 SPAWN = multiprocessing.get_context("spawn")
 T = TypeVar("T")
@@ -153,19 +157,15 @@ class ChildResult:
 
 def merged(results: Iterable[ChildResult]) -> Tally:
     """The tallies of several children, as one."""
-    total = Tally()
-    for result in results:
-        total.merge(result.tally)
-    return total
+    return merged_tallies(r.tally for r in results)
 
 
 Work = Callable[[Tally, float], None]
 
 
-def threads_in_window(count: int, work: Work, start: float, end: float) -> ChildResult:
-    """Run `work(tally, end)` on `count` threads; CPU of this process inside the window."""
-    tallies = [Tally() for _ in range(count)]
-    threads = [threading.Thread(target=work, args=(tally, end)) for tally in tallies]
+def run_in_window(threads: Sequence[threading.Thread], start: float, end: float) -> float:
+    """Start the threads, wait for them to end; the CPU this process used inside the
+    window (monotonic `start` to `end`)."""
     for thread in threads:
         thread.start()
     time.sleep(max(0.0, start - time.monotonic()))
@@ -174,10 +174,22 @@ def threads_in_window(count: int, work: Work, start: float, end: float) -> Child
     cpu_s = time.process_time() - cpu_start
     for thread in threads:
         thread.join()
+    return cpu_s
+
+
+def merged_tallies(tallies: Iterable[Tally]) -> Tally:
     total = Tally()
     for tally in tallies:
         total.merge(tally)
-    return ChildResult(total, cpu_s)
+    return total
+
+
+def threads_in_window(count: int, work: Work, start: float, end: float) -> ChildResult:
+    """Run `work(tally, end)` on `count` threads; CPU of this process inside the window."""
+    tallies = [Tally() for _ in range(count)]
+    threads = [threading.Thread(target=work, args=(tally, end)) for tally in tallies]
+    cpu_s = run_in_window(threads, start, end)
+    return ChildResult(merged_tallies(tallies), cpu_s)
 
 
 def one_call_at_a_time(
@@ -201,3 +213,20 @@ def one_call_at_a_time(
         **latency_ms(latencies),
         "errors": errors,
     }
+
+
+@contextmanager
+def scratch_postgres(server: str, prefix: str = "ordergrid_bench") -> Iterator[str]:
+    """A fresh database on the PostgreSQL server (an admin URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -21,17 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.table import Table
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from common import console, print_bench_lines
+from common import console, print_bench_lines, scratch_postgres
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.network import Address, Capability, Location, LocationType
@@ -158,22 +155,6 @@ def postgres_server() -> str | None:
     )
 
 
-def scratch_postgres(server: str) -> str:
-    name = f"ordergrid_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres(server: str, url: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run_backend(
     backend: str, workdir: Path, file: Path, rows: int, shape: tuple[int, int]
 ) -> list[dict[str, Any]]:
@@ -183,11 +164,8 @@ def run_backend(
     if server is None:
         console.print("[yellow]PostgreSQL skipped: set ORDERGRID_BENCH_POSTGRES_URL[/yellow]")
         return []
-    url = scratch_postgres(server)
-    try:
+    with scratch_postgres(server) as url:
         return measure(backend, url, file, rows, shape)
-    finally:
-        drop_postgres(server, url)
 
 
 def report(records: list[dict[str, Any]]) -> None:

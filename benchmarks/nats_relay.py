@@ -20,10 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from common import console, print_bench_lines
+from common import console, print_bench_lines, scratch_postgres
 from ordergrid.adapters.nats_publisher import NatsPublisher, StreamOptions
 from ordergrid.bootstrap import bootstrap
 from ordergrid.domain.events import Event
@@ -50,22 +48,6 @@ def options() -> argparse.Namespace:
     opts = p.parse_args()
     opts.events = opts.events or (10_000 if opts.quick else 50_000)
     return opts
-
-
-def fresh_database(server: str) -> str:
-    name = f"ordergrid_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(server: str, url: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def fill_outbox(settings: Settings, events: int) -> None:
@@ -150,22 +132,21 @@ async def delete_stream(url: str, name: str) -> None:
 def main() -> None:
     opts = options()
     console.print(f"seed {SEED}; {opts.events} events of {ORDERS} orders; batch {opts.batch}")
-    url = fresh_database(opts.postgres_url)
     run = uuid.uuid4().hex[:8]
     stream = f"BENCH_RELAY_{run.upper()}"
-    settings = Settings(
-        database_url=url,
-        auto_migrate=True,
-        nats_url=opts.nats_url,
-        nats_stream=stream,
-        nats_subject_prefix=f"benchrelay{run}",
-    )
     try:
-        fill_outbox(settings, opts.events)
-        seconds, rounds, events = drain(settings, opts.batch)
-        raw_seconds = raw_publish(opts.nats_url, events, opts.batch)
+        with scratch_postgres(opts.postgres_url) as url:
+            settings = Settings(
+                database_url=url,
+                auto_migrate=True,
+                nats_url=opts.nats_url,
+                nats_stream=stream,
+                nats_subject_prefix=f"benchrelay{run}",
+            )
+            fill_outbox(settings, opts.events)
+            seconds, rounds, events = drain(settings, opts.batch)
+            raw_seconds = raw_publish(opts.nats_url, events, opts.batch)
     finally:
-        drop_database(opts.postgres_url, url)
         asyncio.run(delete_stream(opts.nats_url, stream))
     relay_rate = len(events) / seconds
     raw_rate = (len(events) - 1) / raw_seconds

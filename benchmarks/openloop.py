@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from api_server import TOKEN
-from common import ChildResult, Tally, Window
+from common import ChildResult, Tally, Window, merged_tallies, run_in_window
 from loadgen import count_answer, post_order
 from order_bodies import CycledBodies
 
@@ -109,17 +109,8 @@ def open_process(job: OpenJob, barrier: Barrier, results: Any) -> None:
         threading.Thread(target=send, args=(tally, lag, count))
         for tally, lag, count in zip(tallies, lags, served, strict=True)
     ]
-    for thread in threads:
-        thread.start()
-    time.sleep(max(0.0, start - time.monotonic()))
-    cpu_start = time.process_time()
-    time.sleep(max(0.0, end - time.monotonic()))
-    cpu_s = time.process_time() - cpu_start
-    for thread in threads:
-        thread.join()
-    total = Tally()
-    for tally in tallies:
-        total.merge(tally)
+    cpu_s = run_in_window(threads, start, end)
+    total = merged_tallies(tallies)
     all_lags = [x for lag in lags for x in lag]
     late = sum(1 for x in all_lags if x > LATE_S)
     results.put(OpenResult(total, cpu_s, len(all_lags), late, sum(c[0] for c in served)))

@@ -28,7 +28,6 @@ import pstats
 import re
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -37,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
-from common import console, latency_ms, print_bench_lines
+from common import console, latency_ms, print_bench_lines, scratch_postgres
 from networks import NETWORKS, Network, Order, build_network, generate_orders
 from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import Application, bootstrap
@@ -116,19 +114,8 @@ def scratch_database(backend: str, opts: Options, workdir: Path) -> Iterator[str
     if backend == "sqlite":
         yield f"sqlite:///{workdir / 'placement-profile.db'}"
         return
-    admin = make_url(opts.postgres_url)
-    name = f"og_profile_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
+    with scratch_postgres(opts.postgres_url, "og_profile") as url:
+        yield url
 
 
 # ------------------------------------------------------------------------------ orders

@@ -33,10 +33,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from common import console, latency_ms, print_bench_lines
+from common import console, latency_ms, print_bench_lines, scratch_postgres
 from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.demo.sample import OrderStream, build_network
@@ -175,20 +173,6 @@ def measure(backend: str, url: str, carts: int, seed: int) -> Run:
     return Run(backend, hold_s, refused, convert_s, plain_s, release_s, expired, expire_seconds)
 
 
-def fresh_postgres(server: str) -> tuple[str, Callable[[], None]]:
-    name = f"ordergrid_bench_res_{int(time.time())}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
-
-
 def show(runs: list[Run], records: list[dict[str, Any]]) -> None:
     table = Table(title="cart reservations, in-process, one thread")
     for column in (
@@ -236,11 +220,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         runs.append(measure("sqlite", f"sqlite:///{folder}/bench.db", carts, args.seed))
         if args.postgres_url:
-            url, drop = fresh_postgres(args.postgres_url)
-            try:
+            with scratch_postgres(args.postgres_url) as url:
                 runs.append(measure("postgresql", url, carts, args.seed))
-            finally:
-                drop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     records = [run.record(args.seed) for run in runs]

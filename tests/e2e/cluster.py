@@ -34,8 +34,28 @@ HOT = ("HOT-1", "HOT-2", "HOT-3")
 UNITS = 2
 
 
+class Stoppable:
+    """A child process that can be SIGKILLed (no clean-up runs) or stopped politely."""
+
+    proc: subprocess.Popen[bytes] | None
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 @dataclass
-class ApiProcess:
+class ApiProcess(Stoppable):
     """`ordergrid serve` on a port of its own; can be killed and started again."""
 
     url: str
@@ -59,21 +79,6 @@ class ApiProcess:
             stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group's API processes: no clean-up runs."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @contextmanager

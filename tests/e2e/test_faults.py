@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -24,6 +23,7 @@ from sqlalchemy.engine import make_url
 from tests.e2e.cluster import (
     DCS,
     H,
+    Stoppable,
     an_order,
     api_processes,
     ok,
@@ -204,7 +204,7 @@ WORKER_ENV = {"ORDERGRID_WORKER_POLL_SECONDS": "0.05", "ORDERGRID_DB_POOL_SIZE":
 
 
 @dataclass
-class WorkerProcess:
+class WorkerProcess(Stoppable):
     """`ordergrid worker`, started and SIGKILLed at will."""
 
     url: str
@@ -221,20 +221,6 @@ class WorkerProcess:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture
