@@ -79,21 +79,18 @@ ViewBuilder: TypeAlias = "Callable[[Network, Order], SourcingView]"
 def _columns_of(net: Network, order: Order) -> tuple[tuple[str, ...], Any, Any]:
     """The order's stock as the engine's columns: SKUs in name order, the locations
     holding any (on-hand > 0) as positions in the engine's network index (locations in
-    id order), and the units each may give per SKU."""
+    id order), and the units each may give per SKU. Scattered into one dense column per
+    SKU over the whole network, then the holders' rows taken: a few array operations
+    whatever the number of positions."""
     rank = _index_rank(net)
     skus = sorted(order.skus, key=net.skus.__getitem__)
-    rows: list[NDArray[np.int64]] = []
-    units: list[NDArray[np.int32]] = []
-    for s in skus:
+    dense = np.zeros((len(rank), len(skus)), dtype=np.int64, order="F")
+    for col, s in enumerate(skus):
         holder, on_hand = net.stock(s)
-        held = on_hand > 0
-        rows.append(rank[holder[held]])
-        units.append(on_hand[held])
-    holders = np.unique(np.concatenate(rows))
-    available = np.zeros((len(holders), len(skus)), dtype=np.int64)
-    for col, (r, u) in enumerate(zip(rows, units, strict=True)):
-        available[np.searchsorted(holders, r), col] = u
-    return tuple(net.skus[s] for s in skus), holders, available
+        dense[rank.take(holder), col] = on_hand
+    np.maximum(dense, 0, out=dense)
+    holders = np.flatnonzero(dense.any(axis=1))
+    return tuple(net.skus[s] for s in skus), holders, dense.take(holders, axis=0)
 
 
 @lru_cache(maxsize=4)

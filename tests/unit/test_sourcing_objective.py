@@ -401,6 +401,57 @@ def test_bounded_enumeration_and_the_mip_find_the_same_optimum(
         assert attempt.cost == pytest.approx(reference.plan.cost, abs=1e-5)
 
 
+@st.composite
+def uncoverable_instances(draw: st.DrawFn) -> tuple:  # type: ignore[type-arg]
+    """Several SKUs each held by few locations and a small shipment budget: often no plan
+    within the budget places every unit, so the most units must be found first."""
+    n = draw(st.integers(6, 24))
+    locs = [
+        location(
+            f"L{i:02d}",
+            draw(st.floats(44.0, 52.0)),
+            draw(st.floats(-2.0, 7.0)),
+            type=draw(st.sampled_from(["dc", "store"])),
+        )
+        for i in range(n)
+    ]
+    skus = ["A", "B", "C", "D", "E"][: draw(st.integers(3, 5))]
+    demand = {s: draw(st.integers(1, 2)) for s in skus}
+    stock = {(loc.id, s): draw(st.sampled_from([0, 0, 0, 0, 1, 3])) for loc in locs for s in skus}
+    costs = Costs(
+        per_shipment=draw(st.sampled_from([0.5, 8.759])),
+        per_unit_km=draw(st.sampled_from([0.000336, 0.05])),
+        split_penalty=draw(st.sampled_from([0.0, 1.0])),
+        last_units_penalty=draw(st.sampled_from([0.0, 0.8])),
+        protect_last_units=1,
+    )
+    return locs, stock, demand, costs, draw(st.integers(1, 2))
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=uncoverable_instances())
+def test_most_units_within_the_budget_found_without_the_mip(case: tuple) -> None:  # type: ignore[type-arg]
+    locs, stock, demand, costs, max_shipments = case
+    policy = replace(
+        DEFAULT_POLICY,
+        costs=costs,
+        constraints=replace(
+            DEFAULT_POLICY.constraints, max_shipments=max_shipments, time_budget_ms=60_000
+        ),
+    )
+    o = order([(str(i), s, q) for i, (s, q) in enumerate(sorted(demand.items()))], dest=DEST)
+    attempt = evaluate(SourcingRequest.for_order(o), view(locs, stock), policy, NOW)
+    p = attempt.problem
+    reference = mip.solve(p, tuple(range(len(p))), time_limit_s=60.0)
+    assert reference.optimal
+    assert attempt.solver == "enumeration"
+    expected = reference.plan.units if reference.plan else 0
+    assert attempt.units == expected
+    if expected:
+        assert reference.plan is not None
+        assert attempt.cost == pytest.approx(reference.plan.cost, abs=1e-5)
+
+
 def test_every_scored_candidate_shows_its_cost_parts() -> None:
     near, far = location("NEAR", 48.86, 2.36, type="store"), location("FAR", 45.0, 5.0)
     down = location("DOWN", 48.8, 2.3, status="paused")
@@ -417,3 +468,16 @@ def test_every_scored_candidate_shows_its_cost_parts() -> None:
         assert sum(c.cost_parts.values()) == pytest.approx(c.single_location_cost, abs=1e-5)
     assert by_id["NEAR"].cost_parts["last_units"] == 50.0  # type: ignore[index]
     assert (by_id["NEAR"].status, by_id["NEAR"].reason) == ("scored", "beaten")
+
+
+def test_order_no_three_locations_cover_places_the_most_units_by_enumeration() -> None:
+    # Three SKUs each held by one vendor only, two more at a DC: three shipments can
+    # place four of the five units (the DC and two vendors), never all five.
+    locs = [location("DC", 48.0, 2.0), *(location(f"V{i}", 47.0 + i, 3.0) for i in range(3))]
+    stock = {("DC", "A"): 5, ("DC", "E"): 5, ("V0", "B"): 9, ("V1", "C"): 9, ("V2", "D"): 9}
+    o = order([(str(i), s, 1) for i, s in enumerate("ABCDE")], dest=DEST)
+    d = source(SourcingRequest.for_order(o), view(locs, stock), DEFAULT_POLICY, NOW)
+    assert d.solver == "enumeration"
+    assert d.plan.units == 4
+    assert "DC" in _chosen(d)
+    assert len(_chosen(d)) == 3

@@ -158,7 +158,7 @@ def record_decision(
     for shipment in decision.plan.shipments:
         uow.load.add(shipment.location_id, now.date(), 1, shipment.units)
     explanation = {
-        **decision.as_dict(),
+        **decision.as_record(),
         "trigger": trigger,
         "decided_by": actor,
         "decided_at": now.isoformat(),

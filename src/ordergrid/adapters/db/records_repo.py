@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.domain.sourcing.decision import explanation_of_record
 from ordergrid.service.ports import ApiToken, Role, StoredDecision
 
 #: Built once (a statement costs more to build than to run).
@@ -32,7 +33,10 @@ class SqlDecisions:
     def for_order(self, order_id: str) -> list[StoredDecision]:
         D = t.decisions  # noqa: N806 - table alias
         rows = self.conn.execute(select(D).where(D.c.order_id == order_id).order_by(D.c.at, D.c.id))
-        return [StoredDecision(r.id, r.order_id, r.at, r.explanation) for r in rows]
+        return [
+            StoredDecision(r.id, r.order_id, r.at, explanation_of_record(r.explanation))
+            for r in rows
+        ]
 
 
 class SqlIdempotency:

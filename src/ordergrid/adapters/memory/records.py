@@ -12,6 +12,7 @@ from typing import Any
 
 from ordergrid.adapters.memory.tables import _Repo
 from ordergrid.domain.events import Event
+from ordergrid.domain.sourcing.decision import explanation_of_record
 from ordergrid.domain.sourcing.policy import Policy, policy_from_document
 from ordergrid.service.ports import (
     ApiToken,
@@ -75,7 +76,10 @@ class InMemoryDecisions(_Repo):
     def for_order(self, order_id: str) -> list[StoredDecision]:
         found = [d for d in self._t.decisions if d.order_id == order_id]
         found.sort(key=lambda d: (d.at, d.id))
-        return [replace(d, explanation=copy.deepcopy(d.explanation)) for d in found]
+        return [
+            replace(d, explanation=explanation_of_record(copy.deepcopy(d.explanation)))
+            for d in found
+        ]
 
 
 class InMemoryPolicies(_Repo):

@@ -18,9 +18,23 @@ from ordergrid.domain.sourcing.policy import Policy, Strategy
 from ordergrid.domain.sourcing.selection import matches
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
+_RULES_KEPT = 64
+_rules_made: dict[tuple[int, int], tuple[Policy, Strategy, Policy]] = {}
+
 
 def _rules_of(policy: Policy, strategy: Strategy) -> Policy:
-    return replace(policy, constraints=strategy.constraints, costs=strategy.costs)
+    """The policy with a strategy's constraints and costs; made once per pair (policies
+    are immutable, and every decision under them asks again)."""
+    if strategy.constraints is policy.constraints and strategy.costs is policy.costs:
+        return policy
+    made = _rules_made.get((id(policy), id(strategy)))
+    if made is not None and made[0] is policy and made[1] is strategy:
+        return made[2]
+    rules = replace(policy, constraints=strategy.constraints, costs=strategy.costs)
+    if len(_rules_made) >= _RULES_KEPT:
+        _rules_made.clear()
+    _rules_made[(id(policy), id(strategy))] = (policy, strategy, rules)
+    return rules
 
 
 def _better(a: Attempt, b: Attempt | None) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ordergrid.domain.sourcing.explanation import CandidateColumns, expand, is_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,40 +97,55 @@ class Candidate:
         }
 
 
+Looked = CandidateColumns | tuple[Candidate, ...]  # the engine's columns, or a few spelled out
+
+
 class Explanation:
-    """The candidates and runner-up plans of a decision, written out the first time they
-    are read: a large network has hundreds of candidates, and most decisions are only
-    read once, when they are stored."""
+    """The candidates and runner-up plans of a decision, made the first time they are
+    read: most decisions are only read once, when they are stored."""
 
     __slots__ = ("_made", "_make")
 
     def __init__(
         self,
-        make: Callable[[], tuple[tuple[Candidate, ...], tuple[Plan, ...]]]
-        | tuple[tuple[Candidate, ...], tuple[Plan, ...]],
+        make: Callable[[], tuple[Looked, tuple[Plan, ...]]] | tuple[Looked, tuple[Plan, ...]],
     ) -> None:
         self._make = make
         self._made = make if isinstance(make, tuple) else None
 
-    def _get(self) -> tuple[tuple[Candidate, ...], tuple[Plan, ...]]:
+    def _get(self) -> tuple[Looked, tuple[Plan, ...]]:
         if self._made is None:
             assert callable(self._make)
             self._made = self._make()
         return self._made
 
+    def record(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """The candidates as stored: the engine's as columns, others spelled out."""
+        looked = self._get()[0]
+        if isinstance(looked, CandidateColumns):
+            return looked.record()
+        return [c.as_dict() for c in looked]
+
     @property
     def candidates(self) -> tuple[Candidate, ...]:
-        return self._get()[0]
+        looked = self._get()[0]
+        if isinstance(looked, CandidateColumns):
+            return tuple(Candidate(**c) for c in expand(looked.record(digits=False)))
+        return looked
 
     @property
     def runner_ups(self) -> tuple[Plan, ...]:
         return self._get()[1]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Explanation) and self._get() == other._get()
+        return (
+            isinstance(other, Explanation)
+            and self.candidates == other.candidates
+            and self.runner_ups == other.runner_ups
+        )
 
     def __hash__(self) -> int:
-        return hash(self._get())
+        return hash((self.candidates, self.runner_ups))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +173,15 @@ class Decision:
         return self.explanation.runner_ups
 
     def as_dict(self) -> dict[str, Any]:
+        """The decision as people read it: every candidate spelled out."""
+        return {**self._parts(), "candidates": [c.as_dict() for c in self.candidates]}
+
+    def as_record(self) -> dict[str, Any]:
+        """The decision as stored: the candidates as columns, spelled out when read
+        (`explanation_of_record`)."""
+        return {**self._parts(), "candidates": self.explanation.record()}
+
+    def _parts(self) -> dict[str, Any]:
         return {
             "policy": {"id": self.policy_id, "version": self.policy_version},
             "outcome": self.outcome,
@@ -163,7 +189,6 @@ class Decision:
             "plan": self.plan.as_dict(),
             "backordered": [{"line_id": k, "quantity": v} for k, v in self.backordered.items()],
             "cancelled": [{"line_id": k, "quantity": v} for k, v in self.cancelled.items()],
-            "candidates": [c.as_dict() for c in self.candidates],
             "runner_ups": [p.as_dict() for p in self.runner_ups],
             "strategy": self.strategy,
             "strategies_tried": list(self.strategies_tried),
@@ -171,3 +196,11 @@ class Decision:
             "optimality_gap": self.optimality_gap,
             "elapsed_ms": round(self.elapsed_ms, 3),
         }
+
+
+def explanation_of_record(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored explanation as people read it: its candidate columns spelled out (one
+    stored with every candidate already spelled out is returned as it is)."""
+    if is_record(stored.get("candidates")):
+        return {**stored, "candidates": expand(stored["candidates"])}
+    return dict(stored)

@@ -18,15 +18,31 @@ from ordergrid.domain.sourcing import mip
 from ordergrid.domain.sourcing.decision import (
     EMPTY_PLAN,
     Allocation,
-    Candidate,
     Decision,
     Explanation,
     Plan,
     Shipment,
 )
+from ordergrid.domain.sourcing.explanation import (
+    CHOSEN,
+    COSTS_MORE,
+    COVERS_PART,
+    EXCLUDED,
+    HOLDS_NONE,
+    MAX_SHIPMENTS,
+    CandidateColumns,
+    Priced,
+)
+from ordergrid.domain.sourcing.network_index import IntArray
 from ordergrid.domain.sourcing.policy import Fallback, Policy
-from ordergrid.domain.sourcing.pricing import Problem, build_problem, parcel_price
-from ordergrid.domain.sourcing.screening import Exclusion, Screen, screen
+from ordergrid.domain.sourcing.pricing import (
+    ALWAYS_SHOWN,
+    FIXED_PARTS,
+    Problem,
+    build_problem,
+    parcel_price,
+)
+from ordergrid.domain.sourcing.screening import Screen, screen
 from ordergrid.domain.sourcing.search import Found, Singles, best_first, search, singles
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
@@ -207,7 +223,7 @@ def decision_of(
         cancelled=cancelled,
         explanation=Explanation(
             lambda: (
-                _candidates(attempt, plan),
+                candidate_columns(attempt, plan),
                 tuple(plan_of(p, req, f) for f in attempt.found[1 : 1 + RUNNER_UPS]),
             )
         ),
@@ -219,97 +235,104 @@ def decision_of(
     )
 
 
-def _candidates(attempt: Attempt, chosen: Plan) -> tuple[Candidate, ...]:
-    """Every candidate with its verdict: excluded by a named constraint, chosen, or
-    scored and beaten (with why, and what it would cost alone, in parts)."""
-    p, req, total = attempt.problem, attempt.req, attempt.total
+# Unit-cost parts of a candidate alone, after its fixed parts, in the order shown.
+_UNIT_PARTS = ("parcel", "per_unit", "distance", "ship_alone_parcels", "scarcity", "last_units")
+
+
+def candidate_columns(attempt: Attempt, chosen: Plan) -> CandidateColumns:
+    """Every candidate's verdict, made from the engine's arrays at once: excluded by a
+    named constraint (spelled out for those few only), chosen, or scored and beaten, with
+    what it would cost alone, in parts."""
+    sc, p, total = attempt.screen, attempt.problem, attempt.total
+    n = len(sc.candidates)
+    rows = np.flatnonzero(sc.eligible)  # the problem's rows, at these candidate positions
     alone = singles(p)
-    parts = _alone_parts(p, alone)
-    rows = p.network_rows.tolist()
-    row_of = {j: r for r, j in enumerate(rows)}
+    units = np.zeros(n, dtype=np.int64)
+    units[rows] = alone.units
+    verdict = np.full(n, EXCLUDED, dtype=np.int64)
+    verdict[rows] = _row_verdicts(p, alone, chosen, total)
+    exclusions = _exclusions(attempt, np.flatnonzero(~sc.eligible), verdict, p)
+    priced = rows[alone.units > 0]
+    return CandidateColumns(
+        skus=sc.skus,
+        location_id=[sc.index.ids[j] for j in sc.candidates.tolist()],
+        verdict=verdict,
+        exclusions=exclusions,
+        distance_km=sc.distance,
+        available=sc.available,
+        blocked=sc.blocked(attempt.req, attempt.policy),
+        units_alone=units,
+        cost_alone=Priced(priced, alone.cost[alone.units > 0]),
+        cost_parts=_alone_parts(p, alone, rows),
+        total=total,
+        chosen_units=chosen.units,
+        chosen_cost=chosen.cost,
+        shipping=p.max_shipments - p.budget,
+    )
+
+
+def _row_verdicts(p: Problem, alone: Singles, chosen: Plan, total: int) -> IntArray:
+    """Why each eligible location was (not) chosen, in the order the reasons apply."""
+    units = alone.units
+    verdict = np.full(len(p), COSTS_MORE, dtype=np.int64)
+    verdict[(units < total) & (chosen.units > units)] = COVERS_PART
+    verdict[units == 0] = HOLDS_NONE
+    if p.budget <= 0:
+        verdict[~p.used] = MAX_SHIPMENTS
     in_plan = {s.location_id for s in chosen.shipments}
-    shipping = {p.location_id(r) for r in np.flatnonzero(p.used).tolist()}
-    alone_units, alone_cost = alone.units.tolist(), alone.cost.tolist()
-    out = []
-    screened = attempt.screen.explain_all(req, attempt.view, attempt.policy)
-    for j, s in zip(attempt.screen.candidates.tolist(), screened, strict=True):
-        row = row_of.get(j) if s.exclusion is None else None
-        units = 0 if row is None else int(alone_units[row])
-        cost = None if row is None or not units else round(float(alone_cost[row]), 6)
-        status, reason, detail = _verdict(
-            s.exclusion, s.location.id, units, cost, chosen, total, p, in_plan, shipping
-        )
-        out.append(
-            Candidate(
-                location_id=s.location.id,
-                status=status,
-                reason=reason,
-                detail=detail,
-                distance_km=s.distance_km,
-                available=s.available,
-                single_location_cost=cost,
-                covers_order=units == total,
-                blocked=s.blocked,
-                cost_parts=None if row is None else parts[row],
-            )
-        )
-    return tuple(out)
+    for row, loc_id in enumerate(p.location_ids):
+        if loc_id in in_plan:
+            verdict[row] = CHOSEN
+    return verdict
 
 
-def _alone_parts(p: Problem, alone: Singles) -> list[dict[str, float]]:
-    """What each location would cost shipping what it can alone, in parts (columns)."""
-    costs = p.costs
-    taken = alone.first + alone.rest
-    units = taken.sum(axis=1)
-    per_unit = (units * costs.per_unit).tolist()
-    km = np.zeros(len(p)) if p.distance is None else p.distance
-    by_km = 0.0 if costs.rate_card is not None else costs.per_unit_km
-    distance = (units * by_km * km).tolist()
-    scarcity = (taken * p.shadow).sum(axis=1).tolist()
-    last = (alone.rest.sum(axis=1) * p.extra).tolist()
-    alone_units = taken[:, p.ship_alone].sum(axis=1).tolist()
-    out = []
-    for row in range(len(p)):
-        if not units[row]:
-            out.append(p.fixed_parts(row))
-            continue
-        takes = {c: n for c, n in enumerate(taken[row].tolist()) if n}
-        if costs.rate_card is not None or alone_units[row]:
-            out.append(_parts(p, row, takes, first=True))
-            continue
-        parts = p.fixed_parts(row)
-        parts["per_unit"], parts["distance"] = per_unit[row], distance[row]
-        if scarcity[row]:
-            parts["scarcity"] = scarcity[row]
-        if last[row]:
-            parts["last_units"] = last[row]
-        out.append(parts)
+def _exclusions(
+    attempt: Attempt, at: IntArray, verdict: IntArray, p: Problem
+) -> dict[int, tuple[str, str]]:
+    """The constraint that excludes each candidate not eligible, spelled out."""
+    out = {}
+    screened = attempt.screen.explain_all(attempt.req, attempt.view, attempt.policy, at.tolist())
+    for i, s in zip(at.tolist(), screened, strict=True):
+        if s.exclusion is not None:
+            out[i] = (s.exclusion.reason, s.exclusion.detail)
+        else:  # not eligible, yet no constraint names why: nothing of it is usable
+            verdict[i] = MAX_SHIPMENTS if p.budget <= 0 else HOLDS_NONE
     return out
 
 
-def _verdict(
-    exclusion: Exclusion | None,
-    loc_id: str,
-    units: int,
-    cost: float | None,
-    chosen: Plan,
-    total: int,
-    p: Problem,
-    in_plan: set[str],
-    shipping: set[str],
-) -> tuple[str, str | None, str | None]:
-    if exclusion is not None:
-        return "excluded", exclusion.reason, exclusion.detail
-    if loc_id in in_plan:
-        return "chosen", None, None
-    if p.budget <= 0 and loc_id not in shipping:
-        return (
-            "scored",
-            "max_shipments_reached",
-            (f"the order already ships from {p.max_shipments - p.budget} location(s)"),
-        )
-    if units == 0:
-        return "scored", "beaten", "holds none of what is still needed"
-    if units < total and chosen.units > units:
-        return "scored", "beaten", f"alone covers {units} of {total} units"
-    return "scored", "beaten", f"alone costs {cost:.2f}; chosen plan {chosen.cost:.2f}"
+def _alone_parts(p: Problem, alone: Singles, rows: IntArray) -> dict[str, Priced]:
+    """What each eligible location would cost shipping what it can alone, part by part,
+    at candidate positions: its fixed parts, then the units' (per unit, distance, their
+    future value, protected last units). A rate card or ship-alone units price parcels
+    by weight: those locations are priced one by one."""
+    costs = p.costs
+    taken, useful = alone.taken, alone.units > 0
+    n_units = alone.units.astype(np.float64)
+    km = np.zeros(len(p)) if p.distance is None else p.distance
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, column in p.fixed_columns.items():
+        shown = np.ones(len(p), dtype=bool) if name in ALWAYS_SHOWN else column != 0
+        columns[name] = (shown, column)
+    by_km = 0.0 if costs.rate_card is not None else costs.per_unit_km
+    columns["per_unit"] = (useful, n_units * costs.per_unit)
+    columns["distance"] = (useful, n_units * by_km * km)
+    scarcity = (taken * p.shadow).sum(axis=1)
+    columns["scarcity"] = (useful & (scarcity != 0), scarcity)
+    if alone.rest is not None:
+        last = alone.rest.sum(axis=1) * p.extra
+        columns["last_units"] = (useful & (last != 0), last)
+    one_by_one = useful & (taken[:, p.ship_alone].sum(axis=1) > 0)
+    if costs.rate_card is not None:
+        one_by_one = useful
+    for row in np.flatnonzero(one_by_one).tolist():
+        takes = {c: t for c, t in enumerate(taken[row].tolist()) if t}
+        for name, value in _parts(p, row, takes, first=True).items():
+            shown, values = columns.setdefault(name, (np.zeros(len(p), bool), np.zeros(len(p))))
+            shown[row], values[row] = True, value
+    order = [*FIXED_PARTS, *_UNIT_PARTS]
+    return {
+        name: Priced(rows[shown], values[shown])
+        for name in sorted(columns, key=order.index)
+        for shown, values in [columns[name]]
+        if shown.any()
+    }

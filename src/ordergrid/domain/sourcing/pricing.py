@@ -56,10 +56,10 @@ class Problem:
     weights: FloatArray  # (skus,) kg
     ship_alone: BoolArray  # (skus,)
     shadow: FloatArray  # (locations, skus) future value of a unit, weighted
-    load: Mapping[str, tuple[int, int]]
-    now: datetime
-    #: (locations,): added where a shipment would break the date promised to the customer.
-    broken_promise: FloatArray | None = None
+    #: What `fixed` is made of (the split penalty aside), part by part: see `FIXED_PARTS`.
+    fixed_columns: dict[str, FloatArray]
+    #: Some location's last units cost more (`base` < `available` somewhere).
+    protects: bool = False
 
     @property
     def parcel_priced(self) -> bool:
@@ -81,12 +81,11 @@ class Problem:
 
     def fixed_parts(self, row: int) -> dict[str, float]:
         """What `fixed` is made of for one location (the split penalty aside)."""
-        parts = _fixed_parts(
-            self.costs, self.location(row), self.km(row), self.service_level, self.load, self.now
-        )
-        if self.broken_promise is not None and self.broken_promise[row]:
-            parts["broken_promise"] = float(self.broken_promise[row])
-        return parts
+        return {
+            name: value
+            for name, column in self.fixed_columns.items()
+            if (value := float(column[row])) or name in ALWAYS_SHOWN
+        }
 
     def __len__(self) -> int:
         return len(self.network_rows)
@@ -107,12 +106,12 @@ def build_problem(
     req: SourcingRequest, view: SourcingView, policy: Policy, screen: Screen, now: datetime
 ) -> Problem:
     rows = np.flatnonzero(screen.eligible)
-    net = screen.candidates[rows]
+    net = screen.candidates.take(rows)
     index, costs = screen.index, policy.costs
     if req.promised_by is not None:
         # The date the customer was shown replaces the service level's generic days.
         costs = replace(costs, promise_risk_penalty=0.0)
-    distance = None if screen.distance is None else screen.distance[rows]
+    distance = None if screen.distance is None else screen.distance.take(rows)
     km = np.zeros(len(rows)) if distance is None else distance
     skus = screen.skus
     level = service_level_of(req)
@@ -120,9 +119,12 @@ def build_problem(
         [view.weights.get(s, _default_weight(costs)) for s in skus], dtype=np.float64
     )
     ship_alone = np.array([SHIP_ALONE in view.product_tags.get(s, ()) for s in skus], dtype=bool)
-    available = screen.available[rows]
+    # Column-major, as the screen's: see `screen`.
+    available = np.asfortranarray(screen.available.take(rows, axis=0))
     shadow = _shadow(view, index, net, skus, costs.scarcity_weight)
-    unit = _unit_costs(costs, km, weights, ship_alone, level) + shadow
+    unit = _unit_costs(costs, km, weights, ship_alone, level)
+    if shadow is not None:
+        unit += shadow
     keep = costs.protect_last_units if costs.last_units_penalty > 0 else 0
     if keep:
         types = costs.protect_location_types
@@ -138,7 +140,10 @@ def build_problem(
     broken = None
     if req.promised_by is not None:
         broken = _broken_promise(policy, index, net, km, req, req.promised_by, now)
-    fixed = _fixed(costs, index, net, km, level, view.load, now) + costs.split_penalty
+    fixed_columns = _fixed_columns(costs, index, net, km, level, view.load, now)
+    if broken is not None:
+        fixed_columns["broken_promise"] = broken
+    fixed = sum(fixed_columns.values(), np.full(len(net), costs.split_penalty))
     return Problem(
         index=index,
         network_rows=net,
@@ -150,7 +155,7 @@ def build_problem(
         base=base,
         unit=unit,
         extra=extra,
-        fixed=fixed if broken is None else fixed + broken,
+        fixed=fixed,
         split=costs.split_penalty,
         used=used,
         budget=policy.constraints.max_shipments - len(req.used_locations),
@@ -159,10 +164,9 @@ def build_problem(
         service_level=level,
         weights=weights,
         ship_alone=ship_alone,
-        shadow=shadow,
-        load=view.load,
-        now=now,
-        broken_promise=broken,
+        shadow=np.zeros_like(unit) if shadow is None else shadow,
+        fixed_columns=fixed_columns,
+        protects=bool(keep) and bool(extra.any()),
     )
 
 
@@ -187,7 +191,15 @@ def _broken_promise(
     return out
 
 
-def _fixed(
+#: The parts of a location's fixed cost, in the order explanations list them. A part
+#: the policy does not use is absent; of the others, the first two are shown even when
+#: 0, the rest only where they apply (a location that makes the cut-off has no
+#: `promise_risk`).
+FIXED_PARTS = ("per_shipment", "handling", "promise_risk", "capacity_load", "broken_promise")
+ALWAYS_SHOWN = frozenset(FIXED_PARTS[:2])
+
+
+def _fixed_columns(
     costs: Costs,
     index: NetworkIndex,
     net: IntArray,
@@ -195,25 +207,31 @@ def _fixed(
     level: str,
     load: Mapping[str, tuple[int, int]],
     now: datetime,
-) -> FloatArray:
-    """Per location, what using it costs whatever it ships: the parts of `_fixed_parts`,
-    worked out for all at once (the optional ones only when the policy asks)."""
+) -> dict[str, FloatArray]:
+    """Per location, what using it costs whatever it ships, part by part (the rate
+    card's parcel price depends on the weight: it is added when the plan is known)."""
     per_type = costs.handling_per_shipment
     key = ("handling", tuple(sorted(per_type.items())))
     handling = index.column(key, lambda loc: loc.handling_cost + per_type.get(loc.type.value, 0.0))
-    fixed: FloatArray = handling[net] + (costs.per_shipment if costs.rate_card is None else 0.0)
+    columns: dict[str, FloatArray] = {}
+    if costs.rate_card is None:
+        columns["per_shipment"] = np.full(len(net), costs.per_shipment)
+    columns["handling"] = handling.take(net)
     if costs.promise_risk_penalty:
-        for row, j in enumerate(net.tolist()):
-            loc = index.locations[j]
-            if not meets_service_level(costs, loc, float(km[row]), level, now):
-                fixed[row] += costs.promise_risk_penalty
+        late = [
+            not meets_service_level(costs, index.locations[j], float(km[row]), level, now)
+            for row, j in enumerate(net.tolist())
+        ]
+        columns["promise_risk"] = np.where(late, costs.promise_risk_penalty, 0.0)
     if costs.capacity_load:
         rows = {j: row for row, j in enumerate(net.tolist())}
+        busy = np.zeros(len(net))
         for loc_id, taken in load.items():
             row = rows.get(index.position.get(loc_id, -1), -1)
             if row >= 0:
-                fixed[row] += costs.capacity_load * utilisation(index.locations[net[row]], taken)
-    return fixed
+                busy[row] = costs.capacity_load * utilisation(index.locations[net[row]], taken)
+        columns["capacity_load"] = busy
+    return columns
 
 
 def _default_weight(costs: Costs) -> float:
@@ -224,53 +242,34 @@ def _unit_costs(
     costs: Costs, km: FloatArray, weights: FloatArray, ship_alone: BoolArray, level: str
 ) -> FloatArray:
     """Per unit: handling of the unit, transport by distance, and a parcel of its own for
-    a ship-alone item (priced like any parcel: per shipment, or by the rate card)."""
+    a ship-alone item (priced like any parcel: per shipment, or by the rate card).
+    Column-major, as the stock (see `screen`)."""
     n, s = len(km), len(weights)
     card = costs.rate_card
+    unit: FloatArray = np.empty((n, s), dtype=np.float64, order="F")
     if card is None:
-        unit: FloatArray = np.add.outer(
-            costs.per_unit + costs.per_unit_km * km, np.where(ship_alone, costs.per_shipment, 0.0)
-        )
+        unit[:] = (costs.per_unit + costs.per_unit_km * km)[:, None]
+        for col in np.flatnonzero(ship_alone).tolist():
+            unit[:, col] += costs.per_shipment
         return unit
-    unit = np.full((n, s), costs.per_unit, dtype=np.float64)
-    for col in np.flatnonzero(ship_alone):
+    unit.fill(costs.per_unit)
+    for col in np.flatnonzero(ship_alone).tolist():
         unit[:, col] += [card.price(level, float(k), float(weights[col])) for k in km]
     return unit
 
 
 def _shadow(
     view: SourcingView, index: NetworkIndex, net: IntArray, skus: tuple[str, ...], weight: float
-) -> FloatArray:
-    out = np.zeros((len(net), len(skus)), dtype=np.float64)
+) -> FloatArray | None:
+    """The weighted future value of each unit; None when no unit has any."""
     prices = view.shadow_prices
     if not prices or weight == 0:
-        return out
+        return None
+    out = np.zeros((len(net), len(skus)), dtype=np.float64, order="F")
     for i, j in enumerate(net.tolist()):
         for c, sku in enumerate(skus):
             out[i, c] = weight * prices.get((index.ids[j], sku), 0.0)
     return out
-
-
-def _fixed_parts(
-    costs: Costs,
-    loc: Location,
-    km: float,
-    level: str,
-    load: Mapping[str, tuple[int, int]],
-    now: datetime,
-) -> dict[str, float]:
-    """What using the location costs whatever it ships (the rate card's parcel price
-    depends on the weight, so it is added when the plan is known)."""
-    parts = {"handling": costs.handling(loc)}
-    if costs.rate_card is None:
-        parts = {"per_shipment": costs.per_shipment, **parts}
-    if costs.promise_risk_penalty and not meets_service_level(costs, loc, km, level, now):
-        parts["promise_risk"] = costs.promise_risk_penalty
-    if costs.capacity_load:
-        used = utilisation(loc, load.get(loc.id, (0, 0)))
-        if used:
-            parts["capacity_load"] = costs.capacity_load * used
-    return parts
 
 
 def meets_service_level(costs: Costs, loc: Location, km: float, level: str, now: datetime) -> bool:

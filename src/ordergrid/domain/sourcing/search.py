@@ -22,6 +22,7 @@ from math import inf
 
 import numpy as np
 
+from ordergrid.domain.sourcing.coverage import best_coverages
 from ordergrid.domain.sourcing.network_index import BoolArray, FloatArray, IntArray
 from ordergrid.domain.sourcing.pricing import Problem, parcel_price
 
@@ -75,28 +76,41 @@ def found(p: Problem, take: dict[tuple[int, int], int]) -> Found:
 
 
 def fill(p: Problem, group: tuple[int, ...]) -> Found:
-    """The cheapest assignment of the wanted units to a fixed set of locations."""
+    """The cheapest assignment of the wanted units to a fixed set of locations: each
+    SKU from its cheapest units first (ordinary before protected, then nearer)."""
+    rows = np.array(group)
+    available = p.available.take(rows, axis=0).tolist()
+    base = p.base.take(rows, axis=0).tolist() if p.protects else available
+    unit = p.unit.take(rows, axis=0).tolist()
+    extra = p.extra.take(rows).tolist()
     take: dict[tuple[int, int], int] = {}
-    for col in range(len(p.skus)):
-        need = int(p.demand[col])
-        if need == 0:
+    cost = 0.0
+    for col, wanted in enumerate(p.demand.tolist()):
+        if wanted == 0:
             continue
+        need = wanted
         tiers = []
-        for row in group:
-            first = int(p.base[row, col])
-            rest = int(p.available[row, col]) - first
+        for i, row in enumerate(group):
+            first = base[i][col]
+            rest = available[i][col] - first
             if first > 0:
-                tiers.append((p.unit[row, col], row, first))
+                tiers.append((unit[i][col], row, first))
             if rest > 0:
-                tiers.append((p.unit[row, col] + p.extra[row], row, rest))
+                tiers.append((unit[i][col] + extra[i], row, rest))
         tiers.sort()
-        for _, row, n in tiers:
+        for price, row, n in tiers:
             got = min(need, n)
             take[(row, col)] = take.get((row, col), 0) + got
+            cost += got * price
             need -= got
             if need == 0:
                 break
-    return found(p, take)
+    if p.parcel_priced:  # parcels priced by weight: the plan's own pricing
+        return found(p, take)
+    shipping = tuple(sorted({r for r, _ in take}))
+    if shipping:
+        cost += float(p.fixed.take(np.array(shipping)).sum()) - p.split
+    return Found(shipping, take, sum(take.values()), cost)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -105,42 +119,52 @@ class Singles:
 
     units: IntArray
     cost: FloatArray
-    first: IntArray  # units from its ordinary stock, per SKU
-    rest: IntArray  # units from its protected last ones
+    taken: IntArray  # units it would ship, per SKU
+    rest: IntArray | None  # of those, its protected last ones (None: nothing protected)
 
     def plan(self, p: Problem, row: int) -> Found:
-        taken = (self.first[row] + self.rest[row]).tolist()
-        take = {(row, c): n for c, n in enumerate(taken) if n}
+        take = {(row, c): n for c, n in enumerate(self.taken[row].tolist()) if n}
         return Found((row,), take, int(self.units[row]), float(self.cost[row]))
 
     def ranked(self, allowed: BoolArray, top: int | None = None) -> IntArray:
         """Rows that cover something, best first (rows are in id order: ties by id);
         with `top`, at least the best `top` (and all that tie with the last of them)."""
-        rows = np.flatnonzero((self.units > 0) & allowed)
-        # Costs are compared to the micro-unit, as `Found.key` does: cents decide,
-        # floating-point noise does not.
-        micro = np.rint(self.cost[rows] * 1e6)
-        units = self.units[rows]
-        if top is not None and len(rows) > top:
-            key = (units.max() - units) * 1e15 + micro
+        units = np.where(allowed, self.units, 0)
+        most = int(units.max()) if len(units) else 0
+        if most == 0:
+            return np.flatnonzero(units)
+        # One sort key: fewer units first by whole steps, then the cost to the micro-unit
+        # (as `Found.key` compares: cents decide, floating-point noise does not).
+        key = np.rint(self.cost * 1e6)
+        key += (most - units) * 1e15
+        key[units == 0] = inf
+        if top is not None and len(key) > top:
             cut = np.partition(key, top - 1)[top - 1]
-            keep = key <= cut
-            rows, micro, units = rows[keep], micro[keep], units[keep]
-        order = np.lexsort((rows, micro, -units))
-        result: IntArray = rows[order]
+            rows = np.flatnonzero(key <= cut)
+        else:
+            rows = np.flatnonzero(key < inf)
+        result: IntArray = rows.take(np.argsort(key.take(rows), kind="stable"))
         return result
 
 
 def singles(p: Problem) -> Singles:
-    first = np.minimum(p.base, p.demand)
-    rest = np.minimum(p.available - p.base, p.demand - first)
-    taken = first + rest
+    rest = None
+    if p.protects:
+        first = np.minimum(p.base, p.demand)
+        rest = np.minimum(p.available - p.base, p.demand - first)
+        taken = first + rest
+    else:
+        taken = np.minimum(p.available, p.demand)
     units = taken.sum(axis=1)
-    cost = p.fixed - p.split + (taken * p.unit).sum(axis=1) + rest.sum(axis=1) * p.extra
+    cost = (taken * p.unit).sum(axis=1)
+    cost += p.fixed
+    cost -= p.split
+    if rest is not None:
+        cost += rest.sum(axis=1) * p.extra
     if p.parcel_priced:
         for row in np.flatnonzero(units > 0).tolist():
             cost[row] += parcel_price(p, row, dict(enumerate(taken[row].tolist())))
-    return Singles(units, cost, first, rest)
+    return Singles(units, cost, taken, rest)
 
 
 def _floor(p: Problem) -> tuple[float, FloatArray]:
@@ -151,16 +175,32 @@ def _floor(p: Problem) -> tuple[float, FloatArray]:
         need = int(p.demand[col])
         if need == 0:
             continue
-        cost = np.concatenate([p.unit[:, col], p.unit[:, col] + p.extra])
-        units = np.concatenate([p.base[:, col], p.available[:, col] - p.base[:, col]])
+        cost, units = _tiers(p, col)
+        cheapest = int(np.argmin(np.where(units > 0, cost, inf)))
+        if units[cheapest] >= need:  # the usual case: one location's units suffice
+            total += float(cost[cheapest]) * need
+            marginal[col] = cost[cheapest]
+            continue
         order = np.lexsort((np.arange(len(cost)), cost))
-        cumulative = np.cumsum(units[order])
+        cumulative = np.cumsum(units.take(order))
         last = int(np.searchsorted(cumulative, need))
         before = int(cumulative[last - 1]) if last else 0
-        total += float((cost[order][:last] * units[order][:last]).sum())
-        total += float(cost[order][last]) * (need - before)
-        marginal[col] = cost[order][last]
+        used = order[:last]
+        total += float(cost.take(used) @ units.take(used))
+        total += float(cost[order[last]]) * (need - before)
+        marginal[col] = cost[order[last]]
     return total, marginal
+
+
+def _tiers(p: Problem, col: int) -> tuple[FloatArray, IntArray]:
+    """A SKU's units as (cost, units) per tier: each location's ordinary units, then,
+    when some are protected, its last units at their higher cost."""
+    if not p.protects:
+        return p.unit[:, col], p.available[:, col]
+    return (
+        np.concatenate([p.unit[:, col], p.unit[:, col] + p.extra]),
+        np.concatenate([p.base[:, col], p.available[:, col] - p.base[:, col]]),
+    )
 
 
 def _detour(p: Problem, marginal: FloatArray) -> FloatArray:
@@ -217,12 +257,12 @@ def search(p: Problem) -> Outcome:
         outcome = _search(reduced)
         found_all = bool(outcome.plans) and outcome.plans[0].units == reduced.total
         if outcome.needs_mip is None and not found_all:
-            return replace(outcome, needs_mip=tuple(range(len(p))), problem=reduced)
+            outcome = _most_units(reduced, outcome.plans)
         return replace(outcome, problem=reduced)
     return _search(p)
 
 
-def _search(p: Problem) -> Outcome:
+def _search(p: Problem, *, whole: bool = True) -> Outcome:
     alone = singles(p)
     allowed = _allowed_rows(p)
     ranked = alone.ranked(allowed, top=KEPT + 1)
@@ -254,8 +294,26 @@ def _search(p: Problem) -> Outcome:
         if not searched:
             return Outcome(best_first(best.plans), _mip_rows(p, best, floor, detour))
     if best.bound == inf:  # nothing within the budget covers the order: most units first
+        if whole:
+            return _most_units(p, best.plans)
         return Outcome(best_first(best.plans), needs_mip=everything)
     return _done(best.plans)
+
+
+def _most_units(p: Problem, plans: list[Found]) -> Outcome:
+    """No plan within the budget covers the order: the cheapest complete plan for each
+    of the coverages placing the most units (few, see `coverage`), the best of them."""
+    everything = tuple(range(len(p)))
+    targets = best_coverages(p)
+    if targets is None:
+        return Outcome(best_first(plans), needs_mip=everything)
+    found = list(plans)
+    for demand in targets:
+        outcome = _search(replace(p, demand=demand, total=int(demand.sum())), whole=False)
+        found += outcome.plans
+        if outcome.needs_mip is not None:
+            return Outcome(best_first(found), needs_mip=everything)
+    return _done(found)
 
 
 def _greedy_cover(p: Problem) -> tuple[int, ...] | None:
@@ -285,12 +343,17 @@ def _split_can_help(p: Problem, bound: float) -> bool:
     than the cheapest placement of every unit plus the two smallest fixed costs."""
     if len(p) < 2:
         return False
-    cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None])
+    cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None]) if p.protects else p.unit
     lowest = np.where(p.available > 0, cheapest, inf).min(axis=0)
-    wanted = p.demand > 0
-    least = float((lowest[wanted] * p.demand[wanted]).sum())
-    least += float(np.sort(p.fixed)[:2].sum()) - p.split
+    least = float(lowest @ p.demand) if np.isfinite(lowest).all() else _least(lowest, p.demand)
+    least += float(np.partition(p.fixed, 1)[:2].sum()) - p.split
     return least < bound - EPS
+
+
+def _least(lowest: FloatArray, demand: IntArray) -> float:
+    """Σ lowest · demand over the SKUs wanted (some SKU held nowhere has no price)."""
+    wanted = demand > 0
+    return float((lowest[wanted] * demand[wanted]).sum())
 
 
 def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _Best) -> bool:
@@ -415,10 +478,10 @@ def _mip_rows(p: Problem, best: _Best, floor: float, detour: FloatArray) -> tupl
 
 
 def best_first(plans: list[Found]) -> list[Found]:
-    """Best first, one plan per set of locations (the cheaper where two were found)."""
+    """Best first, one plan per set of locations (the better where two were found)."""
     unique: dict[tuple[int, ...], Found] = {}
     for f in plans:
-        if f.rows not in unique or f.cost < unique[f.rows].cost:
+        if f.rows not in unique or f.key() < unique[f.rows].key():
             unique[f.rows] = f
     return sorted(unique.values(), key=Found.key)
 

@@ -1,0 +1,36 @@
+"""The network index's distances: the great circle, exact at and near a location."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.unit.factories import location
+
+from ordergrid.domain.geo import great_circle_km
+from ordergrid.domain.sourcing.network_index import NetworkIndex
+
+latitudes = st.floats(-80.0, 80.0)
+longitudes = st.floats(-179.0, 179.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lat=latitudes, lon=longitudes, dest_lat=latitudes, dest_lon=longitudes)
+def test_distance_is_the_great_circle_between_location_and_destination(
+    lat: float, lon: float, dest_lat: float, dest_lon: float
+) -> None:
+    index = NetworkIndex.build({"X": location("X", lat, lon)})
+    [km] = index.distances_km(np.array([0]), (dest_lat, dest_lon)).tolist()
+    assert km == pytest.approx(great_circle_km(lat, lon, dest_lat, dest_lon), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lat=latitudes, lon=longitudes, metres=st.floats(0.0, 50.0))
+def test_distance_to_a_point_beside_the_location_is_exact_to_the_millimetre(
+    lat: float, lon: float, metres: float
+) -> None:
+    index = NetworkIndex.build({"X": location("X", lat, lon)})
+    north = lat + metres / 1000 / 111.195  # ~111.195 km per degree of latitude
+    [km] = index.distances_km(np.array([0]), (north, lon)).tolist()
+    assert km == pytest.approx(great_circle_km(lat, lon, north, lon), abs=1e-6)
