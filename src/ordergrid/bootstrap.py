@@ -12,6 +12,7 @@ from ordergrid.adapters.db import migrate
 from ordergrid.adapters.db.catalogue_repo import LocationCache, ProductTagCache
 from ordergrid.adapters.db.engine import make_engine
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache
+from ordergrid.adapters.db.postgres_limits import ConnectionLimits
 from ordergrid.adapters.db.stock_cache import StockCache
 from ordergrid.adapters.db.stock_rules_repo import StockRuleCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
@@ -64,6 +65,15 @@ def ensure_schema(engine: Engine, settings: Settings) -> None:
         )
 
 
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        tcp_timeout_seconds=settings.db_tcp_timeout_seconds,
+    )
+
+
 def _webhook_options(
     settings: Settings, sender: WebhookSender | None, jitter: Jitter | None
 ) -> WebhookOptions:
@@ -74,8 +84,12 @@ def _webhook_options(
         max_attempts=settings.webhook_max_attempts,
         backoff_seconds=settings.webhook_backoff_seconds,
         backoff_max_seconds=settings.webhook_backoff_max_seconds,
-        # Long enough that an attempt is recorded before another worker may try it again.
-        lease_seconds=max(60.0, settings.webhook_timeout_seconds * 4),
+        # Short, renewed three times per lease while the delivery is worked on: a killed
+        # process's deliveries are free again within one lease.
+        lease_seconds=settings.webhook_lease_seconds,
+        renew_seconds=settings.webhook_lease_seconds / 3,
+        # Each of the pool wait, connecting, sending and the answer has the timeout.
+        attempt_seconds=settings.webhook_timeout_seconds * 4,
         allow_private=settings.webhook_allow_private,
     )
 
@@ -127,7 +141,7 @@ def bootstrap(
 ) -> Application:
     """Wire everything; tests pass their own clock, ids, geocoder, sender or jitter."""
     settings = settings or Settings()
-    engine = make_engine(settings.database_url, settings.db_pool_size)
+    engine = make_engine(settings.database_url, settings.db_pool_size, connection_limits(settings))
     if check_schema:
         ensure_schema(engine, settings)
     clock = clock or SystemClock()

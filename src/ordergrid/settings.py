@@ -16,6 +16,24 @@ class Settings(BaseSettings):
     database_url: str = Field(DEFAULT_URL, description="SQLAlchemy URL; default a SQLite file here")
     admin_token: str | None = Field(None, description="bootstrap admin bearer token")
     db_pool_size: int = Field(20, ge=1, description="connections per process (PostgreSQL)")
+    db_connect_timeout_seconds: int = Field(
+        5, ge=0, description="longest wait to connect to PostgreSQL (at least 2; 0: none)"
+    )
+    db_pool_timeout_seconds: float = Field(
+        5.0, gt=0, description="longest wait for a free pooled connection (then 503)"
+    )
+    db_statement_timeout_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="PostgreSQL statement_timeout; the client waits at most 2 s more for "
+        "any answer, then closes the connection (0: neither)",
+    )
+    db_tcp_timeout_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="a silent network path to PostgreSQL (keepalives unanswered, data "
+        "unacknowledged) closes the connection after this long (0: the system's defaults)",
+    )
     stock_cache_positions: int = Field(
         500_000,
         ge=0,
@@ -55,6 +73,12 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(
         5.0, gt=0, description="how long a webhook receiver may take to answer"
+    )
+    webhook_lease_seconds: float = Field(
+        6.0,
+        ge=1,
+        description="how long a delivery claimed by a process that died waits before "
+        "another process sends it (live processes renew their claims)",
     )
     webhook_backoff_seconds: float = Field(
         1.0, gt=0, description="delay before the first retry; doubles with each attempt"

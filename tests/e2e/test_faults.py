@@ -1,7 +1,7 @@
 """Faults under load, with real processes: the database and NATS going away and coming
-back (through a TCP proxy this test cuts; the shared servers keep running), the
-standalone worker killed with SIGKILL while timers are due, and a webhook receiver that
-must see every event while an API process is killed."""
+back (through a TCP proxy this test cuts or turns into a black hole; the shared servers
+keep running), the standalone worker killed with SIGKILL while timers are due, and a
+webhook receiver that must see every event while an API process is killed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from tests.e2e.cluster import (
     wait_for,
 )
 from tests.e2e.receiver import Receiver
-from tests.e2e.tcp_proxy import TcpProxy
+from tests.e2e.tcp_proxy import TcpProxy, through
 from tests.e2e.test_cli import CLI, run
 from tests.integration.streams import NATS_ENV, StreamUnderTest, stream_under_test
 from tests.service.invariants import check_invariants
@@ -55,18 +55,13 @@ def migrated(postgres_url: str, tmp_path: Path) -> str:
     return postgres_url
 
 
-def through(proxy: TcpProxy, url: str) -> str:
-    """`url` with its host and port replaced by the proxy's."""
-    parsed = make_url(url).set(host="127.0.0.1", port=proxy.port)
-    return parsed.render_as_string(hide_password=False)
-
-
 @dataclass
 class Answer:
     phase: str
     status: int | str  # HTTP status, or the transport error's name
     seconds: float
     retry_after: str | None
+    code: str | None = None  # the error code of a 503
 
 
 @dataclass
@@ -90,13 +85,17 @@ class Clients:
             while not self._stop.is_set():
                 n = next(self._ids)
                 phase, started = self.phase, time.monotonic()
+                code = None
                 try:
                     r = http.post("/v1/orders", json=an_order(f"F-{n}", n))
                     status: int | str = r.status_code
                     retry = r.headers.get("Retry-After")
+                    if status == 503:
+                        code = r.json()["error"]["code"]
                 except httpx.TransportError as exc:
                     status, retry = type(exc).__name__, None
-                self.answers.append(Answer(phase, status, time.monotonic() - started, retry))
+                seconds = time.monotonic() - started
+                self.answers.append(Answer(phase, status, seconds, retry, code))
                 if status != 201:
                     time.sleep(0.05)
 
@@ -108,33 +107,37 @@ class Clients:
     def statuses(self, phase: str) -> Counter[int | str]:
         return Counter(a.status for a in self.answers if a.phase == phase)
 
+    def codes(self) -> Counter[str | None]:
+        return Counter(a.code for a in self.answers if a.status == 503)
 
-def test_a_lost_database_answers_503_at_once_and_service_resumes_by_itself(
-    migrated: str, tmp_path: Path
-) -> None:
-    proxy = TcpProxy(make_url(migrated).port or 5432)
-    with proxy, api_processes(through(proxy, migrated), tmp_path, {}, workers=(2,)) as apis:
-        base = apis[0].base
-        seed(base)
-        clients = Clients(base)
-        clients.start(8)
-        try:
-            wait_for(lambda: clients.statuses("before")[201] >= 10, seconds=30)
-            clients.phase = "away"
-            proxy.cut()
-            time.sleep(3)
-            ready_while_away = httpx.get(f"{base}/readyz", timeout=FAIL_FAST_S)
-            proxy.restore()
-            clients.phase = "back"
-            wait_for(lambda: clients.statuses("back")[201] >= 20, seconds=30)
-            clients.phase = "recovered"
-            wait_for(lambda: sum(clients.statuses("recovered").values()) >= 20, seconds=30)
-        finally:
-            clients.stop()
 
+def through_an_outage(
+    base: str, fail: Callable[[], None], restore: Callable[[], None], away_seconds: float
+) -> tuple[Clients, httpx.Response]:
+    """Clients place orders before, during and after an outage of the database path; the
+    readiness answer got while it was away."""
+    clients = Clients(base)
+    clients.start(8)
+    try:
+        wait_for(lambda: clients.statuses("before")[201] >= 10, seconds=30)
+        clients.phase = "away"
+        fail()
+        time.sleep(away_seconds)
+        ready_while_away = httpx.get(f"{base}/readyz", timeout=FAIL_FAST_S)
+        restore()
+        clients.phase = "back"
+        wait_for(lambda: clients.statuses("back")[201] >= 20, seconds=30)
+        clients.phase = "recovered"
+        wait_for(lambda: sum(clients.statuses("recovered").values()) >= 20, seconds=30)
+    finally:
+        clients.stop()
+    return clients, ready_while_away
+
+
+def check_fast_503s_and_recovery(clients: Clients, ready_while_away: httpx.Response) -> None:
     away = clients.statuses("away")
     assert away[503] >= 1, away
-    assert set(away) <= {201, 503}, away  # 201: answered before the cut reached it
+    assert set(away) <= {201, 503}, away  # 201: answered before the outage reached it
     assert set(clients.statuses("back")) <= {201, 503}
     assert set(clients.statuses("recovered")) == {201}
     assert all(a.retry_after for a in clients.answers if a.status == 503)
@@ -143,7 +146,62 @@ def test_a_lost_database_answers_503_at_once_and_service_resumes_by_itself(
     assert ready_while_away.status_code == 503
     assert ready_while_away.headers["Retry-After"]
     by_phase = {p: dict(clients.statuses(p)) for p in ("before", "away", "back")}
-    print(f"\nanswers by phase: {by_phase}; slowest {slowest:.2f}s")
+    print(f"\nanswers by phase: {by_phase}; 503 codes {dict(clients.codes())}; ", end="")
+    print(f"slowest {slowest:.2f}s")
+
+
+def test_a_lost_database_answers_503_at_once_and_service_resumes_by_itself(
+    migrated: str, tmp_path: Path
+) -> None:
+    proxy = TcpProxy(make_url(migrated).port or 5432)
+    with proxy, api_processes(through(proxy, migrated), tmp_path, {}, workers=(2,)) as apis:
+        base = apis[0].base
+        seed(base)
+        clients, ready = through_an_outage(base, proxy.cut, proxy.restore, away_seconds=3)
+    check_fast_503s_and_recovery(clients, ready)
+
+
+#: Low bounds, so that the black hole tests take seconds: a pooled connection waits 1 s,
+#: a connection attempt 2 s, a statement 2 s plus the client's 2 s margin.
+LOW_BOUNDS = {
+    "ORDERGRID_DB_CONNECT_TIMEOUT_SECONDS": "2",
+    "ORDERGRID_DB_POOL_TIMEOUT_SECONDS": "1",
+    "ORDERGRID_DB_STATEMENT_TIMEOUT_SECONDS": "2",
+    "ORDERGRID_DB_TCP_TIMEOUT_SECONDS": "4",
+}
+DATABASE_503S = {"database_timeout", "database_unavailable", "database_busy"}
+
+
+def test_new_connections_into_a_black_hole_answer_503_within_the_connect_timeout(
+    migrated: str, tmp_path: Path
+) -> None:
+    proxy = TcpProxy(make_url(migrated).port or 5432)
+    url = through(proxy, migrated)
+    with proxy, api_processes(url, tmp_path, LOW_BOUNDS, workers=(2,)) as apis:
+        base = apis[0].base
+        seed(base)
+        # Every pooled connection is closed, and every new one hangs after its handshake.
+        clients, ready = through_an_outage(
+            base, lambda: proxy.black_hole(established=False), proxy.restore, away_seconds=6
+        )
+    check_fast_503s_and_recovery(clients, ready)
+    assert set(clients.codes()) <= DATABASE_503S
+
+
+def test_a_connection_that_stops_answering_is_closed_and_answered_503(
+    migrated: str, tmp_path: Path
+) -> None:
+    proxy = TcpProxy(make_url(migrated).port or 5432)
+    url = through(proxy, migrated)
+    with proxy, api_processes(url, tmp_path, LOW_BOUNDS, workers=(2,)) as apis:
+        base = apis[0].base
+        seed(base)
+        # Statements already sent, and everything after, go unanswered: no error, no close.
+        clients, ready = through_an_outage(base, proxy.black_hole, proxy.restore, away_seconds=6)
+    check_fast_503s_and_recovery(clients, ready)
+    codes = clients.codes()
+    assert set(codes) <= DATABASE_503S
+    assert codes["database_timeout"] >= 1, codes  # pooled connections waited for an answer
 
 
 @pytest.fixture
@@ -349,11 +407,16 @@ def test_the_webhook_receiver_gets_every_event_across_a_killed_api_process(
             placing.clear()
             killer.join(120)
         written = set(outbox_ids(migrated))
-        # A delivery claimed by a killed process is sent again when its lease (60 s) ends.
-        wait_for(lambda: receiver.event_ids() >= written, seconds=90)
+        settled = time.monotonic()
+        # A delivery claimed by a killed process is sent again once its short lease (6 s
+        # by default, no longer renewed by the dead process) lapses.
+        wait_for(lambda: receiver.event_ids() >= written, seconds=60)
+        caught_up = time.monotonic() - settled
 
     assert kills >= 1
     assert len(placed.orders) == 16 * 20
     assert receiver.event_ids() == written  # every event, and nothing but events
+    assert caught_up < 30, caught_up  # not a 60 s lease: one short lease plus sending
     repeats = sum(n - 1 for n in receiver.seen.values())
-    print(f"\n{len(written)} events delivered across {kills} SIGKILLs; {repeats} repeats")
+    print(f"\n{len(written)} events delivered across {kills} SIGKILLs; {repeats} repeats; ", end="")
+    print(f"the last arrived {caught_up:.1f}s after the orders")

@@ -23,6 +23,7 @@ TABLES = {
     "fulfilments",
     "backorders",
     "events",
+    "events_pruned",
     "consumers",
     "decisions",
     "idempotency_keys",

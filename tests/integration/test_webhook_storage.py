@@ -84,12 +84,12 @@ def test_due_deliveries_are_claimed_earliest_first_and_leased(application: Appli
         )
         uow.commit()
     with application.ctx.uow() as uow:
-        claimed = uow.webhooks.claim_due(T0 + timedelta(seconds=10), 10, lease)
+        claimed = uow.webhooks.claim_due(T0 + timedelta(seconds=10), 10, lease, "C1")
         assert [d.id for d in claimed] == ["D2", "D1"]
         assert claimed[0].next_attempt_at == T0
         uow.commit()
     with application.ctx.uow() as uow:
-        assert uow.webhooks.claim_due(T0 + timedelta(seconds=10), 10, lease) == []
+        assert uow.webhooks.claim_due(T0 + timedelta(seconds=10), 10, lease, "C2") == []
         failed = replace(claimed[0], status="failed", attempts=1, last_error="HTTP 500")
         uow.webhooks.save_delivery(failed)
         delivered = replace(claimed[1], status="delivered", attempts=1, delivered_at=T0)
@@ -97,7 +97,7 @@ def test_due_deliveries_are_claimed_earliest_first_and_leased(application: Appli
         uow.commit()
     with application.ctx.uow() as uow:
         assert uow.webhooks.delivery("D2") == failed
-        again = uow.webhooks.claim_due(lease, 10, lease + timedelta(minutes=1))
+        again = uow.webhooks.claim_due(lease, 10, lease + timedelta(minutes=1), "C3")
         assert [d.id for d in again] == ["D2"]  # failed is retried; delivered is not
 
 
@@ -114,7 +114,7 @@ def test_concurrent_workers_claim_disjoint_deliveries(postgres_url: str) -> None
 
         def holder() -> None:
             with app.ctx.uow() as uow:
-                seen["first"] = [d.id for d in uow.webhooks.claim_due(T0, 2, T0)]
+                seen["first"] = [d.id for d in uow.webhooks.claim_due(T0, 2, T0, "C1")]
                 first_claimed.set()
                 release.wait(5)
                 uow.commit()
@@ -124,7 +124,7 @@ def test_concurrent_workers_claim_disjoint_deliveries(postgres_url: str) -> None
         assert first_claimed.wait(5)
         with app.ctx.uow() as uow:
             # The first claim is still open: its rows are skipped, not waited for.
-            seen["second"] = [d.id for d in uow.webhooks.claim_due(T0, 10, T0)]
+            seen["second"] = [d.id for d in uow.webhooks.claim_due(T0, 10, T0, "C2")]
             uow.commit()
         release.set()
         thread.join(5)

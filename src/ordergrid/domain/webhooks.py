@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -42,6 +43,33 @@ def matches(filters: list[str], event_type: str) -> bool:
         if f == event_type or (f.endswith("*") and event_type.startswith(f[:-1])):
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypes:
+    """The event types a subscription's filters select, in a form a storage query can
+    use: exact types and type prefixes, or every type."""
+
+    exact: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    every: bool = False
+
+    def __contains__(self, event_type: object) -> bool:
+        if not isinstance(event_type, str):
+            return False
+        return (
+            self.every
+            or event_type in self.exact
+            or any(event_type.startswith(p) for p in self.prefixes)
+        )
+
+
+def selected_types(filters: list[str]) -> EventTypes:
+    """What `matches` accepts for these filters, as exact types and prefixes."""
+    prefixes = tuple(sorted({f[:-1] for f in filters if f.endswith("*")}))
+    if "" in prefixes:
+        return EventTypes(every=True)
+    return EventTypes(frozenset(f for f in filters if not f.endswith("*")), prefixes)
 
 
 def payload(event_id: str, event_type: str, at: datetime, data: dict[str, Any]) -> str:

@@ -82,8 +82,12 @@ class WebhookOptions:
     max_attempts: int = 8
     backoff_seconds: float = 1.0
     backoff_max_seconds: float = 3600.0
-    #: How long a claimed delivery is left to its worker before another may try it.
-    lease_seconds: float = 60.0
+    #: How long a claimed delivery is left to its worker before another may try it; the
+    #: worker renews it every `renew_seconds` while it works on the delivery, for at
+    #: most `attempt_seconds` of sending (the sender's timeout bounds an attempt).
+    lease_seconds: float = 6.0
+    renew_seconds: float = 2.0
+    attempt_seconds: float = 15.0
     allow_private: bool = False
     #: Deliveries sent at once in a round; a slow receiver holds up one of them only.
     concurrency: int = 8

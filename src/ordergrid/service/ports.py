@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -22,6 +22,7 @@ from ordergrid.domain.sourcing.policy import Policy
 from ordergrid.domain.stock_counts import CountRow, SnapshotTotals
 from ordergrid.domain.stock_rules import StockRule
 from ordergrid.domain.supply import Incoming, Peg, Supply, Waiting
+from ordergrid.domain.webhooks import EventTypes
 
 T = TypeVar("T")
 
@@ -58,6 +59,35 @@ class StoredEvent:
     @property
     def cursor(self) -> EventCursor:
         return (self.txid, self.position)
+
+
+#: How far out of time order concurrent transactions may write events (each takes its
+#: time when it starts, its place in delivery order when it first writes): readers that
+#: look events up by time look this much further.
+EVENT_TIME_SKEW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class EventWindow:
+    """Outbox events after `after` up to and including `through`, in delivery order, of
+    the selected types, written at or after `since` and before `until` when given."""
+
+    after: EventCursor
+    through: EventCursor
+    types: EventTypes
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrunedEvents:
+    """How far the outbox was pruned: every event up to `through` is gone; `at` is the
+    latest time written among them."""
+
+    through: EventCursor
+    at: datetime
+    events: int
+    pruned_at: datetime
 
 
 #: Position in the queue of back-orders: (order created at, order id).
@@ -176,6 +206,8 @@ class WebhookDelivery:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+    #: '' for a live delivery; the replay that queued the event again otherwise.
+    replay_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +495,30 @@ class Outbox(Protocol):
         to `limit` (a health check stays cheap however far behind a consumer is)."""
         ...
 
+    def slowest_consumer(self) -> EventCursor | None:
+        """The position of the consumer furthest behind (None before any has read)."""
+        ...
+
+    def locate(self, event_id: str) -> StoredEvent | None: ...
+    def start_of(self, moment: datetime) -> EventCursor:
+        """A cursor just before the first event (in delivery order) written at or after
+        `moment`; after the last event when there is none. Concurrent transactions write
+        events slightly out of time order: this looks `EVENT_TIME_SKEW` further."""
+        ...
+
+    def window(self, window: EventWindow, limit: int) -> list[StoredEvent]:
+        """The first `limit` events of the window, in delivery order."""
+        ...
+
+    def pruned(self) -> PrunedEvents | None:
+        """How far the outbox was pruned; None when it never was."""
+        ...
+
+    def prune(self, through: EventCursor, limit: int, now: datetime) -> int:
+        """Delete the first `limit` events up to `through` (delivery order) and move the
+        pruned mark past them; how many were deleted."""
+        ...
+
 
 class WebhookRepository(Protocol):
     def add(self, webhook: Webhook) -> None: ...
@@ -473,8 +529,9 @@ class WebhookRepository(Protocol):
         ...
 
     def enqueue(self, deliveries: Sequence[WebhookDelivery]) -> None:
-        """Queue deliveries; one already queued for the same subscription and event is
-        kept as it is (a relay that repeats a batch delivers nothing twice)."""
+        """Queue deliveries; one already queued for the same subscription, event and
+        replay is kept as it is (a relay that repeats a batch, or a replay repeated with
+        the same key, delivers nothing twice)."""
         ...
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None: ...
@@ -482,15 +539,33 @@ class WebhookRepository(Protocol):
         """A subscription's deliveries by id (oldest first), after the cursor."""
         ...
 
-    def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[WebhookDelivery]:
-        """Deliveries waiting for an attempt due at `now`, earliest first; each one's next
-        attempt moves to `lease_until`, so once this transaction commits other workers
-        leave it alone while it is being sent (PostgreSQL `FOR UPDATE SKIP LOCKED` keeps
-        them apart until then). Returned as they were before the lease."""
+    def knows_event(self, webhook_id: str, event_id: str) -> bool:
+        """Whether any delivery of the event to the subscription was ever queued."""
+        ...
+
+    def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime, claim: str
+    ) -> list[WebhookDelivery]:
+        """Deliveries waiting for an attempt due at `now`, earliest first, now held by
+        `claim`: each one's next attempt moves to `lease_until`, so once this transaction
+        commits other workers leave it alone until the lease lapses (PostgreSQL `FOR
+        UPDATE SKIP LOCKED` keeps them apart until then). Returned as they were."""
+        ...
+
+    def renew(self, claim: str, delivery_ids: Collection[str], lease_until: datetime) -> set[str]:
+        """Move the lease of the deliveries `claim` still holds to `lease_until`; the ids
+        it still holds (another claim took the rest after their lease lapsed, or they
+        were requeued or removed)."""
+        ...
+
+    def settle(self, delivery: WebhookDelivery, claim: str) -> bool:
+        """Record the outcome of `claim`'s attempt and release it; False, recording
+        nothing, when the claim no longer holds the delivery."""
         ...
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
-        """Record the outcome of an attempt or a requeue."""
+        """Store a delivery as given (a requeue), releasing any claim on it: an attempt
+        still running records nothing."""
         ...
 
 

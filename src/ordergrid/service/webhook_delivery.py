@@ -21,13 +21,34 @@ from ordergrid.domain.webhooks import (
 )
 from ordergrid.service.context import Context
 from ordergrid.service.ports import StoredEvent, Webhook, WebhookDelivery
+from ordergrid.service.webhook_leases import LeaseKeeper
 from ordergrid.service.webhooks import check_url
 
 CONSUMER = "webhooks"
+#: Names the replay that queued an event again (absent on live deliveries).
+REPLAY_HEADER = "X-Ordergrid-Replay"
 #: Outbox events turned into deliveries per round.
 QUEUE_BATCH = 500
 #: Deliveries claimed per round.
 SEND_BATCH = 50
+
+
+def delivery_of(
+    ctx: Context, webhook_id: str, event: StoredEvent, now: datetime, replay_id: str = ""
+) -> WebhookDelivery:
+    """A new delivery of an event, due now; its body is the event as it was written."""
+    return WebhookDelivery(
+        id=ctx.ids.new_id(),
+        webhook_id=webhook_id,
+        event_id=event.id,
+        event_type=event.type,
+        body=payload(event.id, event.type, event.at, event.data),
+        status=DeliveryStatus.PENDING.value,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        replay_id=replay_id,
+    )
 
 
 def _deliveries_of(
@@ -35,17 +56,7 @@ def _deliveries_of(
 ) -> list[WebhookDelivery]:
     now = ctx.clock.now()
     return [
-        WebhookDelivery(
-            id=ctx.ids.new_id(),
-            webhook_id=w.id,
-            event_id=e.id,
-            event_type=e.type,
-            body=payload(e.id, e.type, e.at, e.data),
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
+        delivery_of(ctx, w.id, e, now)
         for e in events
         for w in webhooks
         if matches(list(w.events), e.type)
@@ -83,6 +94,8 @@ def _attempt(ctx: Context, delivery: WebhookDelivery, webhook: Webhook | None) -
         "X-Ordergrid-Event": delivery.event_type,
         "X-Ordergrid-Delivery": delivery.id,
     }
+    if delivery.replay_id:
+        headers[REPLAY_HEADER] = delivery.replay_id
     try:
         return ctx.webhooks.sender.send(webhook.url, body, headers)
     except Exception as exc:  # a broken sender fails this delivery, never the round
@@ -121,23 +134,39 @@ def _outcome(ctx: Context, d: WebhookDelivery, error: str | None, now: datetime)
     )
 
 
+def _send(
+    ctx: Context, claim: str, claimed: list[WebhookDelivery], webhooks: dict[str, Webhook]
+) -> list[str | None]:
+    """Attempt every claimed delivery, several at once, their leases kept meanwhile."""
+    workers = max(1, min(ctx.webhooks.concurrency, len(claimed)))
+    with (
+        LeaseKeeper(ctx, claim, [d.id for d in claimed]) as leases,
+        ThreadPoolExecutor(workers, thread_name_prefix="ordergrid-webhook") as pool,
+    ):
+
+        def attempt(d: WebhookDelivery) -> str | None:
+            return leases.attempt(d.id, lambda: _attempt(ctx, d, webhooks.get(d.webhook_id)))
+
+        return list(pool.map(attempt, claimed))
+
+
 def send_due(ctx: Context, limit: int = SEND_BATCH) -> int:
-    """Send the deliveries due now; returns how many were attempted."""
+    """Send the deliveries due now; returns how many were attempted. They are held by a
+    claim of this round, under short leases renewed while they are sent; an outcome is
+    recorded only while the claim still holds its delivery."""
     now = ctx.clock.now()
+    claim = ctx.ids.new_id()
     lease = now + timedelta(seconds=ctx.webhooks.lease_seconds)
     with ctx.uow() as uow:
-        claimed = uow.webhooks.claim_due(now, limit, lease)
+        claimed = uow.webhooks.claim_due(now, limit, lease, claim)
         webhooks = {w.id: w for w in uow.webhooks.all()} if claimed else {}
         uow.commit()
     if not claimed:
         return 0
-    workers = max(1, min(ctx.webhooks.concurrency, len(claimed)))
-    with ThreadPoolExecutor(workers, thread_name_prefix="ordergrid-webhook") as pool:
-        errors = list(pool.map(lambda d: _attempt(ctx, d, webhooks.get(d.webhook_id)), claimed))
+    errors = _send(ctx, claim, claimed, webhooks)
     done = ctx.clock.now()
     with ctx.uow() as uow:
         for delivery, error in zip(claimed, errors, strict=True):
-            if uow.webhooks.delivery(delivery.id) is not None:
-                uow.webhooks.save_delivery(_outcome(ctx, delivery, error, done))
+            uow.webhooks.settle(_outcome(ctx, delivery, error, done), claim)
         uow.commit()
     return len(claimed)

@@ -1,14 +1,19 @@
 """Creating engines: SQLite in WAL mode with write transactions that start immediately,
-or PostgreSQL through psycopg 3."""
+or PostgreSQL through psycopg 3 with every wait bounded (`postgres_limits`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from ordergrid.adapters.db import json_codec
+from ordergrid.adapters.db.postgres_limits import (
+    AnsweringConnection,
+    ConnectionLimits,
+    connect_args,
+)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -32,8 +37,29 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, pool_size: int = 20) -> Engine:
-    """An engine for `url`; SQLite files get WAL, a busy timeout and immediate BEGIN."""
+def _postgres_setup(engine: Engine, answer_seconds: float | None) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        conn = AnsweringConnection.connect(*cargs, **cparams)
+        conn.answer_seconds = answer_seconds
+        return conn
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_conn: Any, _record: Any) -> None:
+        # A transaction that lifted the bound (`lift_statement_bound`) has ended.
+        if isinstance(dbapi_conn, AnsweringConnection):
+            dbapi_conn.answer_seconds = answer_seconds
+
+
+def _url_options(parsed: URL) -> str | None:
+    options = parsed.query.get("options")
+    return options if isinstance(options, str) else None
+
+
+def make_engine(url: str, pool_size: int = 20, limits: ConnectionLimits | None = None) -> Engine:
+    """An engine for `url`; SQLite files get WAL, a busy timeout and immediate BEGIN,
+    PostgreSQL gets the `limits` (defaults when None) on connecting, waiting for a
+    pooled connection, statements and silent network paths."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Enough connections for the API's request threads: readers run side by side in
@@ -49,6 +75,7 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         )
         _sqlite_setup(engine)
         return engine
+    limits = limits or ConnectionLimits()
     # A pool as large as the request concurrency: overflow connections are opened and
     # closed per request, and each costs PostgreSQL a new backend. No ping per checkout
     # (an extra round trip each time): a dead connection fails one unit of work, which
@@ -57,8 +84,11 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         "pool_size": pool_size,
         "max_overflow": max(2, pool_size // 4),
         "pool_recycle": 1800,
-        "pool_timeout": 5,
+        "pool_timeout": limits.pool_timeout_seconds,
+        "connect_args": connect_args(limits, _url_options(parsed)),
         "json_serializer": json_codec.dumps,
         "json_deserializer": json_codec.loads,
     }
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _postgres_setup(engine, limits.answer_seconds)
+    return engine

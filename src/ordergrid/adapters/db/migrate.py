@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from ordergrid.adapters.db.postgres_limits import lift_statement_bound
+
 
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
@@ -24,6 +26,7 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest revision (idempotent)."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        lift_statement_bound(conn)  # building an index on a large table takes long
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

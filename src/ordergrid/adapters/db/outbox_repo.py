@@ -7,15 +7,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Connection, delete, func, or_, select, text, tuple_
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_on
 from ordergrid.domain.events import Event
-from ordergrid.service.ports import EventCursor, StoredEvent
+from ordergrid.domain.webhooks import EventTypes
+from ordergrid.service.ports import (
+    EVENT_TIME_SKEW,
+    EventCursor,
+    EventWindow,
+    PrunedEvents,
+    StoredEvent,
+)
 
 E = t.events
 C = t.consumers
+P = t.events_pruned
+_CURSOR = tuple_(E.c.txid, E.c.position)
 _TXID = text("pg_current_xact_id()::text::bigint")
 #: Built once per dialect: events are appended by almost every use case.
 _APPEND = {True: E.insert().values(txid=_TXID), False: E.insert().values(txid=0)}
@@ -102,3 +111,85 @@ class SqlOutbox:
             .subquery()
         )
         return int(self.conn.execute(select(func.count()).select_from(after)).scalar_one())
+
+    def slowest_consumer(self) -> EventCursor | None:
+        q = select(C.c.txid, C.c.position).order_by(C.c.txid, C.c.position).limit(1)
+        r = self.conn.execute(q).first()
+        return None if r is None else (int(r.txid), int(r.position))
+
+    def locate(self, event_id: str) -> StoredEvent | None:
+        r = self.conn.execute(select(E).where(E.c.id == event_id)).first()
+        return None if r is None else _stored(r)
+
+    def start_of(self, moment: datetime) -> EventCursor:
+        # Two look-ups through indexes: the first time at or after `moment` (ix_events_at),
+        # then the earliest position among the events written within the skew from then.
+        first = self.conn.execute(
+            select(E.c.at).where(E.c.at >= moment).order_by(E.c.at).limit(1)
+        ).scalar()
+        if first is None:
+            return self._end()
+        near = (
+            select(E.c.txid, E.c.position)
+            .where(E.c.at >= moment, E.c.at < first + EVENT_TIME_SKEW)
+            .order_by(E.c.txid, E.c.position)
+            .limit(1)
+        )
+        r = self.conn.execute(near).one()
+        return (int(r.txid), int(r.position) - 1)
+
+    def _end(self) -> EventCursor:
+        last = select(E.c.txid, E.c.position).order_by(E.c.txid.desc(), E.c.position.desc())
+        r = self.conn.execute(last.limit(1)).first()
+        return (0, 0) if r is None else (int(r.txid), int(r.position))
+
+    def window(self, window: EventWindow, limit: int) -> list[StoredEvent]:
+        q = select(E).where(tuple_(*window.after) < _CURSOR, tuple_(*window.through) >= _CURSOR)
+        if not window.types.every:
+            q = q.where(_of_types(window.types))
+        if window.since is not None:
+            q = q.where(E.c.at >= window.since)
+        if window.until is not None:
+            q = q.where(E.c.at < window.until)
+        rows = self.conn.execute(q.order_by(E.c.txid, E.c.position).limit(limit))
+        return [_stored(r) for r in rows]
+
+    def pruned(self) -> PrunedEvents | None:
+        r = self.conn.execute(select(P).where(P.c.id == 1)).first()
+        if r is None:
+            return None
+        return PrunedEvents((int(r.txid), int(r.position)), r.at, int(r.events), r.pruned_at)
+
+    def prune(self, through: EventCursor, limit: int, now: datetime) -> int:
+        # Never the newest event: SQLite numbers new events after the highest remaining.
+        newest = select(func.max(E.c.position)).scalar_subquery()
+        batch = self.conn.execute(
+            select(E.c.txid, E.c.position, E.c.at)
+            .where(tuple_(*through) >= _CURSOR, E.c.position < newest)
+            .order_by(E.c.txid, E.c.position)
+            .limit(limit)
+        ).all()
+        if not batch:
+            return 0
+        end = (int(batch[-1].txid), int(batch[-1].position))
+        deleted = self.conn.execute(delete(E).where(tuple_(*end) >= _CURSOR)).rowcount
+        before = self.pruned()
+        latest = max(r.at for r in batch)
+        mark = {
+            "txid": end[0],
+            "position": end[1],
+            "at": latest if before is None else max(latest, before.at),
+            "events": deleted + (0 if before is None else before.events),
+            "pruned_at": now,
+        }
+        stmt = insert_on(self.conn.dialect.name, P).values(id=1, **mark)
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=mark))
+        return int(deleted)
+
+
+def _of_types(types: EventTypes) -> ColumnElement[bool]:
+    """The SQL form of a subscription's filters (`_` and `%` in a prefix are literal)."""
+    return or_(
+        E.c.type.in_(sorted(types.exact)),
+        *(E.c.type.startswith(prefix, autoescape=True) for prefix in types.prefixes),
+    )

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from ordergrid.adapters.db.postgres_limits import lift_statement_bound
 from ordergrid.adapters.db.tables import PHYSICAL_LEDGER_REASONS, UtcDateTime
 from ordergrid.domain.inventory import MovementReason, Position
 from ordergrid.domain.stock_counts import STALE_ROWS_LISTED, CountRow, SnapshotTotals
@@ -214,6 +215,8 @@ class SqlSnapshotImports:
             # Hash joins and sorts over a network's rows, in memory rather than spilled.
             run("SET LOCAL work_mem = '256MB'")
             run("SET LOCAL maintenance_work_mem = '128MB'")
+        # Millions of rows in a handful of statements: longer than any request's bound.
+        lift_statement_bound(self.conn)
         run(
             f"CREATE TEMP TABLE snapshot_rows (row_no {key}, location_id VARCHAR(128) NOT NULL, "
             f"sku VARCHAR(128) NOT NULL, counted INTEGER NOT NULL, as_of {stamp} NOT NULL, "

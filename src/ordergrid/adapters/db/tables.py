@@ -195,6 +195,20 @@ events = Table(
     Column("data", Json, nullable=False),
     Index("ix_events_order", "order_id", "position"),
     Index("ix_events_txid_position", "txid", "position"),
+    Index("ix_events_at", "at"),
+)
+
+#: How far the outbox was pruned (one row, id 1): the newest pruned event's position and
+#: the latest time among pruned events.
+events_pruned = Table(
+    "events_pruned",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("txid", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("pruned_at", UtcDateTime, nullable=False),
 )
 
 consumers = Table(
@@ -319,7 +333,11 @@ webhook_deliveries = Table(
     Column("next_attempt_at", UtcDateTime),
     Column("last_error", String(512)),
     Column("delivered_at", UtcDateTime),
-    UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+    # '' for live deliveries; a replay's id (or its Idempotency-Key) for replayed ones.
+    Column("replay_id", String(256), nullable=False, server_default=""),
+    # The claim sending it now: only that claim renews the lease or records the outcome.
+    Column("claim_id", String(64)),
+    UniqueConstraint("webhook_id", "event_id", "replay_id", name="uq_webhook_deliveries_replay"),
     Index("ix_webhook_deliveries_due", "next_attempt_at", "id"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
 )

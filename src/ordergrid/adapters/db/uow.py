@@ -23,6 +23,7 @@ from ordergrid.adapters.db.load_repo import SqlLoad
 from ordergrid.adapters.db.orders_repo import SqlOrders
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache, SqlPolicies
+from ordergrid.adapters.db.postgres_limits import NoAnswer
 from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, SqlTokens
 from ordergrid.adapters.db.reservations_repo import SqlReservations
 from ordergrid.adapters.db.snapshot_import_repo import SqlSnapshotImports
@@ -58,6 +59,8 @@ from ordergrid.service.ports import (
 
 #: PostgreSQL SQLSTATEs that mean "run the transaction again".
 _RETRYABLE_STATES = {"40001", "40P01", "55P03"}
+#: query_canceled: here, the statement outlived `statement_timeout`.
+_STATEMENT_TIMEOUT = "57014"
 
 
 def _translate(exc: BaseException) -> BaseException | None:
@@ -75,13 +78,22 @@ def _translate(exc: BaseException) -> BaseException | None:
             reason=str(exc.orig).splitlines()[0],
         )
     if isinstance(exc, DBAPIError):
-        state = getattr(exc.orig, "sqlstate", None)
-        if state in _RETRYABLE_STATES or "database is locked" in str(exc.orig):
-            return ConcurrentUpdate(str(exc.orig))
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
-            return Unavailable(
-                "the database is unreachable; retry shortly", code="database_unavailable"
-            )
+        return _translate_driver(exc)
+    return None
+
+
+def _translate_driver(exc: DBAPIError) -> BaseException | None:
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _RETRYABLE_STATES or "database is locked" in str(exc.orig):
+        return ConcurrentUpdate(str(exc.orig))
+    if state == _STATEMENT_TIMEOUT or isinstance(exc.orig, NoAnswer):
+        return Unavailable(
+            "the database did not answer in time; retry shortly", code="database_timeout"
+        )
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return Unavailable(
+            "the database is unreachable; retry shortly", code="database_unavailable"
+        )
     return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ def _delivery(r: Any) -> WebhookDelivery:
         next_attempt_at=r.next_attempt_at,
         last_error=r.last_error,
         delivered_at=r.delivered_at,
+        replay_id=r.replay_id,
     )
 
 
@@ -51,6 +52,7 @@ def _row(d: WebhookDelivery) -> dict[str, Any]:
         "next_attempt_at": d.next_attempt_at,
         "last_error": d.last_error,
         "delivered_at": d.delivered_at,
+        "replay_id": d.replay_id,
     }
 
 
@@ -85,7 +87,7 @@ class SqlWebhooks:
         if not deliveries:
             return
         stmt = insert_on(self.conn.dialect.name, D).on_conflict_do_nothing(
-            index_elements=["webhook_id", "event_id"]
+            index_elements=["webhook_id", "event_id", "replay_id"]
         )
         self.conn.execute(stmt, [_row(d) for d in deliveries])
 
@@ -101,7 +103,13 @@ class SqlWebhooks:
         items = rows[:limit]
         return Page(items, items[-1].id if len(rows) > limit and items else None)
 
-    def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[WebhookDelivery]:
+    def knows_event(self, webhook_id: str, event_id: str) -> bool:
+        q = select(D.c.id).where(D.c.webhook_id == webhook_id, D.c.event_id == event_id)
+        return self.conn.execute(q.limit(1)).first() is not None
+
+    def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime, claim: str
+    ) -> list[WebhookDelivery]:
         q = (
             select(D)
             .where(D.c.status.in_(_WAITING), D.c.next_attempt_at <= now)
@@ -118,11 +126,28 @@ class SqlWebhooks:
             self.conn.execute(
                 update(D)
                 .where(D.c.id.in_([d.id for d in claimed]))
-                .values(next_attempt_at=lease_until)
+                .values(next_attempt_at=lease_until, claim_id=claim)
             )
         return claimed
 
+    def renew(self, claim: str, delivery_ids: Collection[str], lease_until: datetime) -> set[str]:
+        if not delivery_ids:
+            return set()
+        renewed = (
+            update(D)
+            .where(D.c.id.in_(list(delivery_ids)), D.c.claim_id == claim)
+            .values(next_attempt_at=lease_until)
+            .returning(D.c.id)
+        )
+        return {str(r.id) for r in self.conn.execute(renewed)}
+
+    def settle(self, delivery: WebhookDelivery, claim: str) -> bool:
+        row = _row(delivery) | {"claim_id": None}
+        del row["id"]
+        mine = update(D).where(D.c.id == delivery.id, D.c.claim_id == claim)
+        return self.conn.execute(mine.values(**row)).rowcount > 0
+
     def save_delivery(self, delivery: WebhookDelivery) -> None:
-        row = _row(delivery)
+        row = _row(delivery) | {"claim_id": None}
         del row["id"]
         self.conn.execute(update(D).where(D.c.id == delivery.id).values(**row))

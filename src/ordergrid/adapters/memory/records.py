@@ -1,72 +1,23 @@
-"""In-memory outbox, sourcing decisions, routing policies, idempotency keys and tokens."""
+"""In-memory sourcing decisions, routing policies, idempotency keys and tokens."""
 
 from __future__ import annotations
 
 import copy
-import itertools
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from ordergrid.adapters.memory.tables import _Repo
-from ordergrid.domain.events import Event
 from ordergrid.domain.sourcing.decision import explanation_of_record
 from ordergrid.domain.sourcing.policy import Policy, policy_from_document
 from ordergrid.service.ports import (
     ApiToken,
     ConcurrentUpdate,
-    EventCursor,
     PolicyRecord,
     PolicyVersion,
     StoredDecision,
-    StoredEvent,
 )
-
-
-class InMemoryOutbox(_Repo):
-    """Events get positions 1, 2, …; commits are serial, so every `txid` is 0."""
-
-    def append(self, events: Sequence[Event], at: datetime) -> None:
-        events_ = self._t.events
-        for e in events:
-            position = events_[-1].position + 1 if events_ else 1
-            events_.append(
-                StoredEvent(
-                    position,
-                    uuid.uuid4().hex,
-                    e.type,
-                    at,
-                    copy.deepcopy(e.data),
-                    e.order_id,
-                    e.actor,
-                )
-            )
-
-    def for_order(self, order_id: str) -> list[StoredEvent]:
-        return [_event_copy(e) for e in self._t.events if e.order_id == order_id]
-
-    def after(self, cursor: EventCursor, limit: int) -> list[StoredEvent]:
-        found = (e for e in self._t.events if e.cursor > cursor)
-        return [_event_copy(e) for e in itertools.islice(found, max(limit, 0))]
-
-    def consumer_position(self, consumer: str) -> EventCursor:
-        return self._t.consumers.get(consumer, (0, 0))
-
-    def set_consumer_position(self, consumer: str, cursor: EventCursor) -> None:
-        self._t.consumers[consumer] = max(cursor, self._t.consumers.get(consumer, (0, 0)))
-
-    def hold_consumer(self, consumer: str) -> bool:
-        del consumer  # writes are serial under the store's lock
-        return True
-
-    def backlog(self, cursor: EventCursor, limit: int) -> int:
-        return min(limit, sum(1 for e in self._t.events if e.cursor > cursor))
-
-
-def _event_copy(e: StoredEvent) -> StoredEvent:
-    return replace(e, data=copy.deepcopy(e.data))
 
 
 class InMemoryDecisions(_Repo):

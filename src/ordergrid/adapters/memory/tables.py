@@ -21,6 +21,7 @@ from ordergrid.service.ports import (
     LedgerEntry,
     PolicyRecord,
     PolicyVersion,
+    PrunedEvents,
     StoredDecision,
     StoredEvent,
     Timer,
@@ -66,6 +67,9 @@ class _Tables:
     receipts: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     #: order id -> ids of the supply documents holding its pegs
     pegged_orders: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: delivery id -> the claim sending it now
+    claims: dict[str, str] = field(default_factory=dict)
+    pruned: PrunedEvents | None = None
 
     def copy(self) -> _Tables:
         """A copy whose containers can change without touching this one."""
@@ -99,6 +103,8 @@ class _Tables:
             supply=dict(self.supply),
             receipts=dict(self.receipts),
             pegged_orders=dict(self.pegged_orders),
+            claims=dict(self.claims),
+            pruned=self.pruned,
         )
 
 

@@ -10,11 +10,11 @@ from ordergrid.adapters.memory.catalogue import InMemoryLocations, InMemoryProdu
 from ordergrid.adapters.memory.inventory import InMemoryInventory, InMemoryStockReads
 from ordergrid.adapters.memory.lifecycle import InMemoryExceptions, InMemoryTimers
 from ordergrid.adapters.memory.orders import InMemoryOrders
+from ordergrid.adapters.memory.outbox import InMemoryOutbox
 from ordergrid.adapters.memory.records import (
     InMemoryDecisions,
     InMemoryIdempotency,
     InMemoryLoad,
-    InMemoryOutbox,
     InMemoryPolicies,
     InMemoryTokens,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -33,14 +33,16 @@ class InMemoryWebhooks(_Repo):
             return False
         for k in [k for k, d in self._t.deliveries.items() if d.webhook_id == webhook_id]:
             del self._t.deliveries[k]
+            self._t.claims.pop(k, None)
         return True
 
     def enqueue(self, deliveries: Sequence[WebhookDelivery]) -> None:
-        queued = {(d.webhook_id, d.event_id) for d in self._t.deliveries.values()}
+        queued = {(d.webhook_id, d.event_id, d.replay_id) for d in self._t.deliveries.values()}
         for d in deliveries:
-            if (d.webhook_id, d.event_id) not in queued:
+            key = (d.webhook_id, d.event_id, d.replay_id)
+            if key not in queued:
                 self._t.deliveries[d.id] = d
-                queued.add((d.webhook_id, d.event_id))
+                queued.add(key)
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return self._t.deliveries.get(delivery_id)
@@ -54,7 +56,15 @@ class InMemoryWebhooks(_Repo):
         items = [self._t.deliveries[k] for k in ids[:limit]]
         return Page(items, items[-1].id if len(ids) > limit and items else None)
 
-    def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[WebhookDelivery]:
+    def knows_event(self, webhook_id: str, event_id: str) -> bool:
+        return any(
+            d.webhook_id == webhook_id and d.event_id == event_id
+            for d in self._t.deliveries.values()
+        )
+
+    def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime, claim: str
+    ) -> list[WebhookDelivery]:
         due = sorted(
             (
                 d
@@ -67,8 +77,23 @@ class InMemoryWebhooks(_Repo):
         )[:limit]
         for d in due:
             self._t.deliveries[d.id] = replace(d, next_attempt_at=lease_until)
+            self._t.claims[d.id] = claim
         return due
+
+    def renew(self, claim: str, delivery_ids: Collection[str], lease_until: datetime) -> set[str]:
+        held = {i for i in delivery_ids if self._t.claims.get(i) == claim}
+        for i in held:
+            self._t.deliveries[i] = replace(self._t.deliveries[i], next_attempt_at=lease_until)
+        return held
+
+    def settle(self, delivery: WebhookDelivery, claim: str) -> bool:
+        if self._t.claims.get(delivery.id) != claim:
+            return False
+        del self._t.claims[delivery.id]
+        self._t.deliveries[delivery.id] = delivery
+        return True
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
         if delivery.id in self._t.deliveries:
             self._t.deliveries[delivery.id] = delivery
+            self._t.claims.pop(delivery.id, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api import schemas_webhooks as sw
@@ -13,6 +13,7 @@ from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.service import webhooks
 from ordergrid.service.commands import Actor
 from ordergrid.service.ports import Webhook, WebhookDelivery
+from ordergrid.service.webhook_replay import Replay, ReplayRequest, replay
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 Admin = Annotated[Actor, Depends(require(Right.ADMIN))]
@@ -36,6 +37,20 @@ def delivery_json(d: WebhookDelivery) -> dict[str, Any]:
         "next_attempt_at": d.next_attempt_at,
         "created_at": d.created_at,
         "delivered_at": d.delivered_at,
+        "replay_id": d.replay_id or None,
+    }
+
+
+def replay_json(r: Replay) -> dict[str, Any]:
+    return {
+        "replay_id": r.id,
+        "webhook_id": r.webhook_id,
+        "queued": r.queued,
+        "first_event_id": r.first_event.id if r.first_event else None,
+        "last_event_id": r.last_event.id if r.last_event else None,
+        "last_event_at": r.last_event.at if r.last_event else None,
+        "next_event_id": r.next_event_id,
+        "complete": r.next_event_id is None,
     }
 
 
@@ -80,3 +95,28 @@ def list_deliveries(
 def redeliver(webhook_id: WebhookId, delivery_id: DeliveryId, app: App, _: Admin) -> dict[str, Any]:
     """Queue a delivery again now (delivered or dead alike) with a fresh set of attempts."""
     return delivery_json(webhooks.redeliver(app.ctx, webhook_id, delivery_id))
+
+
+@router.post(
+    "/{webhook_id}/replay",
+    status_code=202,
+    response_model=sw.ReplayOut,
+    responses={409: {"description": "`events_pruned`: the range starts before the outbox"}},
+)
+def replay_events(
+    webhook_id: WebhookId,
+    body: sw.ReplayIn,
+    app: App,
+    _: Admin,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=256)
+    ] = None,
+) -> dict[str, Any]:
+    """Queue again, as new deliveries of the same events (same ids and bodies), every
+    event from `from_event_id` or `since` on that the subscription's filters select, in
+    outbox order. With the same `Idempotency-Key` an event is queued at most once for
+    the subscription (repeat a replay that failed half-way safely); without one each
+    call queues again. 422 `replay_start_missing` / `replay_start_ambiguous`,
+    `replay_event_not_found`; 409 `events_pruned`."""
+    request = ReplayRequest(body.from_event_id, body.since, body.until, body.limit, idempotency_key)
+    return replay_json(replay(app.ctx, webhook_id, request))

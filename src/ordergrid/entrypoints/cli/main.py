@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from ordergrid.bootstrap import Application, NotMigrated, bootstrap
+from ordergrid.bootstrap import Application, NotMigrated, bootstrap, connection_limits
 from ordergrid.settings import Settings
 
 app = typer.Typer(
@@ -27,6 +28,8 @@ policy_app = typer.Typer(
 app.add_typer(policy_app, name="policy")
 import_app = typer.Typer(help="Import feeds from files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+events_app = typer.Typer(help="Manage the event outbox.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 console = Console()
 
 DatabaseUrl = Annotated[
@@ -120,7 +123,7 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     from ordergrid.adapters.db.engine import make_engine
 
     settings = _settings(database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, limits=connection_limits(settings))
     migrations.upgrade(engine)
     current, _ = migrations.pending(engine)
     engine.dispose()
@@ -252,6 +255,52 @@ def import_inventory(
     finally:
         application.close()
     raise typer.Exit(code)
+
+
+def _prune_cutoff(before: str | None, keep_days: float | None) -> datetime:
+    if (before is None) == (keep_days is None):
+        raise ValueError("give either --before or --keep-days")
+    if keep_days is not None:
+        return datetime.now(UTC) - timedelta(days=keep_days)
+    assert before is not None
+    try:
+        cutoff = datetime.fromisoformat(before)
+    except ValueError:
+        cutoff = None
+    if cutoff is None or cutoff.tzinfo is None:
+        raise ValueError("--before must be an ISO 8601 time with an offset")
+    return cutoff
+
+
+@events_app.command("prune")
+def prune_events(
+    before: Annotated[
+        str | None, typer.Option("--before", help="ISO 8601 time: prune events written before")
+    ] = None,
+    keep_days: Annotated[
+        float | None, typer.Option("--keep-days", min=0, help="keep this many days of events")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete events written before a time that every consumer (reactions, webhooks, the
+    NATS relay) has read, in short batches. Order timelines lose those events; webhook
+    replays from before the pruned time are refused (409 `events_pruned`)."""
+    from ordergrid.service.outbox_pruning import prune_events as prune
+
+    try:
+        cutoff = _prune_cutoff(before, keep_days)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    application = _wire(_settings(database_url))
+    try:
+        deleted = prune(application.ctx, cutoff)
+        with application.ctx.uow(readonly=True) as uow:
+            mark = uow.outbox.pruned()
+    finally:
+        application.close()
+    through = "nothing pruned yet" if mark is None else f"pruned through {mark.at.isoformat()}"
+    console.print(f"deleted {deleted} events written before {cutoff.isoformat()}; {through}")
 
 
 if __name__ == "__main__":
