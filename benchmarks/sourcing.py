@@ -9,7 +9,7 @@ engine's input as the product does (`sourcing_input.py`: `SourcingRequest`, and 
 `SourcingView` of the order's SKUs only, built the fastest public way the engine takes
 that decides the same) and call `source(req, view, DEFAULT_POLICY, now)`, timing the view
 and the decision apart, in one process pinned to one core; the explanation the service
-stores (`decision.as_dict()`) is timed apart on a spread of the orders. Then, on a seeded
+stores (`decision.as_record()`) is timed apart on a spread of the orders. Then, on a seeded
 sample of the orders, solve the same question exactly with a MIP (`oracle.py`, HiGHS)
 and compare the engine's plan to the optimum. Prints tables, the targets of issue 3 with
 pass/fail, and one `BENCH {json}` line per network and order size, last. Nothing
@@ -202,7 +202,7 @@ def time_orders(
         for i in range(0, done, explain_every):
             decision = source(requests[i], build(net, orders[i]), DEFAULT_POLICY, NOW)
             t0 = clock()
-            decision.as_dict()
+            decision.as_record()
             explain_ns[i] = clock() - t0
         progress.update(task, completed=done, total=done)
         progress.refresh()

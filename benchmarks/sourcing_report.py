@@ -320,10 +320,10 @@ def print_notes(seed: int, quick: bool) -> None:
         "from the thread's CPU time, which leaves out the time other programs had the CPU."
     )
     console.print(
-        "Explain = decision.as_dict(), the explanation the service stores with every "
-        "decision (candidates, runner-ups); timed on its own because the engine may defer "
-        "it until read; timed on up to 2,000 orders spread evenly; with explain /s = orders "
-        "/ (view + decision + the mean explanation)."
+        "Explain = decision.as_record(), the explanation the service stores with every "
+        "decision (candidates as columns, runner-ups); timed on its own, in a pass after "
+        "the timed run, because the engine defers it until read; on up to 2,000 orders "
+        "spread evenly; with explain /s = orders / (view + decision + the mean explanation)."
     )
     console.print(
         "Optimal = as many units as the MIP and cost within 1e-6 relative of its optimum, "

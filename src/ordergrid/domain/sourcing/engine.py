@@ -8,7 +8,7 @@ of every candidate is written out only when the decision is read or stored.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
@@ -33,7 +33,7 @@ from ordergrid.domain.sourcing.explanation import (
     CandidateColumns,
     Priced,
 )
-from ordergrid.domain.sourcing.network_index import IntArray
+from ordergrid.domain.sourcing.network_index import IntArray, where
 from ordergrid.domain.sourcing.policy import Fallback, Policy
 from ordergrid.domain.sourcing.pricing import (
     ALWAYS_SHOWN,
@@ -43,7 +43,14 @@ from ordergrid.domain.sourcing.pricing import (
     parcel_price,
 )
 from ordergrid.domain.sourcing.screening import Screen, screen
-from ordergrid.domain.sourcing.search import Found, Singles, best_first, search, singles
+from ordergrid.domain.sourcing.search import (
+    Found,
+    Outcome,
+    Singles,
+    best_first,
+    search,
+    singles,
+)
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
 
 ENUMERATION = "enumeration"
@@ -59,9 +66,10 @@ class Attempt:
     view: SourcingView
     screen: Screen
     problem: Problem
-    found: list[Found]  # best first
+    found: list[Found]  # best first (the best at least)
     solver: str
     gap: float
+    outcome: Outcome  # the search's, for its runner-ups
 
     @property
     def total(self) -> int:
@@ -98,7 +106,9 @@ def evaluate(req: SourcingRequest, view: SourcingView, policy: Policy, now: date
         if result.plan is not None and result.plan.units:
             plans = [result.plan, *plans]
         plans = best_first(plans)
-    return Attempt(policy, req, view, screened, problem, plans, solver, gap)
+    if plans is not outcome.plans:  # the MIP decided: every plan found is on the table
+        outcome = replace(outcome, plans=plans, later=None)
+    return Attempt(policy, req, view, screened, problem, plans, solver, gap, outcome)
 
 
 def plan_of(p: Problem, req: SourcingRequest, f: Found) -> Plan:
@@ -224,7 +234,7 @@ def decision_of(
         explanation=Explanation(
             lambda: (
                 candidate_columns(attempt, plan),
-                tuple(plan_of(p, req, f) for f in attempt.found[1 : 1 + RUNNER_UPS]),
+                tuple(plan_of(p, req, f) for f in attempt.outcome.runner_ups(RUNNER_UPS)),
             )
         ),
         solver=attempt.solver,
@@ -245,13 +255,13 @@ def candidate_columns(attempt: Attempt, chosen: Plan) -> CandidateColumns:
     what it would cost alone, in parts."""
     sc, p, total = attempt.screen, attempt.problem, attempt.total
     n = len(sc.candidates)
-    rows = np.flatnonzero(sc.eligible)  # the problem's rows, at these candidate positions
+    rows = where(sc.eligible)  # the problem's rows, at these candidate positions
     alone = singles(p)
     units = np.zeros(n, dtype=np.int64)
     units[rows] = alone.units
     verdict = np.full(n, EXCLUDED, dtype=np.int64)
     verdict[rows] = _row_verdicts(p, alone, chosen, total)
-    exclusions = _exclusions(attempt, np.flatnonzero(~sc.eligible), verdict, p)
+    exclusions = _exclusions(attempt, where(~sc.eligible), verdict, p)
     priced = rows[alone.units > 0]
     return CandidateColumns(
         skus=sc.skus,
@@ -324,7 +334,7 @@ def _alone_parts(p: Problem, alone: Singles, rows: IntArray) -> dict[str, Priced
     one_by_one = useful & (taken[:, p.ship_alone].sum(axis=1) > 0)
     if costs.rate_card is not None:
         one_by_one = useful
-    for row in np.flatnonzero(one_by_one).tolist():
+    for row in where(one_by_one).tolist():
         takes = {c: t for c, t in enumerate(taken[row].tolist()) if t}
         for name, value in _parts(p, row, takes, first=True).items():
             shown, values = columns.setdefault(name, (np.zeros(len(p), bool), np.zeros(len(p))))

@@ -27,6 +27,13 @@ BoolArray = npt.NDArray[np.bool_]
 _CACHE_SIZE = 4
 
 
+def where(mask: BoolArray) -> IntArray:
+    """Positions where a 1-D mask is true: `np.flatnonzero` without its wrappers, which
+    cost more than the work on the engine's small arrays."""
+    found: IntArray = mask.nonzero()[0]
+    return found
+
+
 @dataclass(eq=False)
 class NetworkIndex:
     ids: tuple[str, ...]

@@ -19,7 +19,13 @@ import numpy as np
 
 from ordergrid.domain.network import Location
 from ordergrid.domain.promise.dates import keeps_promise, service_key
-from ordergrid.domain.sourcing.network_index import BoolArray, FloatArray, IntArray, NetworkIndex
+from ordergrid.domain.sourcing.network_index import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    NetworkIndex,
+    where,
+)
 from ordergrid.domain.sourcing.policy import Costs, Policy
 from ordergrid.domain.sourcing.screening import Screen
 from ordergrid.domain.sourcing.view import SourcingRequest, SourcingView
@@ -105,7 +111,7 @@ def service_level_of(req: SourcingRequest) -> str:
 def build_problem(
     req: SourcingRequest, view: SourcingView, policy: Policy, screen: Screen, now: datetime
 ) -> Problem:
-    rows = np.flatnonzero(screen.eligible)
+    rows = where(screen.eligible)
     net = screen.candidates.take(rows)
     index, costs = screen.index, policy.costs
     if req.promised_by is not None:
@@ -249,11 +255,11 @@ def _unit_costs(
     unit: FloatArray = np.empty((n, s), dtype=np.float64, order="F")
     if card is None:
         unit[:] = (costs.per_unit + costs.per_unit_km * km)[:, None]
-        for col in np.flatnonzero(ship_alone).tolist():
+        for col in where(ship_alone).tolist():
             unit[:, col] += costs.per_shipment
         return unit
     unit.fill(costs.per_unit)
-    for col in np.flatnonzero(ship_alone).tolist():
+    for col in where(ship_alone).tolist():
         unit[:, col] += [card.price(level, float(k), float(weights[col])) for k in km]
     return unit
 

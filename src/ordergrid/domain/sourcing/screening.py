@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -296,11 +297,17 @@ def _rules_by_sku(
     req: SourcingRequest, view: SourcingView, policy: Policy
 ) -> dict[str, tuple[ProductRule, ...]]:
     """The product rules that may apply to each tagged SKU (most SKUs carry no tag)."""
-    rules = (*BUILT_IN_RULES, *policy.constraints.product_rules)
+    rules = policy.constraints.product_rules
     out: dict[str, tuple[ProductRule, ...]] = {}
     for sku in req.skus:
-        tags = view.product_tags.get(sku, frozenset())
-        relevant = tuple(r for r in rules if r.product_tags & tags)
-        if relevant:
-            out[sku] = relevant
+        tags = view.product_tags.get(sku)
+        if tags:
+            relevant = _relevant(tags, rules)
+            if relevant:
+                out[sku] = relevant
     return out
+
+
+@lru_cache(maxsize=1024)
+def _relevant(tags: frozenset[str], rules: tuple[ProductRule, ...]) -> tuple[ProductRule, ...]:
+    return tuple(r for r in (*BUILT_IN_RULES, *rules) if r.product_tags & tags)

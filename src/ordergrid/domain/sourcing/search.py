@@ -17,13 +17,14 @@ remaining candidates go to the MIP, which is exact too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from math import inf
 
 import numpy as np
 
 from ordergrid.domain.sourcing.coverage import best_coverages
-from ordergrid.domain.sourcing.network_index import BoolArray, FloatArray, IntArray
+from ordergrid.domain.sourcing.network_index import BoolArray, FloatArray, IntArray, where
 from ordergrid.domain.sourcing.pricing import Problem, parcel_price
 
 EPS = 1e-9
@@ -53,6 +54,14 @@ class Outcome:
     plans: list[Found]  # best first
     needs_mip: tuple[int, ...] | None  # candidate rows for the MIP, when it must decide
     problem: Problem | None = None  # what the MIP solves, when not the request's own
+    #: The plans after the best, when worked out only if asked (for the explanation).
+    later: Callable[[], list[Found]] | None = None
+
+    def runner_ups(self, n: int) -> list[Found]:
+        """The next `n` plans after the best."""
+        if self.later is not None:
+            return self.later()[:n]
+        return self.plans[1 : 1 + n]
 
 
 def plan_cost(p: Problem, take: dict[tuple[int, int], int]) -> float:
@@ -132,7 +141,7 @@ class Singles:
         units = np.where(allowed, self.units, 0)
         most = int(units.max()) if len(units) else 0
         if most == 0:
-            return np.flatnonzero(units)
+            return where(units)
         # One sort key: fewer units first by whole steps, then the cost to the micro-unit
         # (as `Found.key` compares: cents decide, floating-point noise does not).
         key = np.rint(self.cost * 1e6)
@@ -140,9 +149,9 @@ class Singles:
         key[units == 0] = inf
         if top is not None and len(key) > top:
             cut = np.partition(key, top - 1)[top - 1]
-            rows = np.flatnonzero(key <= cut)
+            rows = where(key <= cut)
         else:
-            rows = np.flatnonzero(key < inf)
+            rows = where(key < inf)
         result: IntArray = rows.take(np.argsort(key.take(rows), kind="stable"))
         return result
 
@@ -162,7 +171,7 @@ def singles(p: Problem) -> Singles:
     if rest is not None:
         cost += rest.sum(axis=1) * p.extra
     if p.parcel_priced:
-        for row in np.flatnonzero(units > 0).tolist():
+        for row in where(units > 0).tolist():
             cost[row] += parcel_price(p, row, dict(enumerate(taken[row].tolist())))
     return Singles(units, cost, taken, rest)
 
@@ -265,26 +274,30 @@ def search(p: Problem) -> Outcome:
 def _search(p: Problem, *, whole: bool = True) -> Outcome:
     alone = singles(p)
     allowed = _allowed_rows(p)
-    ranked = alone.ranked(allowed, top=KEPT + 1)
-    plans = [alone.plan(p, int(r)) for r in ranked[: KEPT + 1]]
-    complete = np.flatnonzero((alone.units == p.total) & allowed)
-    bound = float(alone.cost[complete].min()) if len(complete) else inf
-    largest = min(p.max_shipments, len(p))
-    if largest < 2 or p.budget < 1 or (len(complete) and not _split_can_help(p, bound)):
+    complete = where((alone.units == p.total) & allowed)
+    bound = float(alone.cost.take(complete).min()) if len(complete) else inf
+    no_split = min(p.max_shipments, len(p)) < 2 or p.budget < 1
+    if len(complete) and (no_split or not _split_can_help(p, bound)):
+        return _one_location(p, alone, allowed, complete)
+    plans = _best_singles(p, alone, allowed)
+    if no_split:
         return _done(plans)
-    everything = tuple(range(len(p)))
     if p.parcel_priced:
-        return Outcome(best_first(plans), needs_mip=everything)
-    best = _Best(p, plans, bound)
+        return Outcome(best_first(plans), needs_mip=tuple(range(len(p))))
+    return _splits(p, _Best(p, plans, bound), whole=whole)
+
+
+def _splits(p: Problem, best: _Best, *, whole: bool) -> Outcome:
+    """Plans of two locations or more, best first under the bounds (see the module)."""
     if best.bound == inf:
         covering = _greedy_cover(p)
         if covering is not None:
             best.offer(fill(p, covering))
     floor, marginal = _floor(p)
     detour = _detour(p, marginal)
-    for k in range(2, largest + 1):
+    for k in range(2, min(p.max_shipments, len(p)) + 1):
         bounds = p.fixed + _others(p.fixed, k) + floor + detour - p.split
-        rows = np.flatnonzero(bounds < best.bound - EPS)
+        rows = where(bounds < best.bound - EPS)
         if len(rows) < k:
             break
         if k == 2:
@@ -296,8 +309,24 @@ def _search(p: Problem, *, whole: bool = True) -> Outcome:
     if best.bound == inf:  # nothing within the budget covers the order: most units first
         if whole:
             return _most_units(p, best.plans)
-        return Outcome(best_first(best.plans), needs_mip=everything)
+        return Outcome(best_first(best.plans), needs_mip=tuple(range(len(p))))
     return _done(best.plans)
+
+
+def _best_singles(p: Problem, alone: Singles, allowed: BoolArray) -> list[Found]:
+    return [alone.plan(p, int(r)) for r in alone.ranked(allowed, top=KEPT + 1)[: KEPT + 1]]
+
+
+def _one_location(p: Problem, alone: Singles, allowed: BoolArray, complete: IntArray) -> Outcome:
+    """One location covers the order and no split can cost less: the cheapest of them
+    (to the micro-unit, then by id); the runner-ups only if the explanation asks."""
+    micro = np.rint(alone.cost.take(complete) * 1e6)
+    best = alone.plan(p, int(complete[int(np.argmin(micro))]))
+
+    def later() -> list[Found]:
+        return [f for f in best_first(_best_singles(p, alone, allowed)) if f.rows != best.rows]
+
+    return Outcome([best], None, later=later)
 
 
 def _most_units(p: Problem, plans: list[Found]) -> Outcome:
@@ -330,7 +359,7 @@ def _greedy_cover(p: Problem) -> tuple[int, ...] | None:
             gain[~p.used] = 0
         if gain.max() <= 0:
             return None
-        best = np.flatnonzero(gain == gain.max())
+        best = where(gain == gain.max())
         row = int(best[np.argmin(p.fixed[best])])
         chosen.append(row)
         new += int(not p.used[row])
@@ -364,9 +393,9 @@ def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _
     floor, the larger detour) is checked first, covering only for the pairs it leaves."""
     capped = np.minimum(p.available[rows], p.demand)
     held = capped > 0
-    wanted = np.flatnonzero(p.demand > 0)
+    wanted = where(p.demand > 0)
     scarcest = wanted[np.argmin(held[:, wanted].sum(axis=0))]
-    anchors = np.flatnonzero(held[:, scarcest])
+    anchors = where(held[:, scarcest])
     if len(anchors) * len(rows) > MAX_PAIRS:
         return False
     a = np.repeat(anchors, len(rows))
@@ -428,7 +457,7 @@ class _Sets:
         if len(chosen) == self.k - 1:
             self._last(chosen, missing, fixed, away)
             return True
-        wanted = np.flatnonzero(missing > 0)
+        wanted = where(missing > 0)
         branch = self.rows  # covered already: a further location may still lower the cost
         if len(wanted):
             held = self.capped[np.ix_(self.rows, wanted)] > 0
@@ -474,7 +503,7 @@ def _mip_rows(p: Problem, best: _Best, floor: float, detour: FloatArray) -> tupl
     keep: BoolArray = bound < best.bound - EPS
     for f in best.plans[:1]:
         keep[list(f.rows)] = True
-    return tuple(np.flatnonzero(keep).tolist())
+    return tuple(where(keep).tolist())
 
 
 def best_first(plans: list[Found]) -> list[Found]:
