@@ -10,9 +10,11 @@ costs of the set, plus what the location's cheapest useful unit costs above the 
 displaces (`detour`); a greedy cover gives a first plan to prune against. A covering set
 holds the SKU the fewest candidates hold, so pairs are formed around its holders and
 larger sets branch on the scarcest SKU still missing. Units nowhere to be had are left
-out, so the most units are placed first. When too many sets remain, when no plan within
-the budget covers what is to be had, or when a rate card prices parcels by weight, the
-remaining candidates go to the MIP, which is exact too.
+out, so the most units are placed first; when no plan within the budget covers what is
+to be had, the coverages placing the most units are found first (`coverage`) and each
+is searched for its cheapest plan. When too many sets or coverages remain, or when a
+rate card prices parcels by weight, the remaining candidates go to the MIP, which is
+exact too.
 """
 
 from __future__ import annotations
