@@ -92,14 +92,26 @@ class Worker:
 
     def _round(self) -> bool:
         """Timers, then one batch of the relay and one of webhook queueing; True when any
-        of them had more waiting."""
-        ran = self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
+        of them had more waiting. Timers a command made due meanwhile (a rejection's
+        re-sourcing) run before the next batch, not after the whole round."""
+        ran = self._timers()
         read = self._guarded(lambda: relay_once(self.application.bus))
+        self._timers_made_due()
         queued = self._guarded(lambda: queue_deliveries(self.application.ctx))
+        self._timers_made_due()
         return any(
             n is not None and n >= limit
             for n, limit in ((ran, TIMER_BATCH), (read, BATCH), (queued, QUEUE_BATCH))
         )
+
+    def _timers(self) -> int | None:
+        return self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
+
+    def _timers_made_due(self) -> None:
+        due = self.application.work_due
+        if due.is_set():
+            due.clear()
+            self._timers()
 
     def _guarded(self, work: Callable[[], int]) -> int | None:
         # Whatever goes wrong (database down, a bug), the worker logs it, waits, and goes
