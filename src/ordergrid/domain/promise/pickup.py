@@ -18,6 +18,7 @@ import numpy as np
 from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.carrier_calendar import DeliveryArea
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
@@ -168,6 +169,8 @@ def _sourced_transfer(
     cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
 ) -> Transfer:
     store_cart = replace(cart, destination=(store.lat, store.lon), timezone=calendar_of(store).tz)
+    # The transfer is delivered at the store: its country's and region's carrier holidays.
+    area = DeliveryArea.of(store.address.country, store.address.region)
     policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
     rules = policy.promise
     service = rules.transfer_service
@@ -187,7 +190,8 @@ def _sourced_transfer(
     arrivals = []
     for s in plan.shipments:
         loc = view.sourcing.locations[s.location_id]
-        dates = shipment_dates(loc, s.distance_km or 0.0, service, now, rules, store_cart.timezone)
+        km = s.distance_km or 0.0
+        dates = shipment_dates(loc, km, service, now, rules, store_cart.timezone, area)
         if dates is None:
             return None
         arrivals.append(dates.latest)
