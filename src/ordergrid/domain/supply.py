@@ -53,9 +53,7 @@ TRANSITIONS: Mapping[SupplyStatus, frozenset[SupplyStatus]] = {
 }
 
 #: Statuses whose still-expected units count as future supply.
-INCOMING = frozenset(
-    {SupplyStatus.OPEN, SupplyStatus.IN_TRANSIT, SupplyStatus.PARTIALLY_RECEIVED}
-)
+INCOMING = frozenset({SupplyStatus.OPEN, SupplyStatus.IN_TRANSIT, SupplyStatus.PARTIALLY_RECEIVED})
 
 
 @dataclass(frozen=True, slots=True)

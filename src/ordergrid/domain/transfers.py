@@ -104,9 +104,7 @@ def refuse_short(supply: Supply, short: list[Shortfall]) -> None:
         code="insufficient_stock",
         field=f"lines.{first.index}.quantity",
         location_id=supply.origin,
-        lines=[
-            {"sku": s.sku, "requested": s.requested, "available": s.available} for s in short
-        ],
+        lines=[{"sku": s.sku, "requested": s.requested, "available": s.available} for s in short],
     )
 
 
