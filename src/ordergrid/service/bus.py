@@ -12,6 +12,7 @@ from ordergrid.service import (
     inventory,
     network,
     orders,
+    pickup_transfers,
     policies,
     reservations,
     scarcity,
@@ -54,6 +55,7 @@ from ordergrid.service.supply_commands import (
     DispatchSupply,
     PutSupply,
     ReceiveSupply,
+    RejectTransfer,
 )
 
 Handler = Callable[[Any, Context], Any]
@@ -85,6 +87,7 @@ HANDLERS: dict[type, Handler] = {
     ReceiveSupply: supply_receipts.receive_supply,
     CancelSupply: supply.cancel_supply,
     DispatchSupply: transfers.dispatch_supply,
+    RejectTransfer: pickup_transfers.reject_transfer,
 }
 
 

@@ -49,3 +49,12 @@ class DispatchSupply:
     carrier: str | None = None
     tracking_number: str | None = None
     actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class RejectTransfer:
+    """The origin will not send a transfer it has not dispatched."""
+
+    supply_id: str
+    reason: str | None = None
+    actor: Actor = SYSTEM

@@ -80,6 +80,9 @@ class PromiseRules:
     )
     #: Service level of a transfer that replenishes a pick-up store.
     transfer_service: str = "standard"
+    #: Whether a pick-up store lacking units is sent them by transfer: quoted as
+    #: `after_transfer`, and a pick-up order's missing units are transferred to it.
+    pickup_transfers: bool = True
     offer: frozenset[str] = frozenset(OPTIONS)
     #: Added to a location that cannot deliver by the date promised to the customer
     #: (orders that carry a promise), unless the policy prices promise risk itself.
@@ -152,6 +155,7 @@ def promise_rules_from_document(doc: Mapping[str, Any] | None) -> PromiseRules:
         pickup_locations=int(doc.get("pickup_locations", base.pickup_locations)),
         ready_hours={**base.ready_hours, **(doc.get("ready_hours") or {})},
         transfer_service=str(doc.get("transfer_service", base.transfer_service)),
+        pickup_transfers=bool(doc.get("pickup_transfers", base.pickup_transfers)),
         offer=base.offer if offer is None else frozenset(offer),
         broken_promise_penalty=float(
             doc.get("broken_promise_penalty", base.broken_promise_penalty)

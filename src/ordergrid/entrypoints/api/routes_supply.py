@@ -22,6 +22,7 @@ from ordergrid.service.supply_commands import (
     DispatchSupply,
     PutSupply,
     ReceiveSupply,
+    RejectTransfer,
 )
 from ordergrid.service.supply_receipts import ReceiptResult
 
@@ -186,6 +187,22 @@ def dispatch(
         actor=actor,
     )
     return supply_json(app.bus.handle(cmd))
+
+
+@router.post("/{supply_id}/reject", response_model=ss.SupplyOut)
+def reject(
+    supply_id: SupplyId,
+    app: App,
+    actor: Writer,
+    body: Annotated[ss.SupplyCancelIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """The origin will not send a transfer it has not dispatched: its units are released
+    there and the document is cancelled (`supply.rejected`). The order it was created for
+    excludes that origin and has its units sourced again: another transfer, or back-order.
+    409 `invalid_transition` once dispatched, received or cancelled, or for a document
+    that is not a transfer."""
+    reason = body.reason if body else None
+    return supply_json(app.bus.handle(RejectTransfer(supply_id, reason, actor)))
 
 
 @router.post("/{supply_id}/cancel", response_model=ss.SupplyOut)

@@ -130,6 +130,10 @@ class PromiseRulesDoc(Body):
     pickup_locations: int | None = Field(None, ge=1, le=50)
     ready_hours: dict[Literal["pickup", "curbside"], Hours] = Field(default_factory=dict)
     transfer_service: Literal["standard", "express", "next_day"] | None = None
+    pickup_transfers: bool | None = Field(
+        None,
+        description="send a pick-up store the units it lacks by transfer (quotes and orders)",
+    )
     delivery_days: dict[
         Literal["standard", "express", "next_day", "same_day"],
         Annotated[list[Weekday], Field(min_length=1, max_length=7)],
