@@ -117,3 +117,29 @@ def test_a_rejected_transfer_is_sourced_again_from_another_dc(clocked_api: Api) 
     assert dispatched.status_code == 200
     late = api.post(f"/v1/supply/{again[0]['id']}/reject", {"reason": "other"})
     assert late.status_code == 409, late.text
+
+
+def test_one_switch_turns_transfers_off_for_quotes_and_orders(clocked_api: Api) -> None:
+    api = clocked_api
+    stock_a_at_the_store_b_at_atlanta(api)
+    doc = {
+        "name": "pickup",
+        "selector": {"delivery_methods": ["pickup", "curbside"]},
+        "promise": {"pickup_transfers": False},
+    }
+    assert api.put("/v1/policies/pickup", doc).status_code in (200, 201)
+    assert api.post("/v1/policies/pickup/activate", {}).status_code == 200
+    quoted = api.post(
+        "/v1/promise",
+        {
+            "channel": "web",
+            "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}],
+            "destination": NYC,
+        },
+    ).json()
+    option = next(p for p in quoted["pickup"] if p["method"] == "pickup")
+    assert (option["available"], option["reason"]) == (False, "insufficient_stock")
+    order = pickup_order(api)
+    assert transfers_for(api, order["id"]) == []
+    assert order["lines"][1]["backordered"] == 2
+    assert "ready_by" not in order["delivery"]
