@@ -76,7 +76,8 @@ def request_pickup_transfers(
     store_id = order.delivery.pickup_location_id
     if order.delivery.method not in COLLECTED or store_id is None or order.on_hold:
         return []
-    if not policy.promise.pickup_transfers:
+    # A store that failed the order is not sent anything for it.
+    if not policy.promise.pickup_transfers or store_id in order.excluded_locations:
         return []
     store = uow.locations.get(store_id)
     units = _missing(uow, order)
