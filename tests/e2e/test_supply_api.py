@@ -53,7 +53,15 @@ def test_put_creates_then_replaces_and_get_reads_it(clocked_api: Api) -> None:
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["status"] == "open"
-    assert body["lines"][0] == {"sku": "A", "quantity": 10, "received": 0, "pegged": 0, "open": 10}
+    assert body["lines"][0] == {
+        "sku": "A",
+        "quantity": 10,
+        "received": 0,
+        "pegged": 0,
+        "open": 10,
+        "held_at_origin": 0,
+        "in_transit": 0,
+    }
     assert body["origin"] == "ACME Textiles"
     replaced = api.put("/v1/supply/PO-1", a_document(api, days=7, kind="asn"))
     assert replaced.status_code == 200, replaced.text
@@ -66,10 +74,11 @@ def test_list_filters_and_pages(clocked_api: Api) -> None:
     api = clocked_api
     api.put("/v1/supply/PO-1", a_document(api, days=2))
     api.put("/v1/supply/PO-2", a_document(api, days=9, location_id="DC-RNO"))
-    api.put(
-        "/v1/supply/TR-1",
-        a_document(api, days=4, kind="transfer", lines=[{"sku": "B", "quantity": 1}]),
+    api.stock("DC-RNO", "B", 1, "b-rno")
+    transfer = a_document(
+        api, days=4, kind="transfer", origin="DC-RNO", lines=[{"sku": "B", "quantity": 1}]
     )
+    assert api.put("/v1/supply/TR-1", transfer).status_code == 201
     first = api.get("/v1/supply?limit=2").json()
     assert [x["id"] for x in first["items"]] == ["PO-1", "PO-2"]
     rest = api.get(f"/v1/supply?limit=2&cursor={first['next_cursor']}").json()

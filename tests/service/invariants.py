@@ -15,7 +15,15 @@ from ordergrid.domain.fulfilments import HANDED_OVER, OPEN, Fulfilment, Fulfilme
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.orders import Order, derive_status
 from ordergrid.domain.reservations import Reservation, ReservationStatus
-from ordergrid.service.ports import OrderFilter, ReservationFilter, StoredEvent, UnitOfWork
+from ordergrid.domain.supply import Supply
+from ordergrid.domain.transfers import held_at_origin
+from ordergrid.service.ports import (
+    OrderFilter,
+    ReservationFilter,
+    StoredEvent,
+    SupplyFilter,
+    UnitOfWork,
+)
 from ordergrid.service.timer_kinds import RESERVATION_EXPIRY
 
 PAGE = 200
@@ -35,6 +43,8 @@ class Snapshot:
     reservations: tuple[Reservation, ...] = ()
     #: Pending expiry timers: (timer id, reservation id, due at).
     expiry_timers: tuple[tuple[str, str, datetime], ...] = ()
+    #: Every supply document; open transfers hold units at their origin.
+    supply: tuple[Supply, ...] = ()
 
 
 def _reservations(uow: UnitOfWork) -> list[Reservation]:
@@ -42,6 +52,17 @@ def _reservations(uow: UnitOfWork) -> list[Reservation]:
     cursor: str | None = None
     while True:
         page = uow.reservations.page(ReservationFilter(), PAGE, cursor)
+        out += page.items
+        if page.next_cursor is None:
+            return out
+        cursor = page.next_cursor
+
+
+def _supply(uow: UnitOfWork) -> list[Supply]:
+    out: list[Supply] = []
+    cursor: str | None = None
+    while True:
+        page = uow.supply.page(SupplyFilter(), PAGE, cursor)
         out += page.items
         if page.next_cursor is None:
             return out
@@ -84,6 +105,7 @@ def read_all(uow: UnitOfWork) -> Snapshot:
         reallocating,
         tuple(carts),
         expiry,
+        tuple(_supply(uow)),
     )
 
 
@@ -225,6 +247,9 @@ def problems(snapshot: Snapshot) -> list[str]:
     for r in snapshot.reservations:
         for key, quantity in r.holds().items():
             held[key] += quantity
+    for doc in snapshot.supply:
+        for sku, quantity in held_at_origin(doc).items():
+            held[(doc.origin or "", sku)] += quantity
     for p in snapshot.positions:
         key = (p.location_id, p.sku)
         if p.on_hand < 0 or p.reserved < 0 or p.available < 0:
@@ -235,11 +260,11 @@ def problems(snapshot: Snapshot) -> list[str]:
         expected = held.pop(key, 0)
         if p.reserved != expected:
             out.append(
-                f"position {key}: reserved {p.reserved} but open fulfilments and active "
-                f"cart holds hold {expected}"
+                f"position {key}: reserved {p.reserved} but open fulfilments, active "
+                f"cart holds and open transfers hold {expected}"
             )
     out += [
-        f"position {k}: open fulfilments and cart holds hold {v} but no position exists"
+        f"position {k}: open fulfilments, cart holds and transfers hold {v} but no position exists"
         for k, v in held.items()
         if v
     ]

@@ -344,7 +344,8 @@ def test_check_invariants_reports_a_reservation_nobody_holds() -> None:
         uow.inventory.reserve("DC-ATL", "A", 1)
         uow.commit()
     with pytest.raises(
-        AssertionError, match=r"reserved 3 but open fulfilments and active cart holds hold 2"
+        AssertionError,
+        match=r"reserved 3 but open fulfilments, active cart holds and open transfers hold 2",
     ):
         check_invariants(world.ctx.uow)
 

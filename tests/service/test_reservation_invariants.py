@@ -137,7 +137,7 @@ def test_check_invariants_reports_a_cart_hold_nobody_reserved() -> None:
     with world.uow() as uow:
         uow.inventory.move(release_movements(cart)[0])
         uow.commit()
-    with pytest.raises(AssertionError, match="reserved 0 but open fulfilments and active cart"):
+    with pytest.raises(AssertionError, match="reserved 0 but open fulfilments, active cart"):
         check_invariants(world.ctx.uow)
 
 

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from ordergrid.domain.calendar import (
     LocationCalendar,
-    add_carrier_days,
     calendar_document,
     calendar_from_document,
     weekly_hours,
 )
 from ordergrid.domain.network import Address, Capability, Location, LocationType
+from ordergrid.domain.promise.carrier_calendar import NOWHERE, CarrierCalendar
 from ordergrid.domain.promise.dates import keeps_promise, shipment_dates
 from ordergrid.domain.promise.rules import (
     DEFAULT_PROMISE_RULES,
@@ -129,9 +129,10 @@ def test_dates_cross_daylight_saving_without_shifting_the_day() -> None:
 
 def test_carrier_days_skip_the_weekend() -> None:
     friday = MONDAY + timedelta(days=4)
-    assert add_carrier_days(friday, 1, frozenset(range(5))) == MONDAY + timedelta(days=7)
-    assert add_carrier_days(friday, 0, frozenset(range(5))) == friday
-    assert add_carrier_days(friday, 1, frozenset(range(6))) == friday + timedelta(days=1)
+    weekdays, six_days = CarrierCalendar(frozenset(range(5))), CarrierCalendar(frozenset(range(6)))
+    assert weekdays.arrival(friday, 1, "standard", NOWHERE) == MONDAY + timedelta(days=7)
+    assert weekdays.arrival(friday, 0, "standard", NOWHERE) == friday
+    assert six_days.arrival(friday, 1, "standard", NOWHERE) == friday + timedelta(days=1)
 
 
 @given(

@@ -134,18 +134,6 @@ class LocationCalendar:
         return self.windows(self.next_working_day(today))[0][0]
 
 
-def add_carrier_days(day: date, days: int, carrier_days: frozenset[int]) -> date:
-    """The day a carrier delivering on `carrier_days` (0 = Monday) arrives `days` of its
-    working days after `day`."""
-    if not carrier_days:
-        raise ValueError("a carrier must deliver on at least one weekday")
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() in carrier_days:
-            days -= 1
-    return day
-
-
 def weekly_hours(doc: Mapping[str, Sequence[tuple[int, int]]]) -> tuple[tuple[Window, ...], ...]:
     """Weekly hours from `{"mon": [(open, close), …], …}`; a day left out is closed."""
     return tuple(tuple(sorted(doc.get(name, ()))) for name in WEEKDAYS)

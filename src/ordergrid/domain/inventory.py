@@ -25,6 +25,8 @@ class MovementReason(StrEnum):
     STOCK_CORRECTION = "stock_correction"
     RESERVATION = "reservation"
     RELEASE = "release"
+    #: Units of a transfer leaving their origin (they arrive as a `receipt`).
+    TRANSFER_OUT = "transfer_out"
 
 
 #: Movements that physically move goods; a snapshot counted at `as_of` adds those
@@ -38,6 +40,7 @@ PHYSICAL = frozenset(
         MovementReason.RETURN,
         MovementReason.CYCLE_COUNT,
         MovementReason.SHIPMENT,
+        MovementReason.TRANSFER_OUT,
         MovementReason.COLLECTION,
         MovementReason.SHORT_PICK,
         MovementReason.STOCK_CORRECTION,

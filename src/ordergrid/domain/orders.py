@@ -108,6 +108,8 @@ class Order:
     exception_id: str | None = None
     #: What the customer was promised; sourcing weighs locations that would break it.
     promise: DeliveryPromise | None = None
+    #: When a pick-up order waiting for a transfer to its store is ready at the latest.
+    pickup_ready_by: datetime | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list)
 

@@ -24,6 +24,8 @@ class SupplyKind(StrEnum):
 
 class SupplyStatus(StrEnum):
     OPEN = "open"
+    #: A transfer that left its origin: on no location's on-hand until received.
+    IN_TRANSIT = "in_transit"
     PARTIALLY_RECEIVED = "partially_received"
     RECEIVED = "received"
     CANCELLED = "cancelled"
@@ -31,6 +33,15 @@ class SupplyStatus(StrEnum):
 
 TRANSITIONS: Mapping[SupplyStatus, frozenset[SupplyStatus]] = {
     SupplyStatus.OPEN: frozenset(
+        {
+            SupplyStatus.IN_TRANSIT,
+            SupplyStatus.PARTIALLY_RECEIVED,
+            SupplyStatus.RECEIVED,
+            SupplyStatus.CANCELLED,
+        }
+    ),
+    # Cancelling a transfer on its way declares what has not arrived lost in transit.
+    SupplyStatus.IN_TRANSIT: frozenset(
         {SupplyStatus.PARTIALLY_RECEIVED, SupplyStatus.RECEIVED, SupplyStatus.CANCELLED}
     ),
     # Cancelling a partly received document cancels what is still to come.
@@ -42,7 +53,7 @@ TRANSITIONS: Mapping[SupplyStatus, frozenset[SupplyStatus]] = {
 }
 
 #: Statuses whose still-expected units count as future supply.
-INCOMING = frozenset({SupplyStatus.OPEN, SupplyStatus.PARTIALLY_RECEIVED})
+INCOMING = frozenset({SupplyStatus.OPEN, SupplyStatus.IN_TRANSIT, SupplyStatus.PARTIALLY_RECEIVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +115,12 @@ class Supply:
     reference: str | None = None  # the sender's document number
     status: SupplyStatus = SupplyStatus.OPEN
     pegs: list[Peg] = field(default_factory=list)
+    #: When a transfer left its origin (None: not dispatched), and how it travels.
+    dispatched_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    #: The order a transfer was created for (a pick-up order's missing units).
+    order_id: str | None = None
 
     def line(self, sku: str) -> SupplyLine | None:
         return next((line for line in self.lines if line.sku == sku), None)
@@ -111,6 +128,10 @@ class Supply:
     @property
     def incoming(self) -> bool:
         return self.status in INCOMING
+
+    @property
+    def is_transfer(self) -> bool:
+        return self.kind is SupplyKind.TRANSFER
 
     def move_to(self, status: SupplyStatus, now: datetime) -> None:
         if status not in TRANSITIONS[self.status]:
@@ -232,6 +253,12 @@ def receive(supply: Supply, lines: Sequence[tuple[str, int]], now: datetime) -> 
     Pegs are left as they are: `serve_pegs` hands the units to them next."""
     if not supply.incoming:
         raise InvalidTransition("supply", supply.status.value, SupplyStatus.RECEIVED.value)
+    if supply.is_transfer and supply.dispatched_at is None:
+        raise Conflict(
+            f"transfer {supply.id!r} has not left {supply.origin!r} yet: dispatch it first",
+            code="transfer_not_dispatched",
+            status=supply.status.value,
+        )
     check_lines(lines)
     for index, (sku, quantity) in enumerate(lines):
         line = supply.line(sku)

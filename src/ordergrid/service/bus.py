@@ -12,6 +12,7 @@ from ordergrid.service import (
     inventory,
     network,
     orders,
+    pickup_transfers,
     policies,
     reservations,
     scarcity,
@@ -20,6 +21,7 @@ from ordergrid.service import (
     supply_receipts,
     timers,
     tokens,
+    transfers,
 )
 from ordergrid.service.commands import (
     ActivatePolicy,
@@ -48,7 +50,13 @@ from ordergrid.service.reservation_commands import (
     ReleaseReservation,
 )
 from ordergrid.service.retry import ATTEMPTS, retrying
-from ordergrid.service.supply_commands import CancelSupply, PutSupply, ReceiveSupply
+from ordergrid.service.supply_commands import (
+    CancelSupply,
+    DispatchSupply,
+    PutSupply,
+    ReceiveSupply,
+    RejectTransfer,
+)
 
 Handler = Callable[[Any, Context], Any]
 
@@ -78,6 +86,8 @@ HANDLERS: dict[type, Handler] = {
     PutSupply: supply.put_supply,
     ReceiveSupply: supply_receipts.receive_supply,
     CancelSupply: supply.cancel_supply,
+    DispatchSupply: transfers.dispatch_supply,
+    RejectTransfer: pickup_transfers.reject_transfer,
 }
 
 

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ordergrid.domain import lifecycle
-from ordergrid.domain.errors import Forbidden, NotFound
+from ordergrid.domain.errors import Conflict, Forbidden, NotFound
 from ordergrid.domain.fulfilments import Fulfilment, FulfilmentStatus, Parcel
 from ordergrid.domain.inventory import Movement, MovementReason
 from ordergrid.domain.orders import Order
 from ordergrid.service.commands import ActOnFulfilment, Actor
 from ordergrid.service.context import Context
 from ordergrid.service.orders import check_channel
+from ordergrid.service.pickup_transfers import awaiting_transfer
 from ordergrid.service.ports import UnitOfWork
 from ordergrid.service.reallocation import Failure, after_failure
 from ordergrid.service.stock import apply_movements
@@ -83,12 +84,26 @@ def load_fulfilment(uow: UnitOfWork, fulfilment_id: str, actor: Actor) -> tuple[
     return order, f
 
 
+def _check_complete(uow: UnitOfWork, order: Order) -> None:
+    """A pick-up is handed over whole: not ready while a transfer bringing some of its
+    units to the store has not been received (409 `awaiting_transfer`)."""
+    waiting = awaiting_transfer(uow, order)
+    if waiting:
+        raise Conflict(
+            f"units of order {order.id!r} are still on their way to the store",
+            code="awaiting_transfer",
+            supply_ids=waiting,
+        )
+
+
 def act(cmd: ActOnFulfilment, ctx: Context) -> tuple[Order, Fulfilment]:
     """Apply one location action. Units it frees follow the policy's failure table: the
     re-sourcing is scheduled in the same transaction and done by the worker right after."""
     with ctx.uow() as uow:
         order, f = load_fulfilment(uow, cmd.fulfilment_id, cmd.actor)
         now = ctx.clock.now()
+        if cmd.action == "ready_for_pickup":
+            _check_complete(uow, order)
         movements = _ACTIONS[cmd.action](order, cmd, now)
         apply_movements(uow, movements, now, cmd.actor.name)
         failure = _failure(cmd, f, movements)

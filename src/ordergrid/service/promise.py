@@ -46,6 +46,7 @@ class Destination:
     lat: float | None = None
     lon: float | None = None
     timezone: str | None = None  # IANA; dates are given in it when set
+    region: str | None = None  # state or province: its carrier holidays apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ def _cart(cmd: QuotePromise, point: tuple[float, float]) -> Cart:
         postal_code=cmd.destination.postal_code,
         timezone=None if tz is None else zone(tz),
         value=value,
+        region=cmd.destination.region,
     )
 
 

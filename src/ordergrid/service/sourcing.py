@@ -132,7 +132,12 @@ def source_order(
             locations=[s.location_id for s in decision.plan.shipments],
         )
     record_decision(uow, order, decision, ctx, now, actor, trigger, view)
-    # Units the network cannot cover now may wait for supply on its way (pre-orders too).
+    # A pick-up store lacking units is sent them by transfer where the policy allows;
+    # what is still missing may wait for supply on its way (pre-orders too). Imported
+    # here: transfers source with this module's view and policy look-ups.
+    from ordergrid.service.pickup_transfers import request_pickup_transfers  # noqa: PLC0415
+
+    request_pickup_transfers(uow, order, policy, ctx, now, actor)
     peg_waiting_units(uow, order, policy, now, actor)
     return decision
 

@@ -13,7 +13,12 @@ from ordergrid.service.ports import LedgerEntry, UnitOfWork
 
 #: Goods that physically left: the count must follow even if it was wrong (never below 0).
 _CLAMPED = frozenset(
-    {MovementReason.SHIPMENT, MovementReason.COLLECTION, MovementReason.SHORT_PICK}
+    {
+        MovementReason.SHIPMENT,
+        MovementReason.TRANSFER_OUT,
+        MovementReason.COLLECTION,
+        MovementReason.SHORT_PICK,
+    }
 )
 
 

@@ -21,12 +21,14 @@ from ordergrid.domain.supply import (
     projected_availability,
     release_all,
 )
+from ordergrid.domain.transfers import check_route, lost_in_transit
 from ordergrid.service.context import Context
 from ordergrid.service.pegging import peg_json, peg_waiting_units
 from ordergrid.service.ports import BackorderCursor, Page, SupplyFilter, UnitOfWork
 from ordergrid.service.sourcing import policy_for
 from ordergrid.service.supply_commands import CancelSupply, PutSupply
 from ordergrid.service.tracking import save
+from ordergrid.service.transfers import hold_at_origin, release_at_origin
 
 #: Back-orders read per page when new supply is offered to them.
 PAGE = 100
@@ -40,6 +42,7 @@ def supply_data(s: Supply) -> dict[str, object]:
         "location_id": s.location_id,
         "expected_at": s.expected_at.isoformat(),
         "status": s.status.value,
+        "origin": s.origin,
         "lines": [
             {"sku": x.sku, "quantity": x.quantity, "received": x.received, "pegged": x.pegged}
             for x in s.lines
@@ -52,6 +55,8 @@ def _check_references(uow: UnitOfWork, cmd: PutSupply) -> None:
         raise InvalidInput(
             f"unknown location {cmd.location_id!r}", code="unknown_location", field="location_id"
         )
+    origin_known = cmd.origin is not None and uow.locations.get(cmd.origin) is not None
+    check_route(cmd.kind, cmd.origin, cmd.location_id, origin_known)
     known = uow.products.known(sku for sku, _ in cmd.lines)
     for index, (sku, _) in enumerate(cmd.lines):
         if sku not in known:
@@ -103,6 +108,9 @@ def put_supply(cmd: PutSupply, ctx: Context) -> PutResult:
         if existing is not None:
             check_replaceable(existing)
             released = release_all(existing)
+            supply.order_id = existing.order_id
+            release_at_origin(uow, existing, now, cmd.actor.name, announce=False)
+        hold_at_origin(uow, supply, now, cmd.actor.name)
         uow.supply.put(supply)
         kind = "supply.created" if existing is None else "supply.updated"
         uow.outbox.append([Event(kind, supply_data(supply), actor=cmd.actor.name)], now)
@@ -116,16 +124,22 @@ def put_supply(cmd: PutSupply, ctx: Context) -> PutResult:
 
 def cancel_supply(cmd: CancelSupply, ctx: Context) -> Supply:
     """Cancel what is still expected (409 once received or cancelled); the orders pegged
-    to it go back to waiting, and to other supply where the policy allows."""
+    to it go back to waiting, and to other supply where the policy allows. A transfer
+    not yet dispatched gives its origin the units back; one on its way declares what
+    has not arrived lost in transit."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
         supply = uow.supply.get(cmd.supply_id, lock=True)
         if supply is None:
             raise NotFound("supply", cmd.supply_id)
+        if supply.incoming:
+            release_at_origin(uow, supply, now, cmd.actor.name)
         supply.move_to(SupplyStatus.CANCELLED, now)
         released = release_all(supply)
         uow.supply.put(supply)
         data = {**supply_data(supply), "reason": cmd.reason}
+        if lost := lost_in_transit(supply):
+            data["lost_in_transit"] = [{"sku": k, "quantity": v} for k, v in sorted(lost.items())]
         uow.outbox.append([Event("supply.cancelled", data, actor=cmd.actor.name)], now)
         _requeue(uow, released, "supply_cancelled", ctx, now, cmd.actor.name)
         uow.commit()

@@ -39,3 +39,22 @@ class CancelSupply:
     supply_id: str
     reason: str | None = None
     actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSupply:
+    """A transfer left its origin."""
+
+    supply_id: str
+    carrier: str | None = None
+    tracking_number: str | None = None
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class RejectTransfer:
+    """The origin will not send a transfer it has not dispatched."""
+
+    supply_id: str
+    reason: str | None = None
+    actor: Actor = SYSTEM

@@ -95,6 +95,9 @@ def order_doc(order: Order) -> dict[str, Any]:
         "reallocations": order.reallocations,
         "exception_id": order.exception_id,
         "promise": None if order.promise is None else _promise_doc(order.promise),
+        "pickup_ready_by": None
+        if order.pickup_ready_by is None
+        else order.pickup_ready_by.isoformat(),
     }
 
 
@@ -164,5 +167,8 @@ def order_from(row: Any, doc: dict[str, Any]) -> Order:
         reallocations=int(doc.get("reallocations", 0)),
         exception_id=doc.get("exception_id"),
         promise=_promise_from(doc.get("promise")),
+        pickup_ready_by=None
+        if doc.get("pickup_ready_by") is None
+        else datetime.fromisoformat(doc["pickup_ready_by"]),
         version=row.version,
     )

@@ -85,6 +85,10 @@ class SqlSupply:
                 reference=r.reference,
                 status=SupplyStatus(r.status),
                 pegs=pegs[r.id],
+                dispatched_at=r.dispatched_at,
+                carrier=r.carrier,
+                tracking_number=r.tracking_number,
+                order_id=r.order_id,
             )
             for r in rows
         ]
@@ -102,6 +106,10 @@ class SqlSupply:
             "status": supply.status.value,
             "created_at": supply.created_at,
             "updated_at": supply.updated_at,
+            "dispatched_at": supply.dispatched_at,
+            "carrier": supply.carrier,
+            "tracking_number": supply.tracking_number,
+            "order_id": supply.order_id,
         }
         self.conn.execute(
             insert_on(self.conn.dialect.name, S)

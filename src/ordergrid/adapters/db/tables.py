@@ -417,7 +417,12 @@ supply = Table(
     Column("status", String(32), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("dispatched_at", UtcDateTime, nullable=True),
+    Column("carrier", String(128), nullable=True),
+    Column("tracking_number", String(256), nullable=True),
+    Column("order_id", String(64), nullable=True),
     Index("ix_supply_location_expected", "location_id", "expected_at"),
+    Index("ix_supply_order", "order_id"),
     Index("ix_supply_status_expected", "status", "expected_at"),
 )
 

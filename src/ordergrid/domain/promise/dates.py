@@ -1,15 +1,18 @@
 """A shipment's dates: leaves its location on the first working day whose cut-off the
 order made once processing is done, then travels the carrier's transit days for the
-distance and service. Dates are delivered by the rules' `delivery_by` local time in the
-destination's zone (or the location's when the destination's is unknown)."""
+distance and service, counting only days the carrier delivers at the destination (the
+service's weekdays, less the holidays of the destination's country and region). Dates
+are delivered by the rules' `delivery_by` local time in the destination's zone (or the
+location's when the destination's is unknown)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from ordergrid.domain.calendar import ClosedForGood, LocationCalendar, add_carrier_days
+from ordergrid.domain.calendar import ClosedForGood, LocationCalendar
 from ordergrid.domain.network import Location
+from ordergrid.domain.promise.carrier_calendar import NOWHERE, DeliveryArea
 from ordergrid.domain.promise.rules import PromiseRules
 
 ROUND_THE_CLOCK = LocationCalendar()
@@ -40,9 +43,10 @@ def shipment_dates(
     now: datetime,
     rules: PromiseRules,
     destination_tz: tzinfo | None = None,
+    area: DeliveryArea = NOWHERE,
 ) -> ShipmentDates | None:
-    """When a shipment from `loc` over `km` arrives; None where the service does not go
-    or the location has no working day ahead."""
+    """When a shipment from `loc` over `km` to `area` arrives; None where the service
+    does not go or the location has no working day ahead."""
     band = rules.band(service, km)
     if band is None:
         return None
@@ -53,8 +57,8 @@ def shipment_dates(
         )
     except ClosedForGood:
         return None
-    first = add_carrier_days(day, band.min_days, rules.carrier_days)
-    last = add_carrier_days(day, band.max_days, rules.carrier_days)
+    first = rules.carrier.arrival(day, band.min_days, service, area)
+    last = rules.carrier.arrival(day, band.max_days, service, area)
     tz = destination_tz or cal.tz
     return ShipmentDates(
         loc.id,
@@ -66,9 +70,15 @@ def shipment_dates(
 
 
 def keeps_promise(
-    loc: Location, km: float, service: str, now: datetime, rules: PromiseRules, promised: datetime
+    loc: Location,
+    km: float,
+    service: str,
+    now: datetime,
+    rules: PromiseRules,
+    promised: datetime,
+    area: DeliveryArea = NOWHERE,
 ) -> bool:
-    """Whether a shipment from `loc` arrives by the promised day at the latest (the day
-    read in the zone the promise was given in)."""
-    dates = shipment_dates(loc, km, service, now, rules, promised.tzinfo)
+    """Whether a shipment from `loc` to `area` arrives by the promised day at the latest
+    (the day read in the zone the promise was given in)."""
+    dates = shipment_dates(loc, km, service, now, rules, promised.tzinfo, area)
     return dates is not None and dates.latest.date() <= promised.date()

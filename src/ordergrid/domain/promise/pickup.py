@@ -18,6 +18,7 @@ import numpy as np
 from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.carrier_calendar import DeliveryArea
 from ordergrid.domain.promise.dates import calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
@@ -30,6 +31,7 @@ from ordergrid.domain.sourcing import (
     select_policy,
     source,
 )
+from ordergrid.domain.sourcing.decision import Plan
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
@@ -164,6 +166,50 @@ def _transfer(
     return view.transfers[key]
 
 
+def transfer_request(
+    order_id: str,
+    channel: str,
+    store: Location,
+    units: tuple[UnitsToPlace, ...],
+    excluded: frozenset[str],
+    facts: OrderFacts,
+) -> SourcingRequest:
+    """The units a pick-up store lacks, sourced as a shipment to the store from anywhere
+    else the ship policy allows (the promise's `after_transfer` and a pick-up order's
+    transfer are the same request)."""
+    return SourcingRequest(
+        order_id=order_id,
+        channel=channel,
+        method=DeliveryMethod.SHIP,
+        lines=units,
+        destination=(store.lat, store.lon),
+        excluded_locations=excluded | {store.id},
+        facts=facts,
+    )
+
+
+def transfer_arrivals(
+    plan: Plan,
+    locations: Mapping[str, Location],
+    store: Location,
+    service: str,
+    now: datetime,
+    rules: PromiseRules,
+) -> dict[str, datetime] | None:
+    """When each shipment of a transfer plan arrives at the store at the latest (by
+    origin); None when an origin has no working day ahead."""
+    area = DeliveryArea.of(store.address.country, store.address.region)
+    arrivals = {}
+    for s in plan.shipments:
+        loc = locations[s.location_id]
+        km = s.distance_km or 0.0
+        dates = shipment_dates(loc, km, service, now, rules, calendar_of(store).tz, area)
+        if dates is None:
+            return None
+        arrivals[s.location_id] = dates.latest
+    return arrivals
+
+
 def _sourced_transfer(
     cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
 ) -> Transfer:
@@ -171,27 +217,16 @@ def _sourced_transfer(
     policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
     rules = policy.promise
     service = rules.transfer_service
+    units = tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(missing.items()))
     facts = store_cart.facts("ship", service)
-    req = SourcingRequest(
-        order_id=PROMISE_ORDER_ID,
-        channel=cart.channel,
-        method=DeliveryMethod.SHIP,
-        lines=tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(missing.items())),
-        destination=(store.lat, store.lon),
-        excluded_locations=frozenset({store.id}),
-        facts=facts,
-    )
+    req = transfer_request(PROMISE_ORDER_ID, cart.channel, store, units, frozenset(), facts)
     plan = source(req, view.for_skus(req.skus), view.rules(policy, service), now).plan
     if plan.units < sum(missing.values()):
         return None
-    arrivals = []
-    for s in plan.shipments:
-        loc = view.sourcing.locations[s.location_id]
-        dates = shipment_dates(loc, s.distance_km or 0.0, service, now, rules, store_cart.timezone)
-        if dates is None:
-            return None
-        arrivals.append(dates.latest)
-    return max(arrivals), tuple(s.location_id for s in plan.shipments)
+    arrivals = transfer_arrivals(plan, view.sourcing.locations, store, service, now, rules)
+    if arrivals is None:
+        return None
+    return max(arrivals.values()), tuple(s.location_id for s in plan.shipments)
 
 
 def pickup_option(
@@ -229,6 +264,13 @@ def _answer(
             base,
             reason="location_cannot_serve",
             detail="the routing policy does not let this store hand over the cart",
+        )
+    if not rules.pickup_transfers:
+        short = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
+        return replace(
+            base,
+            reason="insufficient_stock",
+            detail=f"the store lacks {short} and the policy sends no transfers for pick-up",
         )
     moved = _transfer(cart, store, missing, view, now)
     if moved is None:

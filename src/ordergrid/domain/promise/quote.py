@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from ordergrid.domain.orders import DeliveryMethod
+from ordergrid.domain.promise.carrier_calendar import DeliveryArea
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
 from ordergrid.domain.promise.incoming import (
     IncomingBySku,
@@ -53,6 +54,12 @@ class Cart:
     #: The customer's zone; dates are given in it when known.
     timezone: tzinfo | None = None
     value: Decimal = Decimal(0)
+    #: State or province of the destination (its carrier holidays).
+    region: str | None = None
+
+    @property
+    def area(self) -> DeliveryArea:
+        return DeliveryArea.of(self.country, self.region)
 
     def units(self) -> tuple[UnitsToPlace, ...]:
         return tuple(UnitsToPlace(str(i), sku, q) for i, (sku, q) in enumerate(self.lines))
@@ -72,6 +79,7 @@ class Cart:
             postal_code=self.postal_code if destination else None,
             value=self.value,
             destination=self.destination if destination else None,
+            region=self.region if destination else None,
         )
 
 
@@ -236,7 +244,8 @@ def ship_option(
         km = s.distance_km or 0.0
         use = waits.get(s.location_id)
         start = now if use is None else max(now, use.due)
-        dates = shipment_dates(locations[s.location_id], km, service, start, rules, cart.timezone)
+        loc = locations[s.location_id]
+        dates = shipment_dates(loc, km, service, start, rules, cart.timezone, cart.area)
         if dates is None:  # within reach by construction, so the location never works
             detail = f"{s.location_id} has no working day ahead"
             return ShipOption(

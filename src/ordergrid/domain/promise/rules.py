@@ -10,6 +10,12 @@ from datetime import time, timedelta
 from typing import Any
 
 from ordergrid.domain.calendar import WEEKDAYS
+from ordergrid.domain.promise.carrier_calendar import (
+    DEFAULT_CARRIER_HOLIDAYS,
+    DEFAULT_DELIVERY_DAYS,
+    CarrierCalendar,
+    holiday_table,
+)
 
 #: The options a promise can quote; `same_day`, `pickup` and `curbside` are delivery
 #: methods, the others service levels of `ship`.
@@ -57,6 +63,13 @@ class PromiseRules:
     )
     #: Weekdays carriers deliver on (0 = Monday; `"mon"`… in documents).
     carrier_days: frozenset[int] = frozenset(range(5))
+    #: The carrier's delivery days per service and the destination's holidays (its
+    #: `default_days` are `carrier_days`).
+    carrier: CarrierCalendar = field(
+        default_factory=lambda: CarrierCalendar(
+            delivery_days=DEFAULT_DELIVERY_DAYS, holidays=DEFAULT_CARRIER_HOLIDAYS
+        )
+    )
     #: Local time by which a parcel due on a day is delivered.
     delivery_by: time = time(20, 0)
     pickup_radius_km: float = 50.0
@@ -67,6 +80,9 @@ class PromiseRules:
     )
     #: Service level of a transfer that replenishes a pick-up store.
     transfer_service: str = "standard"
+    #: Whether a pick-up store lacking units is sent them by transfer: quoted as
+    #: `after_transfer`, and a pick-up order's missing units are transferred to it.
+    pickup_transfers: bool = True
     offer: frozenset[str] = frozenset(OPTIONS)
     #: Added to a location that cannot deliver by the date promised to the customer
     #: (orders that carry a promise), unless the policy prices promise risk itself.
@@ -122,12 +138,16 @@ def promise_rules_from_document(doc: Mapping[str, Any] | None) -> PromiseRules:
     }
     delivery_by = doc.get("delivery_by")
     offer = doc.get("offer")
+    carrier_days = (
+        base.carrier_days
+        if doc.get("carrier_days") is None
+        else frozenset(WEEKDAYS.index(d) for d in doc["carrier_days"])
+    )
     return PromiseRules(
         transit=transit,
         processing_hours={**base.processing_hours, **(doc.get("processing_hours") or {})},
-        carrier_days=base.carrier_days
-        if doc.get("carrier_days") is None
-        else frozenset(WEEKDAYS.index(d) for d in doc["carrier_days"]),
+        carrier_days=carrier_days,
+        carrier=_carrier(doc, base.carrier, carrier_days),
         delivery_by=base.delivery_by
         if delivery_by is None
         else time.fromisoformat(str(delivery_by)),
@@ -135,9 +155,26 @@ def promise_rules_from_document(doc: Mapping[str, Any] | None) -> PromiseRules:
         pickup_locations=int(doc.get("pickup_locations", base.pickup_locations)),
         ready_hours={**base.ready_hours, **(doc.get("ready_hours") or {})},
         transfer_service=str(doc.get("transfer_service", base.transfer_service)),
+        pickup_transfers=bool(doc.get("pickup_transfers", base.pickup_transfers)),
         offer=base.offer if offer is None else frozenset(offer),
         broken_promise_penalty=float(
             doc.get("broken_promise_penalty", base.broken_promise_penalty)
         ),
         time_budget_ms=int(doc.get("time_budget_ms", base.time_budget_ms)),
+    )
+
+
+def _carrier(
+    doc: Mapping[str, Any], base: CarrierCalendar, carrier_days: frozenset[int]
+) -> CarrierCalendar:
+    """The carrier calendar of a `promise` section: `delivery_days` per service and
+    `carrier_holidays` per country or region each replace the default's entry."""
+    days = {
+        service: frozenset(WEEKDAYS.index(d) for d in names)
+        for service, names in (doc.get("delivery_days") or {}).items()
+    }
+    return CarrierCalendar(
+        default_days=carrier_days,
+        delivery_days={**base.delivery_days, **days},
+        holidays={**base.holidays, **holiday_table(doc.get("carrier_holidays") or {})},
     )

@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from ordergrid.domain.network import Location
+from ordergrid.domain.promise.carrier_calendar import NOWHERE, DeliveryArea
 from ordergrid.domain.promise.dates import keeps_promise, service_key
 from ordergrid.domain.sourcing.network_index import (
     BoolArray,
@@ -189,10 +190,12 @@ def _broken_promise(
     processing and transit (the policy's promise-risk price, else the promise rules')."""
     penalty = policy.costs.promise_risk_penalty or policy.promise.broken_promise_penalty
     service = service_key(req.method.value, service_level_of(req))
+    facts = req.facts
+    area = NOWHERE if facts is None else DeliveryArea.of(facts.country, facts.region)
     out = np.zeros(len(net), dtype=np.float64)
     for row, j in enumerate(net.tolist()):
         loc = index.locations[j]
-        if not keeps_promise(loc, float(km[row]), service, now, policy.promise, promised):
+        if not keeps_promise(loc, float(km[row]), service, now, policy.promise, promised, area):
             out[row] = penalty
     return out
 

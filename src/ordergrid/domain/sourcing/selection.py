@@ -25,6 +25,8 @@ class OrderFacts:
     tags: frozenset[str] = frozenset()
     segment: str | None = None
     destination: tuple[float, float] | None = None  # lat, lon; None for store pick-up
+    #: State or province of the delivery address (its carrier holidays).
+    region: str | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderFacts:
@@ -46,6 +48,7 @@ class OrderFacts:
             segment=None
             if order.customer.get("segment") is None
             else str(order.customer["segment"]),
+            region=None if address is None else address.region,
         )
 
 

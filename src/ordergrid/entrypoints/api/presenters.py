@@ -87,6 +87,8 @@ def order_json(order: Order) -> dict[str, Any]:
         delivery["pickup_location_id"] = d.pickup_location_id
     if order.promise is not None:
         delivery["promise"] = {"earliest": order.promise.earliest, "latest": order.promise.latest}
+    if order.pickup_ready_by is not None:
+        delivery["ready_by"] = order.pickup_ready_by
     lines = []
     for line in order.lines:
         c = order.counts(line)

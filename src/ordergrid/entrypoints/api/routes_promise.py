@@ -89,6 +89,6 @@ def promise(body: sp.PromiseIn, app: App, actor: Reader) -> dict[str, Any]:
     cmd = QuotePromise(
         channel=body.channel,
         lines=tuple(PromiseLine(x.sku, x.quantity, x.unit_price) for x in body.lines),
-        destination=Destination(d.country, d.postal_code, d.lat, d.lon, d.timezone),
+        destination=Destination(d.country, d.postal_code, d.lat, d.lon, d.timezone, d.region),
     )
     return quote_json(quote_promise(cmd, app.ctx))

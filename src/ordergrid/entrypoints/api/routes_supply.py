@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import AwareDatetime
 
 from ordergrid.domain.supply import Supply
+from ordergrid.domain.transfers import held_at_origin, in_transit
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api import schemas_supply as ss
 from ordergrid.entrypoints.api.auth import Right, require
@@ -16,7 +17,13 @@ from ordergrid.entrypoints.api.routes_network import App
 from ordergrid.service import supply as supply_service
 from ordergrid.service.commands import Actor
 from ordergrid.service.ports import SupplyFilter
-from ordergrid.service.supply_commands import CancelSupply, PutSupply, ReceiveSupply
+from ordergrid.service.supply_commands import (
+    CancelSupply,
+    DispatchSupply,
+    PutSupply,
+    ReceiveSupply,
+    RejectTransfer,
+)
 from ordergrid.service.supply_receipts import ReceiptResult
 
 router = APIRouter(prefix="/v1/supply", tags=["supply"])
@@ -26,6 +33,7 @@ Reader = Annotated[Actor, Depends(require(Right.READ))]
 
 
 def supply_json(x: Supply) -> dict[str, Any]:
+    held, moving = held_at_origin(x), in_transit(x)
     return {
         "id": x.id,
         "kind": x.kind.value,
@@ -41,6 +49,8 @@ def supply_json(x: Supply) -> dict[str, Any]:
                 "received": line.received,
                 "pegged": line.pegged,
                 "open": line.open,
+                "held_at_origin": held.get(line.sku, 0),
+                "in_transit": moving.get(line.sku, 0),
             }
             for line in x.lines
         ],
@@ -58,6 +68,10 @@ def supply_json(x: Supply) -> dict[str, Any]:
         ],
         "created_at": x.created_at,
         "updated_at": x.updated_at,
+        "dispatched_at": x.dispatched_at,
+        "carrier": x.carrier,
+        "tracking_number": x.tracking_number,
+        "order_id": x.order_id,
     }
 
 
@@ -155,6 +169,42 @@ def receive(supply_id: SupplyId, body: ss.ReceiptIn, app: App, actor: Writer) ->
     return _receipt_json(result)
 
 
+@router.post("/{supply_id}/dispatch", response_model=ss.SupplyOut)
+def dispatch(
+    supply_id: SupplyId,
+    app: App,
+    actor: Writer,
+    body: Annotated[ss.DispatchIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """A transfer left its origin: the units leave the origin's on-hand and reservation
+    (ledger `transfer_out`, ref `supply:<id>`) and are in transit until received. 409
+    `not_a_transfer` for other documents, `invalid_transition` once dispatched, received
+    or cancelled."""
+    cmd = DispatchSupply(
+        supply_id,
+        carrier=body.carrier if body else None,
+        tracking_number=body.tracking_number if body else None,
+        actor=actor,
+    )
+    return supply_json(app.bus.handle(cmd))
+
+
+@router.post("/{supply_id}/reject", response_model=ss.SupplyOut)
+def reject(
+    supply_id: SupplyId,
+    app: App,
+    actor: Writer,
+    body: Annotated[ss.SupplyCancelIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """The origin will not send a transfer it has not dispatched: its units are released
+    there and the document is cancelled (`supply.rejected`). The order it was created for
+    excludes that origin and has its units sourced again: another transfer, or back-order.
+    409 `invalid_transition` once dispatched, received or cancelled, or for a document
+    that is not a transfer."""
+    reason = body.reason if body else None
+    return supply_json(app.bus.handle(RejectTransfer(supply_id, reason, actor)))
+
+
 @router.post("/{supply_id}/cancel", response_model=ss.SupplyOut)
 def cancel(
     supply_id: SupplyId,
@@ -163,6 +213,8 @@ def cancel(
     body: Annotated[ss.SupplyCancelIn | None, Body()] = None,
 ) -> dict[str, Any]:
     """What is still expected will not come: pegged back-orders go back to waiting (and
-    to other supply where their policy allows). 409 once received or cancelled."""
+    to other supply where their policy allows). A transfer not yet dispatched releases
+    its origin's reservation; one in transit declares the rest lost. 409 once received
+    or cancelled."""
     reason = body.reason if body else None
     return supply_json(app.bus.handle(CancelSupply(supply_id, reason, actor)))

@@ -43,6 +43,11 @@ class DestinationIn(Body):
     timezone: str | None = Field(
         None, max_length=64, description="IANA zone of the customer: delivery dates are in it"
     )
+    region: str | None = Field(
+        None,
+        pattern=r"^([A-Za-z]{2}-)?[A-Za-z0-9]{1,3}$",
+        description="state or province (ISO 3166-2, `CA` or `US-CA`): its carrier holidays",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -125,6 +130,26 @@ class PromiseRulesDoc(Body):
     pickup_locations: int | None = Field(None, ge=1, le=50)
     ready_hours: dict[Literal["pickup", "curbside"], Hours] = Field(default_factory=dict)
     transfer_service: Literal["standard", "express", "next_day"] | None = None
+    pickup_transfers: bool | None = Field(
+        None,
+        description="send a pick-up store the units it lacks by transfer (quotes and orders)",
+    )
+    delivery_days: dict[
+        Literal["standard", "express", "next_day", "same_day"],
+        Annotated[list[Weekday], Field(min_length=1, max_length=7)],
+    ] = Field(
+        default_factory=dict,
+        description="weekdays the carrier delivers per service (others: carrier_days)",
+    )
+    carrier_holidays: dict[
+        Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")],
+        Literal["us_federal"] | Annotated[list[date], Field(max_length=1000)],
+    ] = Field(
+        default_factory=dict,
+        max_length=300,
+        description="non-delivery dates per destination country (`US`) or region "
+        "(`US-CA`), or a built-in rule set (`us_federal`); replaces that key's default",
+    )
     offer: list[ServiceName] | None = Field(None, max_length=6)
     broken_promise_penalty: float | None = Field(None, ge=0, le=1_000_000)
     time_budget_ms: int | None = Field(

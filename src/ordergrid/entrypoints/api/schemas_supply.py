@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from ordergrid.entrypoints.api.schemas import Body, Id, PegOut, Quantity
 
 SupplyKindName = Literal["purchase_order", "transfer", "asn"]
-SupplyStatusName = Literal["open", "partially_received", "received", "cancelled"]
+SupplyStatusName = Literal["open", "in_transit", "partially_received", "received", "cancelled"]
 
 
 class SupplyLineIn(Body):
@@ -23,7 +23,10 @@ class SupplyIn(Body):
     location_id: Id = Field(description="the receiving location")
     expected_at: AwareDatetime = Field(description="when the units are expected to arrive")
     origin: str | None = Field(
-        None, min_length=1, max_length=256, description="supplier, or source location"
+        None,
+        min_length=1,
+        max_length=256,
+        description="supplier; for a transfer, required: the location the units leave",
     )
     reference: str | None = Field(
         None, min_length=1, max_length=256, description="the sender's document number"
@@ -41,6 +44,11 @@ class ReceiptIn(Body):
     lines: list[ReceiptLineIn] = Field(min_length=1, max_length=1000)
 
 
+class DispatchIn(Body):
+    carrier: str | None = Field(None, min_length=1, max_length=128)
+    tracking_number: str | None = Field(None, min_length=1, max_length=256)
+
+
 class SupplyCancelIn(Body):
     reason: str | None = Field(None, min_length=1, max_length=512)
 
@@ -51,6 +59,8 @@ class SupplyLineOut(BaseModel):
     received: int
     pegged: int = Field(description="units promised to back-orders, still to arrive")
     open: int = Field(description="units still expected")
+    held_at_origin: int = Field(0, description="transfer: units reserved at the origin")
+    in_transit: int = Field(0, description="transfer: units dispatched, not yet received")
 
 
 class SupplyPegOut(PegOut):
@@ -69,6 +79,10 @@ class SupplyOut(BaseModel):
     pegs: list[SupplyPegOut]
     created_at: datetime
     updated_at: datetime
+    dispatched_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    order_id: str | None = Field(None, description="the order a transfer was created for")
 
 
 class SupplyList(BaseModel):
