@@ -130,7 +130,7 @@ class Explanation:
     def candidates(self) -> tuple[Candidate, ...]:
         looked = self._get()[0]
         if isinstance(looked, CandidateColumns):
-            return tuple(Candidate(**c) for c in expand(looked.record(digits=False)))
+            return tuple(Candidate(**c) for c in expand(looked.record(rounded=False)))
         return looked
 
     @property

@@ -53,12 +53,12 @@ class CandidateColumns:
     chosen_cost: float
     shipping: int  # locations the order already ships from (when none may be added)
 
-    def record(self, digits: bool = True) -> dict[str, Any]:
-        """As stored: lists only; rounded as shown (distances to 0.1 km, cost parts to
-        1e-4, costs to 1e-6) unless `digits` is False."""
+    def record(self, rounded: bool = True) -> dict[str, Any]:
+        """As stored: lists only. Costs alone are to 1e-6; with `rounded`, distances and
+        cost parts are as shown too (to 0.1 km and 1e-4)."""
         distance = None
         if self.distance_km is not None:
-            km = np.round(self.distance_km, 1) if digits else self.distance_km
+            km = np.round(self.distance_km, 1) if rounded else self.distance_km
             distance = km.tolist()
         return {
             "format": FORMAT,
@@ -72,7 +72,7 @@ class CandidateColumns:
             "units_alone": self.units_alone.tolist(),
             "cost_alone": self.cost_alone.record(6),
             "cost_parts": {
-                name: part.record(4 if digits else None) for name, part in self.cost_parts.items()
+                name: part.record(4 if rounded else None) for name, part in self.cost_parts.items()
             },
             "total": self.total,
             "chosen_units": self.chosen_units,
