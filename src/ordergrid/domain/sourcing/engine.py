@@ -331,10 +331,11 @@ def _alone_parts(p: Problem, alone: Singles, rows: IntArray) -> dict[str, Priced
     if alone.rest is not None:
         last = alone.rest.sum(axis=1) * p.extra
         columns["last_units"] = (useful & (last != 0), last)
-    one_by_one = useful & (taken[:, p.ship_alone].sum(axis=1) > 0)
-    if costs.rate_card is not None:
-        one_by_one = useful
-    for row in where(one_by_one).tolist():
+    one_by_one = useful if costs.rate_card is not None else useful & taken[:, p.ship_alone].any(1)
+    by_parcel = where(one_by_one).tolist()
+    if by_parcel:  # written row by row below: the problem's own arrays stay as they are
+        columns = {name: (shown.copy(), values.copy()) for name, (shown, values) in columns.items()}
+    for row in by_parcel:
         takes = {c: t for c, t in enumerate(taken[row].tolist()) if t}
         for name, value in _parts(p, row, takes, first=True).items():
             shown, values = columns.setdefault(name, (np.zeros(len(p), bool), np.zeros(len(p))))
