@@ -172,35 +172,35 @@ LOW_BOUNDS = {
 DATABASE_503S = {"database_timeout", "database_unavailable", "database_busy"}
 
 
-def test_new_connections_into_a_black_hole_answer_503_within_the_connect_timeout(
-    migrated: str, tmp_path: Path
-) -> None:
+def _through_a_black_hole(
+    migrated: str, tmp_path: Path, cut: Callable[[TcpProxy], None]
+) -> Counter[str | None]:
+    """Two API processes behind a proxy that `cut` turns into a black hole for 6 s: every
+    request answers fast (503 or success) and service recovers; the 503s' codes."""
     proxy = TcpProxy(make_url(migrated).port or 5432)
     url = through(proxy, migrated)
     with proxy, api_processes(url, tmp_path, LOW_BOUNDS, workers=(2,)) as apis:
         base = apis[0].base
         seed(base)
-        # Every pooled connection is closed, and every new one hangs after its handshake.
-        clients, ready = through_an_outage(
-            base, lambda: proxy.black_hole(established=False), proxy.restore, away_seconds=6
-        )
+        clients, ready = through_an_outage(base, lambda: cut(proxy), proxy.restore, away_seconds=6)
     check_fast_503s_and_recovery(clients, ready)
-    assert set(clients.codes()) <= DATABASE_503S
+    codes = clients.codes()
+    assert set(codes) <= DATABASE_503S
+    return codes
+
+
+def test_new_connections_into_a_black_hole_answer_503_within_the_connect_timeout(
+    migrated: str, tmp_path: Path
+) -> None:
+    # Every pooled connection is closed, and every new one hangs after its handshake.
+    _through_a_black_hole(migrated, tmp_path, lambda proxy: proxy.black_hole(established=False))
 
 
 def test_a_connection_that_stops_answering_is_closed_and_answered_503(
     migrated: str, tmp_path: Path
 ) -> None:
-    proxy = TcpProxy(make_url(migrated).port or 5432)
-    url = through(proxy, migrated)
-    with proxy, api_processes(url, tmp_path, LOW_BOUNDS, workers=(2,)) as apis:
-        base = apis[0].base
-        seed(base)
-        # Statements already sent, and everything after, go unanswered: no error, no close.
-        clients, ready = through_an_outage(base, proxy.black_hole, proxy.restore, away_seconds=6)
-    check_fast_503s_and_recovery(clients, ready)
-    codes = clients.codes()
-    assert set(codes) <= DATABASE_503S
+    # Statements already sent, and everything after, go unanswered: no error, no close.
+    codes = _through_a_black_hole(migrated, tmp_path, lambda proxy: proxy.black_hole())
     assert codes["database_timeout"] >= 1, codes  # pooled connections waited for an answer
 
 
