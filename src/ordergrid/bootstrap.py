@@ -14,7 +14,7 @@ from ordergrid.adapters.db.engine import make_engine
 from ordergrid.adapters.db.policies_repo import ActivePolicyCache
 from ordergrid.adapters.db.postgres_limits import ConnectionLimits
 from ordergrid.adapters.db.stock_cache import StockCache
-from ordergrid.adapters.db.stock_rules_repo import StockRuleCache
+from ordergrid.adapters.db.stock_rules_repo import SettingsCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.geo import FirstFound, PostalCentroids, UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
@@ -150,10 +150,12 @@ def bootstrap(
     gate = threading.RLock() if settings.is_sqlite else None
     policies, tags = ActivePolicyCache(), ProductTagCache()
     stock = StockCache(settings.stock_cache_positions)
-    rules = StockRuleCache()
+    settings_cache = SettingsCache()
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cache, clock, readonly, gate, policies, tags, stock, rules)
+        return SqlUnitOfWork(
+            engine, cache, clock, readonly, gate, policies, tags, stock, settings_cache
+        )
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from threading import Thread
 
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from tests.integration.conftest import table_positions
 
 from ordergrid.adapters.db.uow import _translate
 from ordergrid.bootstrap import Application
@@ -113,8 +114,7 @@ def test_concurrent_orders_allocate_exactly_the_stock(application: Application) 
             for fl in f.lines:
                 key = (f.location_id, fl.sku)
                 held[key] = held.get(key, 0) + fl.quantity * f.is_open
-    with application.ctx.uow(readonly=True) as uow:
-        positions = uow.inventory.positions(["HOT", "COLD"])
+    positions = table_positions(application, ["HOT", "COLD"])
     for p in positions:
         assert p.reserved == held.get((p.location_id, p.sku), 0)
         assert p.available >= 0
@@ -139,8 +139,7 @@ def test_concurrent_duplicates_create_one_order(application: Application) -> Non
     with ThreadPoolExecutor(8) as pool:
         ids = set(pool.map(same_order, range(8)))
     assert len(ids) == 1
-    with application.ctx.uow(readonly=True) as uow:
-        assert sum(p.reserved for p in uow.inventory.positions(["HOT"])) == 2
+    assert sum(p.reserved for p in table_positions(application, ["HOT"])) == 2
 
 
 def test_snapshot_never_overwrites_a_shipment_committing_meanwhile(

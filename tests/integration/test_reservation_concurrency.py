@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.integration.conftest import table_positions
 from tests.integration.test_concurrency import THREADS, place, seed_hot_network
 from tests.service.invariants import check_invariants
 
@@ -30,8 +31,7 @@ def reserve_hot(app: Application, quantity: int) -> Reservation | None:
 
 
 def hot_positions(app: Application) -> list[tuple[int, int]]:
-    with app.ctx.uow(readonly=True) as uow:
-        return [(p.on_hand, p.reserved) for p in uow.inventory.positions(["HOT"])]
+    return [(p.on_hand, p.reserved) for p in table_positions(app, ["HOT"])]
 
 
 def test_concurrent_carts_never_hold_more_than_the_stock(application: Application) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from threading import Thread
 
 from sqlalchemy import text
+from tests.integration.conftest import table_positions
 from tests.integration.test_concurrency import all_orders, place, seed_hot_network
 
 from ordergrid.bootstrap import Application
@@ -69,8 +70,7 @@ def test_imports_among_orders_keep_reservations_and_never_deadlock(
             for fl in f.lines:
                 key = (f.location_id, fl.sku)
                 held[key] = held.get(key, 0) + fl.quantity * f.is_open
-    with application.ctx.uow(readonly=True) as uow:
-        positions = uow.inventory.positions(["HOT", "COLD"])
+    positions = table_positions(application, ["HOT", "COLD"])
     for p in positions:
         assert p.on_hand == 40  # the last count; reservations are not physical movements
         assert p.reserved == held.get((p.location_id, p.sku), 0)

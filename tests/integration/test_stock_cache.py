@@ -1,6 +1,6 @@
-"""The per-process stock cache of read-only answers, on SQLite and on PostgreSQL: what it
-shows is what the positions table holds, whoever changed it and in whatever order the
-changes committed."""
+"""The per-process caches of read-only answers (stock positions, stock rules, channel
+settings), on SQLite and on PostgreSQL: what they show is what the tables hold, whoever
+changed them and in whatever order the changes committed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.integration.conftest import wire
+from tests.integration.conftest import table_positions, wire
 from tests.integration.test_storage_contract import a_location
 
 from ordergrid.adapters.db.catalogue_repo import LocationCache
@@ -19,6 +19,7 @@ from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import Application
 from ordergrid.domain.catalogue import Product
+from ordergrid.domain.channels import ChannelSettings
 from ordergrid.domain.inventory import Movement, MovementReason, Position
 from ordergrid.domain.stock_counts import CountRow
 from ordergrid.domain.stock_rules import RuleKind, RuleScope, StockRule
@@ -51,8 +52,7 @@ def cached(app: Application, *skus: str) -> list[Position]:
 
 
 def stored(app: Application, *skus: str) -> list[Position]:
-    with app.ctx.uow(readonly=True) as uow:
-        return sorted(uow.inventory.positions(skus), key=_key)
+    return sorted(table_positions(app, list(skus)), key=_key)
 
 
 def _key(p: Position) -> tuple[str, str]:
@@ -322,3 +322,69 @@ def test_a_rolled_back_rule_change_never_reaches_the_cache(application: Applicat
         uow.stock_rules.put(a_rule("r1", "A", 2))
         assert [r.id for r in uow.stock_rules.covering(["A"])] == ["r1"]  # its own change
     assert covering(application, "A") == []
+
+
+def watched(app: Application) -> list[ChannelSettings]:
+    with app.ctx.uow(readonly=True) as uow:
+        return uow.channels.watched()
+
+
+def test_channel_thresholds_changed_by_another_process_are_seen_at_the_next_read(
+    database_url: str,
+) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        assert watched(second) == []  # the second process caches "nothing watched"
+        with first.ctx.uow() as uow:
+            uow.channels.put(ChannelSettings("web", (0, 5)))
+            uow.commit()
+        assert watched(second) == [ChannelSettings("web", (0, 5))]
+        with first.ctx.uow() as uow:
+            uow.channels.put(ChannelSettings("web", ()))
+            uow.channels.put(ChannelSettings("mkt", (0, 10)))
+            uow.commit()
+        assert watched(second) == [ChannelSettings("mkt", (0, 10))]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_rolled_back_channel_change_never_reaches_the_cache(application: Application) -> None:
+    assert watched(application) == []
+    with application.ctx.uow() as uow:
+        uow.channels.put(ChannelSettings("web", (0, 5)))
+        assert [c.channel for c in uow.channels.watched()] == ["web"]  # its own change
+    assert watched(application) == []
+
+
+def test_a_writer_reads_its_own_reservations_and_its_rollback_never_reaches_the_cache(
+    application: Application,
+) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC2", "A", 3))
+    assert cached(application, "A") == stored(application, "A")  # the cache holds "A"
+    with application.ctx.uow() as uow:
+        before = {p.location_id: p.reserved for p in uow.inventory.positions(["A"])}
+        assert before == {"DC1": 0, "DC2": 0}
+        apply_movements(uow, [reservation("DC1", "A", 4)], T0, "test")
+        mine = {p.location_id: p.reserved for p in uow.inventory.positions(["A"])}
+        assert mine == {"DC1": 4, "DC2": 0}  # its own change, not yet committed
+        assert {p.location_id: p.reserved for p in uow.stock_reads.positions(["A"])} == mine
+    assert [p.reserved for p in cached(application, "A")] == [0, 0]
+    assert cached(application, "A") == stored(application, "A")
+    change(application, reservation("DC2", "A", 1))
+    assert [p.reserved for p in cached(application, "A")] == [0, 1]
+
+
+def test_a_writer_sees_what_another_process_committed_before_it_began(
+    database_url: str,
+) -> None:
+    first, second = wire(database_url), wire(database_url)
+    try:
+        change(first, receipt("DC1", "A", 5))
+        assert [p.available for p in cached(second, "A")] == [5]  # second caches "A"
+        change(first, reservation("DC1", "A", 5))
+        with second.ctx.uow() as uow:
+            assert [p.available for p in uow.inventory.positions(["A"])] == [0]
+    finally:
+        first.close()
+        second.close()

@@ -281,9 +281,8 @@ class StockReads(Protocol):
     """Committed positions for answers that only read (delivery promise, availability).
 
     At least as recent as every transaction committed before the unit of work began; an
-    adapter may serve them from a per-process cache kept current from the ledger. For
-    units of work that do not write: whether they show the unit of work's own changes is
-    the adapter's business, so writers read `inventory`.
+    adapter may serve them from a per-process cache kept current from the ledger. Once
+    the unit of work has changed stock itself, they show its own changes.
     """
 
     def positions(self, skus: Iterable[str]) -> list[Position]: ...

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, case, func, select, text, update
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.stock_cache import SqlStockReads
 from ordergrid.adapters.db.upsert import insert_ignore
 from ordergrid.domain.inventory import PHYSICAL, Movement, Position
 from ordergrid.service.ports import LedgerEntry, LedgerFilter
@@ -20,6 +21,8 @@ from ordergrid.service.ports import LedgerEntry, LedgerFilter
 P = t.positions
 L = t.ledger
 _TXID = text("pg_current_xact_id()::text::bigint")
+#: Built once per dialect: every stock movement writes the ledger.
+_RECORD = {True: L.insert().values(txid=_TXID), False: L.insert().values(txid=0)}
 _COLUMNS = (
     P.c.location_id,
     P.c.sku,
@@ -80,15 +83,26 @@ def _position(r: Any) -> Position:
 
 
 class SqlInventory:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reads: SqlStockReads | None = None) -> None:
         self.conn = conn
+        # Sourcing reads the positions of every holder of an order's SKUs before it
+        # reserves anything: the process's cache answers that with the rows changed since
+        # its last read instead of every row. Reservations stay conditional updates, so a
+        # position that moved in between is caught where the units are taken.
+        self.reads = reads
 
     def positions(self, skus: Iterable[str]) -> list[Position]:
+        if self.reads is not None:
+            return self.reads.positions(skus)
         wanted = sorted(set(skus))
         if not wanted:
             return []
         rows = self.conn.execute(_OF_SKUS, {"b_skus": wanted})
         return [_position(r) for r in rows]
+
+    def _changing(self) -> None:
+        if self.reads is not None:
+            self.reads.changed_stock = True
 
     def position(self, location_id: str, sku: str) -> Position | None:
         r = self.conn.execute(_SELECT_ONE, {"loc": location_id, "b_sku": sku}).first()
@@ -123,11 +137,13 @@ class SqlInventory:
         return [r.sku for r in rows]
 
     def reserve(self, location_id: str, sku: str, quantity: int, keep: int = 0) -> Position | None:
+        self._changing()
         params = {"loc": location_id, "b_sku": sku, "q": quantity, "keep": keep}
         r = self.conn.execute(_RESERVE, params).first()
         return None if r is None else _position(r)
 
     def move(self, movement: Movement, clamp: bool = False) -> Position | None:
+        self._changing()
         m = movement
         params = {"loc": m.location_id, "b_sku": m.sku, "d": m.on_hand_delta, "r": m.reserved_delta}
         r = self.conn.execute(_MOVE_CLAMPED if clamp else _MOVE, params).first()
@@ -150,6 +166,7 @@ class SqlInventory:
         return self.move(m, clamp)  # another writer created it first
 
     def set_on_hand(self, location_id: str, sku: str, on_hand: int, as_of: datetime) -> Position:
+        self._changing()
         params = {"loc": location_id, "b_sku": sku, "b_on_hand": on_hand, "as_of": as_of}
         r = self.conn.execute(_SET_ON_HAND, params).first()
         if r is not None:
@@ -203,9 +220,9 @@ class SqlInventory:
     def record(self, entries: Sequence[LedgerEntry]) -> None:
         if not entries:
             return
-        postgres = self.conn.dialect.name == "postgresql"
+        self._changing()
         self.conn.execute(
-            L.insert().values(txid=_TXID if postgres else 0),
+            _RECORD[self.conn.dialect.name == "postgresql"],
             [
                 {
                     "location_id": e.location_id,

@@ -63,7 +63,7 @@ class SqlOrders:
                 "promised_latest": None if order.promise is None else order.promise.latest,
             },
         )
-        self._index(order)
+        self._index(order, new=True)
 
     def save(self, order: Order) -> None:
         done = self.conn.execute(
@@ -81,7 +81,7 @@ class SqlOrders:
         order.version += 1
         self._index(order)
 
-    def _index(self, order: Order) -> None:
+    def _index(self, order: Order, new: bool = False) -> None:
         upsert(
             self.conn,
             F,
@@ -98,7 +98,8 @@ class SqlOrders:
             ["id"],
             ["status", "updated_at"],
         )
-        self.conn.execute(_CLEAR_BACKORDERS, {"b_order": order.id})
+        if not new:  # a new order has no back-order rows to replace
+            self.conn.execute(_CLEAR_BACKORDERS, {"b_order": order.id})
         waiting = [
             {
                 "order_id": order.id,

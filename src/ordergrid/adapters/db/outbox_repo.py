@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_on
@@ -31,6 +41,22 @@ _APPEND = {True: E.insert().values(txid=_TXID), False: E.insert().values(txid=0)
 _HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 #: First key of the advisory locks that lease outbox consumers (the second: the name's hash).
 _LEASE_SPACE = 0x6F67  # "og"
+
+
+def _beyond(cursor: EventCursor, postgres: bool) -> ColumnElement[bool]:
+    """Events after `cursor`. SQLite writes every event with txid 0 (one writer at a time
+    numbers them in commit order), so there the position alone decides: SQLite's index
+    search cannot bound a row-value comparison and would scan every event with txid 0."""
+    if postgres:
+        return tuple_(*cursor) < _CURSOR
+    return and_(E.c.txid == cursor[0], E.c.position > cursor[1])
+
+
+def _upto(cursor: EventCursor, postgres: bool) -> ColumnElement[bool]:
+    """Events at or before `cursor` (see `_beyond`)."""
+    if postgres:
+        return tuple_(*cursor) >= _CURSOR
+    return and_(E.c.txid == cursor[0], E.c.position <= cursor[1])
 
 
 def _stored(r: Any) -> StoredEvent:
@@ -65,7 +91,7 @@ class SqlOutbox:
     def after(self, cursor: EventCursor, limit: int) -> list[StoredEvent]:
         q = (
             select(E)
-            .where(tuple_(E.c.txid, E.c.position) > tuple_(*cursor))
+            .where(_beyond(cursor, self.postgres))
             .order_by(E.c.txid, E.c.position)
             .limit(limit)
         )
@@ -104,12 +130,7 @@ class SqlOutbox:
         return bool(held)
 
     def backlog(self, cursor: EventCursor, limit: int) -> int:
-        after = (
-            select(E.c.position)
-            .where(tuple_(E.c.txid, E.c.position) > tuple_(*cursor))
-            .limit(limit)
-            .subquery()
-        )
+        after = select(E.c.position).where(_beyond(cursor, self.postgres)).limit(limit).subquery()
         return int(self.conn.execute(select(func.count()).select_from(after)).scalar_one())
 
     def slowest_consumer(self) -> EventCursor | None:
@@ -144,7 +165,9 @@ class SqlOutbox:
         return (0, 0) if r is None else (int(r.txid), int(r.position))
 
     def window(self, window: EventWindow, limit: int) -> list[StoredEvent]:
-        q = select(E).where(tuple_(*window.after) < _CURSOR, tuple_(*window.through) >= _CURSOR)
+        q = select(E).where(
+            _beyond(window.after, self.postgres), _upto(window.through, self.postgres)
+        )
         if not window.types.every:
             q = q.where(_of_types(window.types))
         if window.since is not None:
@@ -165,14 +188,14 @@ class SqlOutbox:
         newest = select(func.max(E.c.position)).scalar_subquery()
         batch = self.conn.execute(
             select(E.c.txid, E.c.position, E.c.at)
-            .where(tuple_(*through) >= _CURSOR, E.c.position < newest)
+            .where(_upto(through, self.postgres), E.c.position < newest)
             .order_by(E.c.txid, E.c.position)
             .limit(limit)
         ).all()
         if not batch:
             return 0
         end = (int(batch[-1].txid), int(batch[-1].position))
-        deleted = self.conn.execute(delete(E).where(tuple_(*end) >= _CURSOR)).rowcount
+        deleted = self.conn.execute(delete(E).where(_upto(end, self.postgres))).rowcount
         before = self.pruned()
         latest = max(r.at for r in batch)
         mark = {

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from ordergrid.adapters.db.postgres_limits import lift_statement_bound
+from ordergrid.adapters.db.stock_cache import SqlStockReads
 from ordergrid.adapters.db.tables import PHYSICAL_LEDGER_REASONS, UtcDateTime
 from ordergrid.domain.inventory import MovementReason, Position
 from ordergrid.domain.stock_counts import STALE_ROWS_LISTED, CountRow, SnapshotTotals
@@ -123,8 +124,9 @@ ORDER BY location_id, sku
 
 
 class SqlSnapshotImports:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reads: SqlStockReads | None = None) -> None:
         self.conn = conn
+        self.reads = reads  # told when positions change (see `SqlStockReads`)
         self.postgres = conn.dialect.name == "postgresql"
         self._started = False
         self._indexed = False
@@ -171,6 +173,8 @@ class SqlSnapshotImports:
     def apply(self, at: datetime, actor: str | None) -> SnapshotTotals:
         if not self._indexed and self.first_duplicate() is not None:
             raise ValueError("a (location, SKU) was staged twice")
+        if self.reads is not None:
+            self.reads.changed_stock = True
         run = self.conn.exec_driver_sql
         run(_UNLISTED)
         if self.postgres:

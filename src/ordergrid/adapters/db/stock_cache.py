@@ -110,16 +110,22 @@ class StockCache:
 
 
 class SqlStockReads:
+    """Positions for one transaction: from the process's cache until the transaction
+    changes stock itself, from the database after that (the cache holds only what is
+    committed, and must never take in what this transaction may still roll back)."""
+
     def __init__(self, conn: Connection, cache: StockCache) -> None:
         self.conn, self.cache = conn, cache
         self.postgres = conn.dialect.name == "postgresql"
+        #: Set by the repositories that change positions in this transaction.
+        self.changed_stock = False
 
     def positions(self, skus: Iterable[str]) -> list[Position]:
         wanted = sorted(set(skus))
         if not wanted:
             return []
         cache = self.cache
-        if not cache.max_positions:
+        if not cache.max_positions or self.changed_stock:
             return self._read(wanted)
         with cache.lock:
             if not self._catch_up():

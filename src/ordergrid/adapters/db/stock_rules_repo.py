@@ -30,24 +30,36 @@ def _channel(r: Any) -> ChannelSettings:
 
 
 STOCK_RULES_VERSION = "stock_rules_version"
+CHANNELS_VERSION = "channels_version"
 
 
-class StockRuleCache:
-    """Per-process copy of every stock rule, valid while the stored rules version
-    matches (rules are few and read by every availability answer and promise)."""
+class SettingsCache:
+    """Per-process copies of the stock rules and the channel settings, each valid while
+    its stored version matches: both are few rows, read by every availability answer,
+    promise and (the channels) every stock movement."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._state: tuple[int | None, tuple[StockRule, ...]] = (None, ())
+        self._rules: tuple[int | None, tuple[StockRule, ...]] = (None, ())
+        self._channels: tuple[int | None, tuple[ChannelSettings, ...]] = (None, ())
 
-    def get(self, version: int) -> tuple[StockRule, ...] | None:
+    def rules(self, version: int) -> tuple[StockRule, ...] | None:
         with self._lock:
-            cached_version, rules = self._state
+            cached_version, rules = self._rules
         return rules if cached_version == version else None
 
-    def put(self, version: int, rules: tuple[StockRule, ...]) -> None:
+    def put_rules(self, version: int, rules: tuple[StockRule, ...]) -> None:
         with self._lock:
-            self._state = (version, rules)
+            self._rules = (version, rules)
+
+    def channels(self, version: int) -> tuple[ChannelSettings, ...] | None:
+        with self._lock:
+            cached_version, channels = self._channels
+        return channels if cached_version == version else None
+
+    def put_channels(self, version: int, channels: tuple[ChannelSettings, ...]) -> None:
+        with self._lock:
+            self._channels = (version, channels)
 
 
 class SqlStockRules:
@@ -56,11 +68,11 @@ class SqlStockRules:
         conn: Connection,
         now: datetime,
         counters: MetaCounters | None = None,
-        cache: StockRuleCache | None = None,
+        cache: SettingsCache | None = None,
     ) -> None:
         self.conn, self.now = conn, now
         self.counters = counters or MetaCounters(conn)
-        self.cache = cache or StockRuleCache()
+        self.cache = cache or SettingsCache()
         # Rules this transaction changed are not committed: never cache what it sees.
         self._changed = False
 
@@ -106,20 +118,32 @@ class SqlStockRules:
 
     def covering(self, skus: Iterable[str]) -> list[StockRule]:
         version = self.counters.get(STOCK_RULES_VERSION)
-        rules = None if self._changed else self.cache.get(version)
+        rules = None if self._changed else self.cache.rules(version)
         if rules is None:
             rules = tuple(self.all())
             if not self._changed:
-                self.cache.put(version, rules)
+                self.cache.put_rules(version, rules)
         wanted = set(skus)
         return [r for r in rules if r.scope.sku is None or r.scope.sku in wanted]
 
 
 class SqlChannels:
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        now: datetime,
+        counters: MetaCounters | None = None,
+        cache: SettingsCache | None = None,
+    ) -> None:
         self.conn, self.now = conn, now
+        self.counters = counters or MetaCounters(conn)
+        self.cache = cache or SettingsCache()
+        # Settings this transaction changed are not committed: never cache what it sees.
+        self._changed = False
 
     def put(self, settings: ChannelSettings) -> bool:
+        self.counters.bump(CHANNELS_VERSION)
+        self._changed = True
         row = {
             "channel": settings.channel,
             "availability_thresholds": list(settings.availability_thresholds),
@@ -139,7 +163,14 @@ class SqlChannels:
         return [_channel(r) for r in self.conn.execute(select(C).order_by(C.c.channel))]
 
     def watched(self) -> list[ChannelSettings]:
-        return [c for c in self.all() if c.availability_thresholds]
+        # Read for every stock movement: from the process's copy while it is current.
+        version = self.counters.get(CHANNELS_VERSION)
+        channels = None if self._changed else self.cache.channels(version)
+        if channels is None:
+            channels = tuple(self.all())
+            if not self._changed:
+                self.cache.put_channels(version, channels)
+        return [c for c in channels if c.availability_thresholds]
 
     def bands(self, channel: str, skus: Iterable[str]) -> dict[str, int]:
         q = select(B.c.sku, B.c.band).where(B.c.channel == channel, B.c.sku.in_(sorted(set(skus))))

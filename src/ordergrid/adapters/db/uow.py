@@ -28,7 +28,7 @@ from ordergrid.adapters.db.records_repo import SqlDecisions, SqlIdempotency, Sql
 from ordergrid.adapters.db.reservations_repo import SqlReservations
 from ordergrid.adapters.db.snapshot_import_repo import SqlSnapshotImports
 from ordergrid.adapters.db.stock_cache import SqlStockReads, StockCache
-from ordergrid.adapters.db.stock_rules_repo import SqlChannels, SqlStockRules, StockRuleCache
+from ordergrid.adapters.db.stock_rules_repo import SettingsCache, SqlChannels, SqlStockRules
 from ordergrid.adapters.db.supply_repo import SqlSupply
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
@@ -129,13 +129,13 @@ class SqlUnitOfWork:
         policy_cache: ActivePolicyCache | None = None,
         tag_cache: ProductTagCache | None = None,
         stock_cache: StockCache | None = None,
-        rule_cache: StockRuleCache | None = None,
+        settings_cache: SettingsCache | None = None,
     ) -> None:
         self.engine, self.cache, self.clock = engine, cache, clock
         self.policy_cache = policy_cache or ActivePolicyCache()
         self.tag_cache = tag_cache or ProductTagCache()
         self.stock_cache = stock_cache or StockCache()
-        self.rule_cache = rule_cache or StockRuleCache()
+        self.settings_cache = settings_cache or SettingsCache()
         self.readonly = readonly
         self.conn: Connection | None = None
         # SQLite allows one writer: queueing this process's writers here is fairer and
@@ -161,7 +161,8 @@ class SqlUnitOfWork:
         counters = MetaCounters(self.conn)
         self.locations = SqlLocations(self.conn, self.cache, counters, now)
         self.products = SqlProducts(self.conn, self.tag_cache, counters, now)
-        self.inventory = SqlInventory(self.conn)
+        self.stock_reads = reads = SqlStockReads(self.conn, self.stock_cache)
+        self.inventory = SqlInventory(self.conn, reads)
         self.orders = SqlOrders(self.conn, outbox)
         self.decisions = SqlDecisions(self.conn)
         self.load = SqlLoad(self.conn)
@@ -171,12 +172,11 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(self.conn)
         self.exceptions = SqlExceptions(self.conn)
         self.webhooks = SqlWebhooks(self.conn)
-        self.stock_rules = SqlStockRules(self.conn, now, counters, self.rule_cache)
-        self.channels = SqlChannels(self.conn, now)
+        self.stock_rules = SqlStockRules(self.conn, now, counters, self.settings_cache)
+        self.channels = SqlChannels(self.conn, now, counters, self.settings_cache)
         self.reservations = SqlReservations(self.conn, outbox)
         self.supply = SqlSupply(self.conn)
-        self.snapshot_imports = SqlSnapshotImports(self.conn)
-        self.stock_reads = SqlStockReads(self.conn, self.stock_cache)
+        self.snapshot_imports = SqlSnapshotImports(self.conn, reads)
         return self
 
     def __exit__(

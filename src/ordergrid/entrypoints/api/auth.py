@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ordergrid.bootstrap import Application
@@ -37,15 +38,21 @@ RIGHTS: dict[Role, frozenset[Right]] = {
 _bearer = HTTPBearer(auto_error=False, description="API token")
 
 
-def application(request: Request) -> Application:
+async def application(request: Request) -> Application:
+    # Dependencies that do no I/O are coroutines: FastAPI runs plain functions on a
+    # worker thread, and that hand-off costs more than the work.
     app: Application = request.app.state.ordergrid
     return app
 
 
-def _identify(app: Application, token: str) -> tuple[Role, Actor] | None:
+async def _identify(app: Application, token: str) -> tuple[Role, Actor] | None:
     admin = app.settings.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
         return Role.ADMIN, Actor("admin")
+    return await run_in_threadpool(_stored_token, app, token)
+
+
+def _stored_token(app: Application, token: str) -> tuple[Role, Actor] | None:
     with app.ctx.uow(readonly=True) as uow:
         found = uow.tokens.by_hash(hash_token(token))
     if found is None:
@@ -57,15 +64,15 @@ def _identify(app: Application, token: str) -> tuple[Role, Actor] | None:
     )
 
 
-def require(right: Right) -> Callable[..., Actor]:
-    def dependency(
+def require(right: Right) -> Callable[..., Awaitable[Actor]]:
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Actor:
         challenge = {"WWW-Authenticate": "Bearer"}
         if credentials is None:
             raise HTTPException(401, "missing bearer token", headers=challenge)
-        found = _identify(application(request), credentials.credentials)
+        found = await _identify(await application(request), credentials.credentials)
         if found is None:
             raise HTTPException(401, "unknown or revoked token", headers=challenge)
         role, actor = found
