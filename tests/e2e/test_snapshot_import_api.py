@@ -7,7 +7,10 @@ import json
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from tests.e2e.conftest import ADMIN, Api
+
+from ordergrid.entrypoints.api import routes_snapshot_import
 
 PATH = "/v1/inventory/snapshots/bulk"
 AS_OF = "2026-01-05T12:00:00Z"
@@ -175,3 +178,30 @@ def test_the_bulk_endpoint_takes_bodies_larger_than_other_endpoints(api: Api) ->
         headers={**ADMIN, "content-type": "application/json"},
     )
     assert big.status_code == 413
+
+
+def test_a_body_spooled_to_disk_is_read_whole_with_windows_lines_a_bom_and_quotes(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes_snapshot_import, "SPOOL_BYTES", 64)  # every body rolls over
+    rows = "".join(f'"ST-NYC",A,{n}\r\n' if n % 2 else f"DC-RNO,B,{n}\r\n" for n in (1, 2))
+    body = "\ufefflocation_id,sku,on_hand\r\n" + rows + '"DC-RNO","A","7"\r\n'
+    assert len(body.encode()) > 64
+    r = send(api, body, "text/csv", f"?as_of={AS_OF}")
+    assert r.status_code == 200, r.text
+    assert (r.json()["rows"], r.json()["applied"]) == (3, 3)
+    assert api.position("ST-NYC", "A")["on_hand"] == 1
+    assert api.position("DC-RNO", "B")["on_hand"] == 2
+    assert api.position("DC-RNO", "A")["on_hand"] == 7
+
+
+def test_bytes_that_are_not_utf8_deep_in_a_spooled_body_refuse_the_whole_import(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes_snapshot_import, "SPOOL_BYTES", 64)
+    good = "".join(f"DC-RNO,A,{n}\n" for n in range(1, 3)).encode()
+    body = b"location_id,sku,on_hand\n" + good + b"ST-NYC,B,\xff\xfe\n"
+    headers = {**ADMIN, "content-type": "text/csv"}
+    r = api.client.post(f"{PATH}?as_of={AS_OF}", content=body, headers=headers)
+    assert error(r) == (422, "invalid_body", "body")
+    assert api.get("/v1/inventory/A").json()["positions"] == []

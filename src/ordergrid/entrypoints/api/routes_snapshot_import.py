@@ -3,13 +3,18 @@
 The request is one transaction: any bad row (unknown location or SKU, malformed value,
 duplicate location and SKU) refuses the whole import with 422 naming `rows.<n>.<column>`.
 Bodies may be as large as `ORDERGRID_MAX_IMPORT_BYTES` (256 MiB by default, about five
-million CSV rows); every other endpoint keeps `ORDERGRID_MAX_BODY_BYTES`.
+million CSV rows); every other endpoint keeps `ORDERGRID_MAX_BODY_BYTES`. The body is
+spooled as it arrives (to a temporary file past `SPOOL_BYTES`), and CSV and NDJSON rows
+are parsed from there in chunks: memory stays bounded whatever the size. A JSON document
+is parsed whole, so large feeds should come as CSV or NDJSON.
 """
 
 from __future__ import annotations
 
-import io
+import codecs
 import json
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -64,29 +69,50 @@ def _result(r: ImportResult) -> dict[str, Any]:
     }
 
 
-def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the body is not UTF-8", code="invalid_body", field="body") from exc
+#: Body bytes kept in memory before the spool moves to a temporary file.
+SPOOL_BYTES = 8 * 1024 * 1024
+
+Body = tempfile.SpooledTemporaryFile[bytes]
+
+
+def _lines(body: Body) -> Iterator[str]:
+    """The spooled body's lines, from its start each time (a retried import reads again).
+    Lines end where the bytes hold a newline, which UTF-8 never puts inside a character."""
+    body.seek(0)
+    decode = codecs.getincrementaldecoder("utf-8-sig")().decode
+    for raw in body:
+        try:
+            yield decode(raw)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("the body is not UTF-8", code="invalid_body", field="body") from exc
 
 
 def _command(
-    kind: FeedFormat, body: bytes, mode: SnapshotMode, as_of: datetime | None, actor: Actor
+    kind: FeedFormat, body: Body, mode: SnapshotMode, as_of: datetime | None, actor: Actor
 ) -> ImportSnapshot:
     if kind is FeedFormat.CSV:
-        text = _text(body)
-        return ImportSnapshot(
-            lambda: csv_rows(io.StringIO(text, newline=""), as_of), mode, actor=actor
-        )
+        return ImportSnapshot(lambda: csv_rows(_lines(body), as_of), mode, actor=actor)
     if kind is FeedFormat.NDJSON:
-        text = _text(body)
-        return ImportSnapshot(lambda: ndjson_rows(io.StringIO(text), as_of), mode, actor=actor)
+        return ImportSnapshot(lambda: ndjson_rows(_lines(body), as_of), mode, actor=actor)
     try:
-        document = json.loads(body)
+        document = json.loads("".join(_lines(body)))
     except ValueError as exc:
         raise InvalidInput("the body is not JSON", code="invalid_body", field="body") from exc
     return json_feed(document, as_of, mode, actor)
+
+
+async def _spooled(request: Request) -> Body:
+    body: Body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
+    try:
+        async for chunk in request.stream():
+            if len(chunk) > SPOOL_BYTES // 8:  # large writes may roll over to disk: a thread
+                await run_in_threadpool(body.write, chunk)
+            else:
+                body.write(chunk)
+    except BaseException:
+        body.close()
+        raise
+    return body
 
 
 @router.post(
@@ -125,12 +151,13 @@ async def import_snapshots(
             field="content-type",
             allowed=sorted(_MEDIA),
         )
-    body = await request.body()
     default = None if as_of is None else parse_time(as_of.isoformat(), "as_of")
+    body = await _spooled(request)
 
     def run() -> ImportResult:
         # Decoding and parsing a large body is CPU work: off the event loop, like the import.
-        result: ImportResult = app.bus.handle(_command(kind, body, mode, default, actor))
+        with body:
+            result: ImportResult = app.bus.handle(_command(kind, body, mode, default, actor))
         return result
 
     return _result(await run_in_threadpool(run))
