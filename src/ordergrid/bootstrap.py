@@ -19,7 +19,7 @@ from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.adapters.geo import FirstFound, PostalCentroids, UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.adapters.system import SystemClock, TimeOrderedIds
-from ordergrid.adapters.webhook_sender import HttpxSender, RandomJitter, SocketResolver
+from ordergrid.adapters.webhook_sender import PooledSender, RandomJitter, SocketResolver
 from ordergrid.domain.reservations import ReservationLimits
 from ordergrid.service import queries
 from ordergrid.service.bus import MessageBus
@@ -78,7 +78,7 @@ def _webhook_options(
     settings: Settings, sender: WebhookSender | None, jitter: Jitter | None
 ) -> WebhookOptions:
     return WebhookOptions(
-        sender=sender or HttpxSender(settings.webhook_timeout_seconds),
+        sender=sender or PooledSender(settings.webhook_timeout_seconds),
         resolver=SocketResolver(),
         jitter=jitter or RandomJitter(),
         max_attempts=settings.webhook_max_attempts,

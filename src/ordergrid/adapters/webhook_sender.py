@@ -1,47 +1,64 @@
-"""Webhook I/O: the HTTP sender (httpx), host resolution and the jitter of retries."""
+"""Webhook I/O: the HTTP sender (urllib3), host resolution and the jitter of retries."""
 
 from __future__ import annotations
 
 import random
 import socket
-import threading
 
-import httpx
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
+from urllib3.exceptions import TimeoutError as Timeout
+
+#: Bytes of a receiver's answer read; a longer answer closes the connection instead.
+MAX_ANSWER_BYTES = 64 * 1024
 
 
-class HttpxSender:
-    """POSTs with a short timeout and without following redirects (a redirect could lead
-    to an address the subscription check refused).
+class PooledSender:
+    """POSTs with a short timeout, without following redirects (a redirect could lead to
+    an address the subscription check refused) and without retrying (the delivery
+    schedule does that).
 
-    One client for every delivery, made on first use: its connections are kept alive
-    between deliveries to the same receiver, and its TLS context (loading the CA bundle
-    costs milliseconds of CPU) is built once, not per event.
+    One connection pool per receiver, shared by every delivery: connections are kept
+    alive between deliveries, and the TLS context is built once, not per event. The
+    sender runs once per event and subscription, so its CPU per request counts: urllib3
+    is the leanest well-kept client for blocking calls.
     """
 
     def __init__(self, timeout_seconds: float, connections: int = 16) -> None:
-        self.timeout = httpx.Timeout(timeout_seconds)
-        self._limits = httpx.Limits(max_connections=connections)
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
-
-    def _shared(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self.timeout, limits=self._limits, follow_redirects=False
-                )
-            return self._client
+        self._pool = urllib3.PoolManager(
+            maxsize=connections,
+            timeout=urllib3.Timeout(connect=timeout_seconds, read=timeout_seconds),
+            retries=False,
+        )
 
     def send(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
         try:
-            r = self._shared().post(url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            r = self._pool.request(
+                "POST", url, body=body, headers=headers, redirect=False, preload_content=False
+            )
+        except NewConnectionError as exc:  # before Timeout: urllib3 derives it from that
+            return f"connection failed: {exc}"
+        except Timeout:
             return "timeout"
-        except httpx.HTTPError as exc:
+        except (HTTPError, OSError) as exc:
             return f"{type(exc).__name__}: {exc}"
-        if 200 <= r.status_code < 300:
+        _finish(r)
+        if 200 <= r.status < 300:
             return None
-        return f"HTTP {r.status_code}"
+        return f"HTTP {r.status}"
+
+
+def _finish(r: urllib3.BaseHTTPResponse) -> None:
+    """Read the answer (it is not used) so the connection can serve the next delivery;
+    one that goes on past the limit, or breaks off, is closed instead."""
+    try:
+        whole = len(r.read(MAX_ANSWER_BYTES + 1)) <= MAX_ANSWER_BYTES
+    except (HTTPError, OSError, ProtocolError):
+        whole = False
+    if whole:
+        r.release_conn()
+    else:
+        r.close()
 
 
 class SocketResolver:
