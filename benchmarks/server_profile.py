@@ -36,7 +36,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     (r"ordergrid/service/", "ordergrid service layer"),
     (r"ordergrid/adapters/", "ordergrid adapters (repositories, documents)"),
     (r"ordergrid/entrypoints/", "ordergrid API (routes, schemas)"),
-    (r"\b(httpx|httpcore|ssl)\b", "webhook HTTP client (httpx)"),
+    (r"\b(urllib3|http/client|ssl)\b", "webhook HTTP client (urllib3)"),
     (r"\bpydantic", "pydantic (validation, serialisation)"),
     (r"\b(fastapi|starlette)\b", "FastAPI / Starlette"),
     (r"\b(uvicorn|h11|httptools|anyio|asyncio|selectors|socket)\b", "HTTP server, event loop"),
