@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from tests.integration.streams import StreamUnderTest, stream_under_test
 
 from ordergrid.adapters.db import tables
@@ -31,6 +32,26 @@ def table_positions(app: Application, skus: list[str]) -> list[Position]:
     )
     with app.engine.connect() as conn:
         return [Position(*row) for row in conn.execute(query)]
+
+
+def sqlite_plans(app: Application, action: Callable[[], object], marker: str) -> list[str]:
+    """SQLite's query plan of every statement `action` runs whose SQL holds `marker`."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if marker in statement:
+            seen.append((statement, params))
+
+    event.listen(app.engine, "before_cursor_execute", capture)
+    try:
+        action()
+    finally:
+        event.remove(app.engine, "before_cursor_execute", capture)
+    with app.engine.connect() as conn:
+        return [
+            " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ps))
+            for sql, ps in seen
+        ]
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import event
+from tests.integration.conftest import sqlite_plans
 
 from ordergrid.bootstrap import Application
 from ordergrid.domain.events import Event
@@ -54,20 +53,10 @@ def test_sqlite_finds_the_events_after_a_position_through_the_index(
     if application.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's query planner only: PostgreSQL bounds row comparisons itself")
     append(application, 5)
-    seen: list[tuple[str, Any]] = []
 
-    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "FROM events" in statement and "LIMIT" in statement:
-            seen.append((statement, params))
-
-    event.listen(application.engine, "before_cursor_execute", capture)
-    try:
+    def read() -> None:
         with application.ctx.uow(readonly=True) as uow:
             uow.outbox.after((0, 2), 100)
-    finally:
-        event.remove(application.engine, "before_cursor_execute", capture)
-    statement, params = seen[-1]
-    with application.engine.connect() as conn:
-        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
-    details = " ".join(str(row[-1]) for row in plan)
-    assert "ix_events_txid_position (txid=? AND position>?)" in details, details
+
+    [plan] = sqlite_plans(application, read, "FROM events")
+    assert "ix_events_txid_position (txid=? AND position>?)" in plan, plan

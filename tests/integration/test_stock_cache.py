@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.integration.conftest import table_positions, wire
+from tests.integration.conftest import sqlite_plans, table_positions, wire
 from tests.integration.test_storage_contract import a_location
 
 from ordergrid.adapters.db.catalogue_repo import LocationCache
@@ -147,7 +147,9 @@ def test_an_evicted_sku_is_read_again(application: Application) -> None:
 
 def test_a_burst_of_changes_starts_the_cache_afresh(application: Application) -> None:
     change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
-    cache = StockCache(max_changes=2)
+    # PostgreSQL may count the first two positions again (its horizon is server-wide, and
+    # other sessions' transactions hold it back): the limit leaves room for one of them.
+    cache = StockCache(max_changes=3)
 
     def read(*skus: str) -> list[int]:
         uow = SqlUnitOfWork(
@@ -160,10 +162,10 @@ def test_a_burst_of_changes_starts_the_cache_afresh(application: Application) ->
     change(application, receipt("DC1", "A", 1), receipt("DC2", "A", 1))  # two: re-read
     assert read("A") == [6, 1]
     assert set(cache.skus) == {"A", "B"}
-    change(application, *(receipt(f"DC{n}", "B", 1) for n in range(1, 4)))  # three: afresh
+    change(application, *(receipt(f"DC{n}", "B", 1) for n in range(1, 5)))  # four: afresh
     assert read("A") == [6, 1]
     assert set(cache.skus) == {"A"}
-    assert read("B") == [6, 1, 1]
+    assert read("B") == [6, 1, 1, 1]
 
 
 def test_a_cache_of_no_positions_reads_the_database_each_time(
@@ -388,3 +390,19 @@ def test_a_writer_sees_what_another_process_committed_before_it_began(
     finally:
         first.close()
         second.close()
+
+
+def test_sqlite_re_reads_changed_positions_through_the_primary_key(
+    application: Application,
+) -> None:
+    if application.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner only")
+    change(application, receipt("DC1", "A", 5), receipt("DC2", "A", 5))
+    assert [p.on_hand for p in cached(application, "A")] == [5, 5]  # cached
+    change(application, reservation("DC1", "A", 2), reservation("DC2", "A", 1))
+
+    plans = sqlite_plans(application, lambda: cached(application, "A"), "positions")
+
+    assert plans, "the change was not re-read"
+    assert all("SCAN p" not in plan and "SCAN positions" not in plan for plan in plans), plans
+    assert [p.reserved for p in cached(application, "A")] == [2, 1]

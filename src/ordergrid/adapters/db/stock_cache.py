@@ -24,6 +24,7 @@ What "since" means depends on the database:
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -61,6 +62,13 @@ _CHANGED_BY_TXID = (
 _OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)))
 #: Positions re-read per statement when many changed at once.
 _CHUNK = 500
+#: SQLite scans the whole table for `(location_id, sku) IN (...)`; a join from the keys,
+#: passed as one JSON array, looks each one up through the primary key.
+_AT_KEYS_SQLITE = text(
+    "SELECT p.location_id, p.sku, p.on_hand, p.reserved, p.safety_stock, p.snapshot_as_of "
+    "FROM json_each(:keys) AS k CROSS JOIN positions AS p "
+    "ON p.location_id = json_extract(k.value, '$[0]') AND p.sku = json_extract(k.value, '$[1]')"
+).columns(*_COLUMNS)
 
 Key = tuple[str, str]
 
@@ -181,8 +189,11 @@ class SqlStockReads:
         keys = sorted({key for key in changed if key[1] in self.cache.skus})
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i : i + _CHUNK]
-            at = tuple_(P.c.location_id, P.c.sku)
-            rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
+            if self.postgres:
+                at = tuple_(P.c.location_id, P.c.sku)
+                rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
+            else:
+                rows = self.conn.execute(_AT_KEYS_SQLITE, {"keys": json.dumps(chunk)})
             fresh = {(r.location_id, r.sku): _position(r) for r in rows}
             for loc, sku in chunk:
                 self.cache.put(sku, loc, fresh.get((loc, sku)))
