@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from ordergrid.adapters.connectors.shopify import ShopifyConnector
 from ordergrid.adapters.db import migrate
 from ordergrid.adapters.db.catalogue_repo import LocationCache, ProductTagCache
 from ordergrid.adapters.db.engine import make_engine
@@ -44,6 +45,8 @@ class Application:
     work_due: threading.Event
     #: Relays the outbox to NATS JetStream when `ORDERGRID_NATS_URL` is set.
     stream_relay: StreamRelay | None = None
+    #: Takes Shopify's orders/create webhooks when `ORDERGRID_SHOPIFY_WEBHOOK_SECRET` is set.
+    shopify: ShopifyConnector | None = None
 
     def close(self) -> None:
         if self.stream_relay is not None:
@@ -129,6 +132,17 @@ def _stream_relay(settings: Settings, ctx: Context, metrics: Metrics) -> StreamR
     return relay
 
 
+def _shopify(settings: Settings) -> ShopifyConnector | None:
+    secret = settings.shopify_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        return None
+    return ShopifyConnector(
+        secret.get_secret_value(),
+        service_levels=settings.shopify_service_levels,
+        pickup_locations=settings.shopify_pickup_locations,
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -172,4 +186,6 @@ def bootstrap(
     )
     holder.append(ctx)
     relay = _stream_relay(settings, ctx, metrics)
-    return Application(settings, engine, ctx, MessageBus(ctx), metrics, work_due, relay)
+    return Application(
+        settings, engine, ctx, MessageBus(ctx), metrics, work_due, relay, _shopify(settings)
+    )

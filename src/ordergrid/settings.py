@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ordergrid.adapters.connectors.shopify import DEFAULT_SERVICE_LEVELS, DeliveryOption
 
 DEFAULT_URL = "sqlite:///ordergrid.db"
 
@@ -110,6 +113,23 @@ class Settings(BaseSettings):
     )
     nats_duplicate_window_seconds: float = Field(
         120.0, gt=0, description="how long JetStream remembers event ids to drop repeats"
+    )
+
+    shopify_webhook_secret: SecretStr | None = Field(
+        None,
+        description="the key Shopify signs orders/create webhooks with (the app's client "
+        "secret); unset: POST /v1/connectors/shopify/orders answers 503",
+    )
+    shopify_service_levels: dict[Annotated[str, Field(min_length=1)], DeliveryOption] = Field(
+        default_factory=lambda: dict(DEFAULT_SERVICE_LEVELS),
+        description="JSON object: phrase found in a Shopify shipping line's code or title -> "
+        "standard | express | next_day | same_day; first match in the order written wins, "
+        "no match is standard",
+    )
+    shopify_pickup_locations: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: Shopify location id -> ordergrid location id; an order "
+        "without shipping address placed at that till is collected at that store",
     )
 
     @property

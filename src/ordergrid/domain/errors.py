@@ -68,6 +68,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Unauthenticated(DomainError):
+    """Credentials (a bearer token, a webhook signature) missing or wrong (maps to 401)."""
+
+    code = "unauthenticated"
+
+
 class Unavailable(DomainError):
     """Contention or an unreachable dependency; the client may retry (maps to 503)."""
 

@@ -19,6 +19,7 @@ from ordergrid.entrypoints.api import (
     routes_policies,
     routes_promise,
     routes_reservations,
+    routes_shopify,
     routes_snapshot_import,
     routes_stock,
     routes_supply,
@@ -72,6 +73,7 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         routes_reservations,
         routes_promise,
         routes_supply,
+        routes_shopify,
     ):
         api.include_router(module.router)
     api.add_middleware(
@@ -79,5 +81,6 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         metrics=application.metrics,
         max_body=application.settings.max_body_bytes,
         large_bodies={routes_snapshot_import.PATH: application.settings.max_import_bytes},
+        signed_paths=frozenset({routes_shopify.PATH}),
     )
     return api

@@ -17,6 +17,7 @@ from ordergrid.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    Unauthenticated,
     Unavailable,
 )
 
@@ -27,6 +28,7 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidInput, 422),
     (Conflict, 409),
     (Forbidden, 403),
+    (Unauthenticated, 401),
     (Unavailable, 503),
 ]
 _HTTP_CODES = {

@@ -1,4 +1,4 @@
-"""ASGI middleware: request metrics and the request body size limit."""
+"""ASGI middleware: request metrics, the bearer-token gate and the request body size limit."""
 
 from __future__ import annotations
 
@@ -31,10 +31,14 @@ class EdgeMiddleware:
         metrics: Metrics,
         max_body: int,
         large_bodies: dict[str, int] | None = None,
+        signed_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app, self.metrics, self.max_body = app, metrics, max_body
         # Bulk endpoints (by exact path) that accept more than `max_body`.
         self.large_bodies = large_bodies or {}
+        # Webhook receivers (by exact path) whose callers cannot send a bearer token: the
+        # route checks the body's signature instead.
+        self.signed_paths = signed_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,7 +47,11 @@ class EdgeMiddleware:
         started = time.perf_counter()
         status = {"code": 500}
         headers = dict(scope.get("headers") or [])
-        if scope["path"].startswith("/v1/") and b"authorization" not in headers:
+        if (
+            scope["path"].startswith("/v1/")
+            and b"authorization" not in headers
+            and scope["path"] not in self.signed_paths
+        ):
             # Before the body is read: without credentials the answer is 401, whatever
             # the body holds.
             await _reply(

@@ -1,0 +1,1 @@
+"""Connectors: the documents other commerce systems send, turned into ordergrid commands."""

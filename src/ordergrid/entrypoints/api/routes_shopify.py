@@ -1,0 +1,151 @@
+"""Shopify's `orders/create` webhook: a signed Shopify order becomes an ordergrid order.
+
+Shopify cannot send a bearer token, so this path is the one `/v1` path the token gate lets
+through; the HMAC of the raw body is its authentication. See docs/shopify.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ordergrid.adapters.connectors.shopify import (
+    Ignored,
+    Placement,
+    ShopifyConnector,
+    SkippedLine,
+    check_topic,
+)
+from ordergrid.domain.errors import InvalidInput, Unavailable
+from ordergrid.domain.orders import Order
+from ordergrid.entrypoints.api import schemas as s
+from ordergrid.entrypoints.api.presenters import order_json
+from ordergrid.entrypoints.api.routes_network import App
+
+PATH = "/v1/connectors/shopify/orders"
+router = APIRouter(tags=["connectors"])
+log = logging.getLogger("ordergrid.connectors.shopify")
+Handle = Callable[[object], Any]
+
+
+class SkippedLineOut(BaseModel):
+    line_item_id: str
+    reason: str
+
+
+class IgnoredOut(BaseModel):
+    outcome: str = "ignored"
+    external_id: str
+    reason: str
+    skipped_lines: list[SkippedLineOut]
+
+
+def _skipped(lines: tuple[SkippedLine, ...]) -> list[dict[str, str]]:
+    return [{"line_item_id": x.line_item_id, "reason": x.reason} for x in lines]
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": s.OrderOut, "description": "this Shopify order was placed before"},
+    201: {"model": s.OrderOut, "description": "placed and sourced"},
+    202: {"model": IgnoredOut, "description": "cancelled, or nothing in it to fulfil"},
+    401: {"description": "X-Shopify-Hmac-Sha256 missing, or not the body's signature"},
+    422: {"description": "another topic, a malformed body, or an order that cannot be placed"},
+    503: {"description": "ORDERGRID_SHOPIFY_WEBHOOK_SECRET is not set"},
+}
+Signature = Annotated[
+    str | None, Header(alias="X-Shopify-Hmac-Sha256", description="base64 HMAC-SHA256 of the body")
+]
+Topic = Annotated[str | None, Header(alias="X-Shopify-Topic", description="orders/create")]
+ShopDomain = Annotated[str | None, Header(alias="X-Shopify-Shop-Domain")]
+WebhookId = Annotated[str | None, Header(alias="X-Shopify-Webhook-Id")]
+EventId = Annotated[str | None, Header(alias="X-Shopify-Event-Id")]
+TriggeredAt = Annotated[str | None, Header(alias="X-Shopify-Triggered-At")]
+ApiVersion = Annotated[str | None, Header(alias="X-Shopify-API-Version")]
+
+
+@router.post(
+    PATH,
+    status_code=201,
+    response_model=None,
+    responses=RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "description": "Shopify's Order resource"}
+                }
+            },
+        }
+    },
+)
+async def shopify_orders_create(
+    request: Request,
+    app: App,
+    signature: Signature = None,
+    topic: Topic = None,
+    shop_domain: ShopDomain = None,
+    webhook_id: WebhookId = None,
+    event_id: EventId = None,
+    triggered_at: TriggeredAt = None,
+    api_version: ApiVersion = None,
+) -> JSONResponse:
+    """Take Shopify's `orders/create` delivery exactly as Shopify sends it: the raw body is
+    checked against `X-Shopify-Hmac-Sha256` before anything is read, then the order is
+    placed on channel `shopify` with Shopify's order id as its external id. A repeated
+    delivery answers 200 with the order the first one placed; a cancelled order or one with
+    nothing to ship answers 202 and places nothing."""
+    connector = app.shopify
+    if connector is None:
+        raise Unavailable(
+            "the Shopify connector needs ORDERGRID_SHOPIFY_WEBHOOK_SECRET",
+            code="connector_not_configured",
+        )
+    body = await request.body()
+    connector.authenticate(body, signature)
+    check_topic(topic)
+    outcome = await run_in_threadpool(_place, app.bus.handle, connector, body, shop_domain)
+    log.info(
+        "shopify orders/create webhook=%s event=%s shop=%s api=%s triggered=%s: %s",
+        webhook_id,
+        event_id,
+        shop_domain,
+        api_version,
+        triggered_at,
+        outcome.reason if isinstance(outcome, Ignored) else outcome[0].id,
+    )
+    if isinstance(outcome, Ignored):
+        ignored = {
+            "outcome": "ignored",
+            "external_id": outcome.external_id,
+            "reason": outcome.reason,
+            "skipped_lines": _skipped(outcome.skipped),
+        }
+        return JSONResponse(ignored, status_code=202)
+    order, created = outcome
+    content = s.OrderOut.model_validate(order_json(order)).model_dump(mode="json")
+    return JSONResponse(content, status_code=201 if created else 200)
+
+
+def _place(
+    handle: Handle, connector: ShopifyConnector, body: bytes, shop_domain: str | None
+) -> Ignored | tuple[Order, bool]:
+    """Parse and place off the event loop (a large order is CPU work, placing is I/O)."""
+    outcome = connector.translate(body, shop_domain)
+    if isinstance(outcome, Ignored):
+        return outcome
+    return _placed(handle, outcome)
+
+
+def _placed(handle: Handle, placement: Placement) -> tuple[Order, bool]:
+    try:
+        result: tuple[Order, bool] = handle(placement.command)
+    except InvalidInput as exc:
+        raise placement.refusal(exc) from None
+    return result
