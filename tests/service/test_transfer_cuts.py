@@ -146,14 +146,14 @@ def test_a_dispatch_naming_impossible_quantities_is_refused_and_changes_nothing(
     assert world.position("DC-ATL", "A").reserved == 4
 
 
-def test_dispatching_twice_is_a_conflict_naming_when_it_left(world: World) -> None:
+def test_dispatching_a_short_dispatched_transfer_again_is_a_conflict(world: World) -> None:
     world.stock("DC-ATL", "A", 10)
     transfer(world, "TR-1", ("A", 4))
     world.bus.handle(DispatchSupply("TR-1", lines=(("A", 2),)))
     with pytest.raises(Conflict) as again:
-        world.bus.handle(DispatchSupply("TR-1"))
-    assert again.value.code == "already_dispatched"
-    assert again.value.details["status"] == "in_transit"
+        world.bus.handle(DispatchSupply("TR-1", lines=(("A", 2),)))
+    assert again.value.code == "invalid_transition"
+    assert again.value.details["current"] == "in_transit"
     assert world.position("DC-ATL", "A").on_hand == 8
 
 

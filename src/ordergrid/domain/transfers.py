@@ -160,20 +160,13 @@ class Dispatch:
 
 
 def check_dispatchable(supply: Supply) -> None:
-    """Only an open transfer may leave: 409 `not_a_transfer`, `already_dispatched` (with
-    when it left) or `invalid_transition` (cancelled, or received without leaving)."""
+    """Only an open transfer may leave: 409 `not_a_transfer`, or `invalid_transition`
+    (with `current`) once it left or was cancelled; a retried dispatch gets the same."""
     if not supply.is_transfer:
         raise Conflict(
             f"supply {supply.id!r} is a {supply.kind.value}, not a transfer",
             code="not_a_transfer",
             kind=supply.kind.value,
-        )
-    if supply.dispatched_at is not None:
-        raise Conflict(
-            f"transfer {supply.id!r} was dispatched at {supply.dispatched_at.isoformat()}",
-            code="already_dispatched",
-            status=supply.status.value,
-            dispatched_at=supply.dispatched_at.isoformat(),
         )
     if supply.status is not SupplyStatus.OPEN:
         raise InvalidTransition("supply", supply.status.value, SupplyStatus.IN_TRANSIT.value)

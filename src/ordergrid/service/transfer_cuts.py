@@ -37,8 +37,8 @@ def dispatch_supply(cmd: DispatchSupply, ctx: Context) -> Supply:
     """The transfer leaves its origin with the listed units (all of it without lines):
     on-hand and reservation fall there (`transfer_out`) and the units are in transit
     until received; units held but not sent are released (`transfer_short`) and the
-    orders waiting for them sourced again. 404, 409 `not_a_transfer`,
-    `already_dispatched`, `invalid_transition`; 422 as `sent_per_line` says."""
+    orders waiting for them sourced again. 404, 409 `not_a_transfer` or
+    `invalid_transition`; 422 as `sent_per_line` says."""
     now = ctx.clock.now()
     actor = cmd.actor.name
     with ctx.uow() as uow:

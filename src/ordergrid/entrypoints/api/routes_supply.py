@@ -186,7 +186,7 @@ def dispatch(
     (`transfer_short`), the line expects only what left and orders waiting for the rest
     are sourced again. 422 `sku_not_on_supply`, `duplicate_sku`, `over_dispatch`,
     `nothing_dispatched` naming the field; 409 `not_a_transfer` for other documents,
-    `already_dispatched` once it left, `invalid_transition` once cancelled."""
+    `invalid_transition` once dispatched, received or cancelled."""
     lines = None
     if body is not None and body.lines is not None:
         require_unique((x.sku for x in body.lines), "lines.{}.sku", "SKU", "duplicate_sku")
