@@ -17,6 +17,7 @@ from ordergrid.domain.orders import Order
 from ordergrid.domain.supply import Supply, SupplyStatus
 from ordergrid.service.commands import ApplySnapshot, PutPolicy
 from ordergrid.service.ports import LedgerFilter, StoredEvent
+from ordergrid.service.relay import relay_once
 from ordergrid.service.supply_commands import DispatchSupply, PutSupply, ReceiveSupply
 
 
@@ -170,9 +171,13 @@ def test_a_back_order_pegged_to_the_short_units_waits_again(world: World) -> Non
     assert unpegged_reasons(world, order) == ["transfer_short"]
     assert [(p.supply_id, p.quantity) for p in document(world, "TR-1").pegs] == [("TR-1", 1)]
     # The units released at the origin wake the back-order like any stock that came back.
-    world.work()
+    relay_once(world.bus)
     order = world.order(order.id)
-    assert line_counts(order)["allocated"] + line_counts(order)["backordered"] == 3
+    # Three units are available at the origin again: the order takes them all from
+    # stock and no longer waits for the transfer.
+    assert line_counts(order)["allocated"] == 3
+    assert document(world, "TR-1").pegs == []
+    assert world.position("DC-ATL", "A").reserved == 3
     check_invariants(world.uow)
 
 
