@@ -27,6 +27,9 @@ class MovementReason(StrEnum):
     RELEASE = "release"
     #: Units of a transfer leaving their origin (they arrive as a `receipt`).
     TRANSFER_OUT = "transfer_out"
+    #: Units a transfer no longer takes from its origin (shipped short, or a count found
+    #: fewer): the origin's reservation for it falls; nothing moves.
+    TRANSFER_SHORT = "transfer_short"
 
 
 #: Movements that physically move goods; a snapshot counted at `as_of` adds those

@@ -21,7 +21,7 @@ from ordergrid.service import (
     supply_receipts,
     timers,
     tokens,
-    transfers,
+    transfer_cuts,
 )
 from ordergrid.service.commands import (
     ActivatePolicy,
@@ -86,7 +86,7 @@ HANDLERS: dict[type, Handler] = {
     PutSupply: supply.put_supply,
     ReceiveSupply: supply_receipts.receive_supply,
     CancelSupply: supply.cancel_supply,
-    DispatchSupply: transfers.dispatch_supply,
+    DispatchSupply: transfer_cuts.dispatch_supply,
     RejectTransfer: pickup_transfers.reject_transfer,
 }
 

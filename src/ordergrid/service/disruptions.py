@@ -1,6 +1,6 @@
 """Failures the engine notices itself: a location paused or closed with work still to
 start, and a stock feed that leaves a location holding fewer units than it reserved
-(cart holds give way before orders' work)."""
+(cart holds give way first, then transfers not yet dispatched, then orders' work)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ordergrid.service.reservations import give_way
 from ordergrid.service.stock import apply_movements
 from ordergrid.service.timer_kinds import LOCATION_UNAVAILABLE, STOCK_DISCREPANCY
 from ordergrid.service.tracking import save
+from ordergrid.service.transfer_cuts import cut_transfers
 
 #: Work not yet picked moves; picked units are on their way and stay.
 _NOT_STARTED = frozenset({FulfilmentStatus.RELEASED, FulfilmentStatus.ACCEPTED})
@@ -63,13 +64,16 @@ def watch_positions(
 
 
 def stock_discrepancy(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetime) -> None:
-    """Take units off the newest unpicked work at the position until its reservations fit
-    its on-hand; they are re-sourced elsewhere."""
+    """Take units back at the position until its reservations fit its on-hand: the
+    newest cart holds, then transfers not yet dispatched (`transfer_cuts`), then the
+    newest unpicked work, which is re-sourced elsewhere."""
     location_id, sku = str(timer.data["location_id"]), str(timer.data["sku"])
     uow.inventory.lock(location_id, [sku])
     p = uow.inventory.position(location_id, sku)
     gap = 0 if p is None else p.reserved - p.on_hand
+    # What gives way first: cart holds, then transfers not yet dispatched, then orders.
     gap = give_way(uow, location_id, sku, gap, now) if gap > 0 else gap
+    gap = cut_transfers(uow, location_id, sku, gap, ctx, now) if gap > 0 else gap
     for fid, order_id in uow.orders.work_at(location_id, {s.value for s in _NOT_STARTED}):
         if gap <= 0:
             return

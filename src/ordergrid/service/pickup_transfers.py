@@ -211,11 +211,26 @@ def _resource(
 ) -> None:
     assert supply.origin is not None
     order.excluded_locations.add(supply.origin)
-    for p in released:
-        order.record("order.unpegged", actor, reason="transfer_rejected", **peg_json(p))
-    policy = policy_for(uow, order)
     # The promised time is the new transfer's; a later date replaces the earlier one.
     order.pickup_ready_by = None
+    resource_pickup(uow, order, released, "transfer_rejected", ctx, now, actor)
+
+
+def resource_pickup(
+    uow: UnitOfWork,
+    order: Order,
+    released: list[Peg],
+    reason: str,
+    ctx: Context,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Pegs of a pick-up order on a transfer that will not bring them were released:
+    record why (`order.unpegged`), then send the units it still misses by another
+    transfer, or peg them to other supply where the policy allows."""
+    for p in released:
+        order.record("order.unpegged", actor, reason=reason, **peg_json(p))
+    policy = policy_for(uow, order)
     if not request_pickup_transfers(uow, order, policy, ctx, now, actor):
         peg_waiting_units(uow, order, policy, now, actor)
     save(uow, order, ctx, now)

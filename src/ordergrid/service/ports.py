@@ -217,6 +217,7 @@ class SupplyFilter:
     status: str | None = None
     expected_after: datetime | None = None  # at or after
     expected_before: datetime | None = None  # before
+    origin: str | None = None  # a transfer's source location
 
 
 class ConcurrentUpdate(Exception):

@@ -114,7 +114,7 @@ def put_supply(cmd: PutSupply, ctx: Context) -> PutResult:
         uow.supply.put(supply)
         kind = "supply.created" if existing is None else "supply.updated"
         uow.outbox.append([Event(kind, supply_data(supply), actor=cmd.actor.name)], now)
-        _requeue(uow, released, "supply_replaced", ctx, now, cmd.actor.name)
+        requeue(uow, released, "supply_replaced", ctx, now, cmd.actor.name)
         offer_to_backorders(uow, [line.sku for line in supply.lines], ctx, now)
         uow.commit()
         final = uow.supply.get(cmd.supply_id)
@@ -141,12 +141,12 @@ def cancel_supply(cmd: CancelSupply, ctx: Context) -> Supply:
         if lost := lost_in_transit(supply):
             data["lost_in_transit"] = [{"sku": k, "quantity": v} for k, v in sorted(lost.items())]
         uow.outbox.append([Event("supply.cancelled", data, actor=cmd.actor.name)], now)
-        _requeue(uow, released, "supply_cancelled", ctx, now, cmd.actor.name)
+        requeue(uow, released, "supply_cancelled", ctx, now, cmd.actor.name)
         uow.commit()
     return supply
 
 
-def _requeue(
+def requeue(
     uow: UnitOfWork, released: list[Peg], reason: str, ctx: Context, now: datetime, actor: str
 ) -> None:
     """Tell each order whose pegs were released, oldest first, and peg it again where

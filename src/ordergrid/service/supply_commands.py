@@ -43,11 +43,14 @@ class CancelSupply:
 
 @dataclass(frozen=True, slots=True)
 class DispatchSupply:
-    """A transfer left its origin."""
+    """A transfer left its origin; `lines` (sku, units sent) names lines that left
+    short, None sends everything."""
 
     supply_id: str
     carrier: str | None = None
     tracking_number: str | None = None
+    lines: tuple[tuple[str, int], ...] | None = None
+    reason: str | None = None  # why lines left short, as the origin says it
     actor: Actor = SYSTEM
 
 

@@ -1,16 +1,13 @@
 """Transfers as stock movements: the origin's reservation when a transfer is created or
-replaced, its release when one is cancelled before it leaves, and the dispatch that
-takes the units off the origin's shelf (`ordergrid.domain.transfers` says why)."""
+replaced and its release when one is cancelled before it leaves
+(`ordergrid.domain.transfers` says why; `transfer_cuts` dispatches)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ordergrid.domain.errors import NotFound
-from ordergrid.domain.events import Event
 from ordergrid.domain.supply import Supply
 from ordergrid.domain.transfers import (
-    dispatch,
     held_at_origin,
     hold_movements,
     refuse_short,
@@ -18,10 +15,8 @@ from ordergrid.domain.transfers import (
     shortfalls,
 )
 from ordergrid.service.availability import with_safety_stock
-from ordergrid.service.context import Context
 from ordergrid.service.ports import UnitOfWork
 from ordergrid.service.stock import apply_movements
-from ordergrid.service.supply_commands import DispatchSupply
 
 
 def hold_at_origin(uow: UnitOfWork, supply: Supply, now: datetime, actor: str | None) -> None:
@@ -49,29 +44,3 @@ def release_at_origin(
     movements = release_movements(supply)
     if movements:
         apply_movements(uow, movements, now, actor, announce=announce)
-
-
-def dispatch_supply(cmd: DispatchSupply, ctx: Context) -> Supply:
-    """The transfer leaves its origin: on-hand and reservation fall there (ledger
-    `transfer_out`, ref `supply:<id>`) and the units are in transit until received.
-    409 `not_a_transfer`, or `invalid_transition` once dispatched, received or
-    cancelled."""
-    now = ctx.clock.now()
-    with ctx.uow() as uow:
-        supply = uow.supply.get(cmd.supply_id, lock=True)
-        if supply is None:
-            raise NotFound("supply", cmd.supply_id)
-        movements = dispatch(supply, now, cmd.carrier, cmd.tracking_number)
-        apply_movements(uow, movements, now, cmd.actor.name)
-        uow.supply.put(supply)
-        data = {
-            "supply_id": supply.id,
-            "origin": supply.origin,
-            "location_id": supply.location_id,
-            "carrier": supply.carrier,
-            "tracking_number": supply.tracking_number,
-            "lines": [{"sku": x.sku, "quantity": x.quantity} for x in supply.lines],
-        }
-        uow.outbox.append([Event("supply.dispatched", data, actor=cmd.actor.name)], now)
-        uow.commit()
-    return supply

@@ -171,6 +171,8 @@ class SqlSupply:
             q = q.where(S.c.location_id == flt.location_id)
         if flt.status is not None:
             q = q.where(S.c.status == flt.status)
+        if flt.origin is not None:
+            q = q.where(S.c.origin == flt.origin)
         if flt.expected_after is not None:
             q = q.where(S.c.expected_at >= flt.expected_after)
         if flt.expected_before is not None:

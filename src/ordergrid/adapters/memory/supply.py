@@ -22,6 +22,7 @@ def _matches(s: Supply, flt: SupplyFilter) -> bool:
         and (flt.status is None or s.status.value == flt.status)
         and (flt.expected_after is None or s.expected_at >= flt.expected_after)
         and (flt.expected_before is None or s.expected_at < flt.expected_before)
+        and (flt.origin is None or s.origin == flt.origin)
     )
 
 

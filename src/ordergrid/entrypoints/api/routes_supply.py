@@ -123,13 +123,17 @@ def list_supply(
     location_id: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
     sku: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
     status: Annotated[ss.SupplyStatusName | None, Query()] = None,
+    origin: Annotated[
+        str | None, Query(max_length=256, pattern=s.QUERY_TEXT, description="transfer source")
+    ] = None,
     expected_after: Annotated[AwareDatetime | None, Query(description="at or after")] = None,
     expected_before: Annotated[AwareDatetime | None, Query(description="before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=128, pattern=s.QUERY_TEXT)] = None,
 ) -> dict[str, Any]:
-    """Documents by id, filtered; `next_cursor` pages on."""
-    flt = SupplyFilter(location_id, sku, status, expected_after, expected_before)
+    """Documents by id, filtered (`origin`: transfers leaving that location);
+    `next_cursor` pages on."""
+    flt = SupplyFilter(location_id, sku, status, expected_after, expected_before, origin)
     page = supply_service.list_supply(app.ctx, flt, limit, cursor)
     return {"items": [supply_json(x) for x in page.items], "next_cursor": page.next_cursor}
 
@@ -177,13 +181,22 @@ def dispatch(
     body: Annotated[ss.DispatchIn | None, Body()] = None,
 ) -> dict[str, Any]:
     """A transfer left its origin: the units leave the origin's on-hand and reservation
-    (ledger `transfer_out`, ref `supply:<id>`) and are in transit until received. 409
-    `not_a_transfer` for other documents, `invalid_transition` once dispatched, received
-    or cancelled."""
+    (ledger `transfer_out`, ref `supply:<id>`) and are in transit until received.
+    `lines` names lines that left short: the units not sent are released at the origin
+    (`transfer_short`), the line expects only what left and orders waiting for the rest
+    are sourced again. 422 `sku_not_on_supply`, `duplicate_sku`, `over_dispatch`,
+    `nothing_dispatched` naming the field; 409 `not_a_transfer` for other documents,
+    `invalid_transition` once dispatched, received or cancelled."""
+    lines = None
+    if body is not None and body.lines is not None:
+        require_unique((x.sku for x in body.lines), "lines.{}.sku", "SKU", "duplicate_sku")
+        lines = tuple((x.sku, x.quantity) for x in body.lines)
     cmd = DispatchSupply(
         supply_id,
         carrier=body.carrier if body else None,
         tracking_number=body.tracking_number if body else None,
+        lines=lines,
+        reason=body.reason if body else None,
         actor=actor,
     )
     return supply_json(app.bus.handle(cmd))

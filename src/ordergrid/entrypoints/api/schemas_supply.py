@@ -44,9 +44,26 @@ class ReceiptIn(Body):
     lines: list[ReceiptLineIn] = Field(min_length=1, max_length=1000)
 
 
+class DispatchLineIn(Body):
+    sku: Id
+    quantity: int = Field(
+        strict=True, ge=0, le=1_000_000, description="units that left; 0: none of the line"
+    )
+
+
 class DispatchIn(Body):
     carrier: str | None = Field(None, min_length=1, max_length=128)
     tracking_number: str | None = Field(None, min_length=1, max_length=256)
+    lines: list[DispatchLineIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=1000,
+        description="lines that left short (units sent); a line not listed leaves whole, "
+        "and without lines the whole transfer leaves",
+    )
+    reason: str | None = Field(
+        None, min_length=1, max_length=512, description="why lines left short"
+    )
 
 
 class SupplyCancelIn(Body):
