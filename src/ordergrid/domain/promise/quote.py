@@ -124,8 +124,11 @@ class PromiseView:
     pickup_screens: Screens = field(default_factory=dict)
     #: Free units on their way per SKU, for policies that let orders wait for supply.
     incoming: IncomingBySku = field(default_factory=dict)
-    #: Shipment dates worked out for this quote (see `dates`).
-    _dates: dict[tuple[object, ...], ShipmentDates | None] = field(default_factory=dict)
+    #: Shipment dates worked out for this quote, with the location and rules they are
+    #: for (see `dates`).
+    _dates: dict[tuple[object, ...], tuple[Location, PromiseRules, ShipmentDates | None]] = field(
+        default_factory=dict
+    )
 
     def rules(self, policy: Policy, service: str | None) -> Policy:
         """`for_quote(policy, service)` (see `quote_rules`)."""
@@ -151,11 +154,17 @@ class PromiseView:
     ) -> ShipmentDates | None:
         """`shipment_dates`, once per quote for each location, transit band, start,
         rules and destination zone and area: the distance counts only through its band,
-        and transfers to nearby stores often leave from the same location."""
-        key = (loc.id, rules.band(service, km), service, start, id(rules), destination_tz, area)
-        if key not in self._dates:
-            self._dates[key] = shipment_dates(loc, km, service, start, rules, destination_tz, area)
-        return self._dates[key]
+        and transfers to nearby stores often leave from the same location. Locations and
+        rules are told apart by identity (they are immutable, and hashing them would
+        cost more than the dates); each entry holds the two, so no other object takes
+        their ids while it lives."""
+        band = rules.band(service, km)
+        key = (id(loc), band, service, start, id(rules), destination_tz, area)
+        found = self._dates.get(key)
+        if found is None:
+            dates = shipment_dates(loc, km, service, start, rules, destination_tz, area)
+            found = self._dates[key] = (loc, rules, dates)
+        return found[2]
 
     def for_skus(self, skus: frozenset[str]) -> SourcingView:
         """The view with its stock columns ready for a request of these SKUs."""
