@@ -57,14 +57,17 @@ def build_batch_view(
     positions = {(p.location_id, p.sku): p for p in stock.positions(skus)}
     # Capacity days are UTC days. Only locations that could serve the orders matter, and
     # of those only the ones with a daily limit: screening and pricing read no other's.
-    candidates = {loc for loc, _ in positions}
-    candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}
     limited = index_of(locations).ids_where("daily_limit", _limited)
-    load = uow.load.today(now.date(), candidates & limited)
+    load = {}
+    if limited:
+        candidates = {loc for loc, _ in positions}
+        candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}
+        load = uow.load.today(now.date(), candidates & limited)
     weigh = any(_prices_by_weight(p) for p in policies)
     tags = uow.products.tags(skus)
-    channels = {r.channel for r in reqs}
-    positions = as_seen_by(positions, rules_for(uow, skus), locations, tags, channels)
+    rules = rules_for(uow, skus)
+    if rules:  # else every position is as the channels see it
+        positions = as_seen_by(positions, rules, locations, tags, {r.channel for r in reqs})
     return SourcingView(
         locations, positions, tags, load, weights=_weights(uow, skus) if weigh else {}
     )
