@@ -1,7 +1,7 @@
 """Delivery promise: quotes per second and latency for 1-5-line carts on networks M and L.
 
     python benchmarks/promise.py [--quick] [--networks M,L] [--calls N] [--seed 7]
-                                 [--full-l] [--no-http]
+                                 [--full-l] [--no-http] [--profile]
 
 Per network: generate it (`networks.py`, the sourcing benchmark's generator), load it into
 a fresh SQLite database (migrated by the product; locations, products and positions by
@@ -12,8 +12,9 @@ stores), and over HTTP against `ordergrid serve` in its own process (one client,
 call at a time). Network L holds 10M store positions; unless `--full-l` is given only the
 positions of the SKUs the carts use are loaded (every location holding them, so each
 quote sees exactly what it would see on the full network; the other SKUs' rows only make
-the position index larger). Prints a table and one `BENCH {json}` line per network and
-mode, last. Nothing asserts on timings.
+the position index larger). With `--profile`, the same carts are quoted once more under
+cProfile on a fresh application (`promise_phases.py`): where a quote's time goes. Prints a
+table and one `BENCH {json}` line per network and mode, last. Nothing asserts on timings.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import bootstrap
 from ordergrid.service.promise import Destination, PromiseLine, QuotePromise, quote_promise
 from ordergrid.settings import Settings
+from promise_phases import print_phases, profiled
 
 NOW = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)  # a Monday, 10:00 on the US east coast
 MAX_LINES = 5
@@ -55,6 +57,7 @@ class Options:
     seed: int
     full_l: bool
     http: bool
+    profile: bool
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -65,6 +68,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--seed", type=int, default=7, help="seed of networks and carts")
     p.add_argument("--full-l", action="store_true", help="load all 10M positions of L")
     p.add_argument("--no-http", action="store_true", help="in-process only")
+    p.add_argument("--profile", action="store_true", help="where a quote's time goes (cProfile)")
     # run_all.py passes every benchmark the same arguments: ignore the others' options.
     a, ignored = p.parse_known_args(argv)
     if ignored:
@@ -73,9 +77,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     networks = tuple(
         n.strip().upper() for n in (a.networks or ("M" if quick else "M,L")).split(",")
     )
-    return Options(
-        quick, networks, a.calls or (500 if quick else 3000), a.seed, a.full_l, not a.no_http
-    )
+    calls = a.calls or (500 if quick else 3000)
+    return Options(quick, networks, calls, a.seed, a.full_l, not a.no_http, bool(a.profile))
 
 
 def carts(net: Network, count: int, seed: int) -> list[Order]:
@@ -173,21 +176,37 @@ def in_process(url: str, net: Network, work: list[Order], warmup: int) -> dict[s
         timed = work[warmup:]
         latencies, options = [], 0
         gc.collect()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for cart in timed:
             t0 = time.perf_counter()
             q = quote_promise(command(net, cart), app.ctx)
             latencies.append(time.perf_counter() - t0)
             options += sum(o.available for o in q.options) + sum(p.available for p in q.pickup)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         app.close()
     return {
         "calls": len(timed),
         "calls_per_s": round(len(timed) / wall, 1),
         **latency_ms(latencies),
+        # This process's CPU time: steadier than wall time when other work shares the CPU.
+        "cpu_ms_per_call": round(cpu * 1000 / max(1, len(timed)), 3),
         "available_options_per_call": round(options / max(1, len(timed)), 2),
     }
+
+
+def profile(url: str, net: Network, work: list[Order], warmup: int) -> None:
+    """The timed carts quoted again under cProfile, on a fresh application (its caches as
+    cold as the timed run's)."""
+    app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    try:
+        for cart in work[:warmup]:
+            quote_promise(command(net, cart), app.ctx)
+        timed = work[warmup:]
+        stats = profiled(lambda cart: quote_promise(command(net, cart), app.ctx), timed)
+    finally:
+        app.close()
+    print_phases(stats, len(timed), net.spec.name)
 
 
 def over_http(url: str, net: Network, work: list[Order], warmup: int, logs: Path) -> dict[str, Any]:
@@ -226,6 +245,8 @@ def run_network(name: str, opts: Options, workdir: Path) -> list[dict[str, Any]]
     records = [{**base, "http": False, **in_process(url, net, work, warmup)}]
     if opts.http:
         records.append({**base, "http": True, **over_http(url, net, work, warmup, workdir)})
+    if opts.profile:
+        profile(url, net, work, warmup)
     return records
 
 
@@ -233,7 +254,8 @@ def report(records: list[dict[str, Any]]) -> None:
     table = Table(
         title="POST /v1/promise (targets: in-process >= 1500/s and p99 <= 25 ms; HTTP p99 <= 50 ms)"
     )
-    for col in ("network", "mode", "SKUs loaded", "calls", "calls/s", "p50 ms", "p99 ms", "max ms"):
+    columns = ("network", "mode", "SKUs loaded", "calls", "calls/s", "p50 ms", "p99 ms", "max ms")
+    for col in (*columns, "CPU ms/call"):
         table.add_column(col, justify="right")
     for r in records:
         table.add_row(
@@ -245,6 +267,7 @@ def report(records: list[dict[str, Any]]) -> None:
             f"{r['p50_ms']:.2f}",
             f"{r['p99_ms']:.2f}",
             f"{r['max_ms']:.2f}",
+            f"{r['cpu_ms_per_call']:.2f}" if "cpu_ms_per_call" in r else "",
         )
     console.print(table)
     for r in records:

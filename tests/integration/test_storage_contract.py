@@ -120,6 +120,28 @@ def test_location_change_is_seen_by_another_process_cache(database_url: str) -> 
         second.close()
 
 
+def test_locations_by_id_are_one_mapping_until_the_network_changes(
+    application: Application,
+) -> None:
+    with application.ctx.uow() as uow:
+        uow.locations.put(a_location("DC2"))
+        uow.locations.put(a_location("DC1"))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        first = uow.locations.by_id()
+    with application.ctx.uow(readonly=True) as uow:
+        assert uow.locations.by_id() is first
+    assert list(first) == ["DC1", "DC2"]
+    with application.ctx.uow() as uow:
+        uow.locations.put(a_location("DC1", status="paused"))
+        uow.commit()
+    with application.ctx.uow(readonly=True) as uow:
+        changed = uow.locations.by_id()
+    assert changed is not first
+    assert changed["DC1"].status.value == "paused"
+    assert first["DC1"].status.value == "active"  # a mapping handed out never changes
+
+
 def test_products_known_and_paged(application: Application) -> None:
     with application.ctx.uow() as uow:
         for sku in ("A", "B", "C"):

@@ -17,6 +17,7 @@ from ordergrid.adapters.memory import (
 from ordergrid.domain.events import Event
 from ordergrid.domain.fulfilments import Fulfilment, FulfilmentLine, FulfilmentStatus
 from ordergrid.domain.inventory import Movement, MovementReason, Position
+from ordergrid.domain.network import Address, Location, LocationType
 from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine
 from ordergrid.service.ports import (
     ApiToken,
@@ -355,3 +356,20 @@ def test_clock_ids_and_geocoder() -> None:
     assert geo.locate("FR", "75001") == (48.86, 2.34)
     assert geo.locate("US", "99999") is None
     assert geo.locate("US", None) is None
+
+
+def _location(location_id: str) -> Location:
+    return Location(
+        location_id, location_id, LocationType.DC, Address(lat=40, lon=-74), frozenset()
+    )
+
+
+def test_locations_by_id_are_in_id_order_and_never_change_once_handed_out() -> None:
+    store = InMemoryStore()
+    with InMemoryUnitOfWork(store) as uow:
+        uow.locations.put(_location("DC2"))
+        uow.locations.put(_location("DC1"))
+        seen = uow.locations.by_id()
+        uow.locations.put(_location("DC3"))
+        assert list(seen) == ["DC1", "DC2"]
+        assert list(uow.locations.by_id()) == ["DC1", "DC2", "DC3"]

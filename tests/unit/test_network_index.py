@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from tests.unit.factories import location
 
 from ordergrid.domain.geo import great_circle_km
+from ordergrid.domain.network import Location
 from ordergrid.domain.sourcing.network_index import NetworkIndex
 
 latitudes = st.floats(-80.0, 80.0)
@@ -34,3 +35,19 @@ def test_distance_to_a_point_beside_the_location_is_exact_to_the_millimetre(
     north = lat + metres / 1000 / 111.195  # ~111.195 km per degree of latitude
     [km] = index.distances_km(np.array([0]), (north, lon)).tolist()
     assert km == pytest.approx(great_circle_km(lat, lon, north, lon), abs=1e-6)
+
+
+def test_ids_where_a_test_holds_are_worked_out_once_per_key() -> None:
+    index = NetworkIndex.build(
+        {"B": location("B", 1.0, 1.0, type="store"), "A": location("A", 2.0, 2.0)}
+    )
+    asked: list[str] = []
+
+    def is_store(loc: Location) -> bool:
+        asked.append(loc.id)
+        return loc.type.value == "store"
+
+    assert index.ids_where("stores", is_store) == frozenset({"B"})
+    assert index.ids_where("stores", is_store) == frozenset({"B"})
+    assert asked == ["A", "B"]
+    assert index.ids_where("dcs", lambda loc: loc.type.value == "dc") == frozenset({"A"})

@@ -3,6 +3,7 @@ transit tables."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -240,3 +241,13 @@ def test_a_calendar_closed_every_day_is_refused() -> None:
     closed = LocationCalendar("UTC", weekly_hours({}))
     with pytest.raises(ValueError, match="no open hours"):
         closed.work(datetime(2026, 1, 1, tzinfo=UTC), timedelta(hours=1))
+
+
+def test_calendars_alike_but_for_their_holidays_open_apart() -> None:
+    holiday = replace(OFFICE, holidays=frozenset({MONDAY}))
+    for calendar in (OFFICE, holiday, OFFICE):  # each asked after the other
+        expected = () if calendar is holiday else ((at(MONDAY, 9), at(MONDAY, 18)),)
+        assert calendar.windows(MONDAY) == expected
+    assert OFFICE.windows(MONDAY + timedelta(days=5)) == ()  # Saturday
+    assert OFFICE.is_working_day(MONDAY)
+    assert not holiday.is_working_day(MONDAY)

@@ -53,15 +53,9 @@ class LocationCalendar:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
-    def windows(self, day: date) -> list[tuple[datetime, datetime]]:
+    def windows(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The open windows of a local day (none on a holiday), as aware datetimes."""
-        if day in self.holidays:
-            return []
-        midnight = datetime.combine(day, time(0), self.tz)
-        return [
-            (midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
-            for a, b in self.hours[day.weekday()]
-        ]
+        return _windows(self, day)
 
     def is_working_day(self, day: date) -> bool:
         return bool(self.windows(day))
@@ -132,6 +126,20 @@ class LocationCalendar:
         if cut is None or now < cut:
             return now
         return self.windows(self.next_working_day(today))[0][0]
+
+
+@lru_cache(maxsize=4096)
+def _windows(calendar: LocationCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """`LocationCalendar.windows`, remembered: every date a quote or deadline works out
+    walks the same few days of the same calendars (calendars are immutable; the cut-offs,
+    which windows do not read, are left out of their hash)."""
+    if day in calendar.holidays:
+        return ()
+    midnight = datetime.combine(day, time(0), calendar.tz)
+    return tuple(
+        (midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
+        for a, b in calendar.hours[day.weekday()]
+    )
 
 
 def weekly_hours(doc: Mapping[str, Sequence[tuple[int, int]]]) -> tuple[tuple[Window, ...], ...]:

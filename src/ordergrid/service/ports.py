@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -228,6 +228,10 @@ class LocationRepository(Protocol):
     def get(self, location_id: str) -> Location | None: ...
     def put(self, location: Location) -> bool: ...  # True when created
     def all(self) -> list[Location]: ...
+    def by_id(self) -> Mapping[str, Location]:
+        """Every location by id, in id order; not to be changed. Answers in one
+        process return the same mapping while the network is unchanged."""
+        ...
 
 
 class ProductRepository(Protocol):

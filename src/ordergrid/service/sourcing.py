@@ -9,6 +9,7 @@ from time import perf_counter
 
 from ordergrid.domain.allocation import apply_decision, park
 from ordergrid.domain.inventory import Movement
+from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.sourcing import (
     Decision,
@@ -19,6 +20,7 @@ from ordergrid.domain.sourcing import (
     select_policy,
     source,
 )
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.service.availability import as_seen_by, rules_for
 from ordergrid.service.context import Context
 from ordergrid.service.pegging import peg_waiting_units
@@ -50,20 +52,30 @@ def build_batch_view(
     (nothing will be reserved on them) take the stock from the committed positions the
     process may cache."""
     skus = frozenset().union(*(r.skus for r in reqs))
-    locations = {loc.id: loc for loc in uow.locations.all()}
+    locations = uow.locations.by_id()
     stock = uow.stock_reads if read_only else uow.inventory
     positions = {(p.location_id, p.sku): p for p in stock.positions(skus)}
-    # Capacity days are UTC days; only locations that could serve the orders matter.
-    candidates = {loc for loc, _ in positions}
-    candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}
-    load = uow.load.today(now.date(), candidates)
+    # Capacity days are UTC days. Only locations that could serve the orders matter, and
+    # of those only the ones with a daily limit: screening and pricing read no other's.
+    limited = index_of(locations).ids_where("daily_limit", _limited)
+    load = {}
+    if limited:
+        candidates = {loc for loc, _ in positions}
+        candidates |= {r.pickup_location_id for r in reqs if r.pickup_location_id is not None}
+        load = uow.load.today(now.date(), candidates & limited)
     weigh = any(_prices_by_weight(p) for p in policies)
     tags = uow.products.tags(skus)
-    channels = {r.channel for r in reqs}
-    positions = as_seen_by(positions, rules_for(uow, skus), locations, tags, channels)
+    rules = rules_for(uow, skus)
+    if rules:  # else every position is as the channels see it
+        positions = as_seen_by(positions, rules, locations, tags, {r.channel for r in reqs})
     return SourcingView(
         locations, positions, tags, load, weights=_weights(uow, skus) if weigh else {}
     )
+
+
+def _limited(location: Location) -> bool:
+    """Whether the location takes a limited number of orders or units a day."""
+    return location.orders_per_day is not None or location.units_per_day is not None
 
 
 def _prices_by_weight(policy: Policy) -> bool:

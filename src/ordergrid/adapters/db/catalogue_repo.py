@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,8 @@ _TAGS = select(t.products.c.sku, t.products.c.tags).where(
     t.products.c.sku.in_(bindparam("b_skus", expanding=True))
 )
 
+_COUNTERS = select(t.meta.c.key, t.meta.c.value)
+
 
 class MetaCounters:
     """The `meta` counters, read once per transaction (one query for every cache)."""
@@ -43,7 +45,7 @@ class MetaCounters:
 
     def get(self, key: str) -> int:
         if self._values is None:
-            rows = self.conn.execute(select(t.meta.c.key, t.meta.c.value))
+            rows = self.conn.execute(_COUNTERS)
             self._values = {str(k): int(v) for k, v in rows}
         return self._values.get(key, 0)
 
@@ -107,6 +109,11 @@ class SqlLocations:
 
     def all(self) -> list[Location]:
         return list(self._all().values())
+
+    def by_id(self) -> Mapping[str, Location]:
+        # The process's cached mapping itself: the same object until the network
+        # changes, which lets engines keep one index per network version.
+        return self._all()
 
     def put(self, location: Location) -> bool:
         exists = self.conn.execute(
@@ -181,7 +188,8 @@ class SqlProducts:
         if cached_version != version:
             cached = {}
             self.cache.state = (version, cached)
-        missing = wanted - cached.keys()
+        # Not `wanted - cached.keys()`: that walks every key the cache holds.
+        missing = {sku for sku in wanted if sku not in cached}
         if missing:
             cached.update(self._read_tags(missing))
         return {sku: cached[sku] for sku in wanted if sku in cached}

@@ -28,6 +28,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from itertools import starmap
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
@@ -208,5 +209,7 @@ class SqlStockReads:
             self.cache.add(sku, held)
 
     def _read(self, skus: list[str]) -> list[Position]:
-        rows = self.conn.execute(_OF_SKUS, {"skus": skus})
-        return [_position(r) for r in rows]
+        # All rows at once, then every position in one pass: a SKU held network-wide has
+        # a row per store, and calls made per row add up.
+        rows = self.conn.execute(_OF_SKUS, {"skus": skus}).all()
+        return list(starmap(Position, rows))

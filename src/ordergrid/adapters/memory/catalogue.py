@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from ordergrid.adapters.memory.tables import _Repo
@@ -27,6 +27,10 @@ class InMemoryLocations(_Repo):
 
     def all(self) -> list[Location]:
         return [self._t.locations[k] for k in sorted(self._t.locations)]
+
+    def by_id(self) -> Mapping[str, Location]:
+        # A copy: the table changes in place when a location is put.
+        return {k: self._t.locations[k] for k in sorted(self._t.locations)}
 
 
 class InMemoryProducts(_Repo):

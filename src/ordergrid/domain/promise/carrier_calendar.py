@@ -138,10 +138,20 @@ class CarrierCalendar:
         """The day a parcel handed over on `ships_on` arrives after `days` delivery days
         of the service at the destination; a transit of 0 days arrives on the first
         delivery day from `ships_on` on."""
-        day = ships_on
-        for _ in range(days):
-            day = self.next_delivery_day(day + timedelta(days=1), service, area)
-        return self.next_delivery_day(day, service, area)
+        return _arrival(self, ships_on, days, service, area)
+
+
+@lru_cache(maxsize=4096)
+def _arrival(
+    calendar: CarrierCalendar, ships_on: date, days: int, service: str, area: DeliveryArea
+) -> date:
+    """`CarrierCalendar.arrival`, remembered: every quote of a day asks for the same few
+    departures, services and areas, and each answer walks the days one by one (calendars
+    are immutable; equal ones answer alike)."""
+    day = ships_on
+    for _ in range(days):
+        day = calendar.next_delivery_day(day + timedelta(days=1), service, area)
+    return calendar.next_delivery_day(day, service, area)
 
 
 def holiday_table(doc: Mapping[str, Iterable[str] | str]) -> dict[str, HolidaySource]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.carrier_calendar import DeliveryArea
-from ordergrid.domain.promise.dates import calendar_of, shipment_dates
+from ordergrid.domain.promise.dates import ShipmentDates, calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
 from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
@@ -104,29 +104,43 @@ def ready_after_arrival(
     return cal.work(day_start, rules.ready(method))
 
 
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A cart collected by one method: what selectors see of it and the pick-up policy
+    they select (the same at every store of a quote)."""
+
+    method: str
+    facts: OrderFacts
+    policy: Policy
+
+    @classmethod
+    def of(cls, cart: Cart, method: str, view: PromiseView) -> Collection:
+        facts = pickup_facts(cart, method)
+        return cls(method, facts, select_policy(view.policies, facts))
+
+
 def _at_store(
-    cart: Cart, store: Location, method: str, view: PromiseView, now: datetime
-) -> tuple[dict[str, int], dict[str, int], str]:
+    cart: Cart, store: Location, how: Collection, view: PromiseView, now: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
     """What the store cannot hand over now and what it can (SKU → units), under the
     pick-up policy."""
-    facts = pickup_facts(cart, method)
-    policy = select_policy(view.policies, facts)
     req = SourcingRequest(
         order_id=PROMISE_ORDER_ID,
         channel=cart.channel,
-        method=DeliveryMethod(method),
+        method=DeliveryMethod(how.method),
         lines=cart.units(),
         destination=None,
         pickup_location_id=store.id,
-        facts=facts,
+        facts=how.facts,
     )
-    rules, columns = view.rules(policy, None), view.for_skus(req.skus)
+    rules, columns = view.rules(how.policy, None), view.for_skus(req.skus)
+    demand = cart.demand()
     found = None
     if view.shortcuts:
-        found = placed_at_store(req, columns, rules, cart.demand(), view.pickup_screens)
+        found = placed_at_store(req, columns, rules, demand, view.pickup_screens)
     placed = _placed(req, columns, rules, now) if found is None else found
-    missing = {sku: q - placed.get(sku, 0) for sku, q in cart.demand().items()}
-    return {sku: n for sku, n in missing.items() if n > 0}, placed, policy.id
+    missing = {sku: q - placed.get(sku, 0) for sku, q in demand.items()}
+    return {sku: n for sku, n in missing.items() if n > 0}, placed
 
 
 def _placed(
@@ -188,6 +202,13 @@ def transfer_request(
     )
 
 
+#: How a shipment's dates are found: `shipment_dates`, or a quote's memo of it.
+DatesOf = Callable[
+    [Location, float, str, datetime, PromiseRules, tzinfo | None, DeliveryArea],
+    ShipmentDates | None,
+]
+
+
 def transfer_arrivals(
     plan: Plan,
     locations: Mapping[str, Location],
@@ -195,15 +216,17 @@ def transfer_arrivals(
     service: str,
     now: datetime,
     rules: PromiseRules,
+    dates_of: DatesOf = shipment_dates,
 ) -> dict[str, datetime] | None:
     """When each shipment of a transfer plan arrives at the store at the latest (by
     origin); None when an origin has no working day ahead."""
     area = DeliveryArea.of(store.address.country, store.address.region)
+    tz = calendar_of(store).tz
     arrivals = {}
     for s in plan.shipments:
         loc = locations[s.location_id]
         km = s.distance_km or 0.0
-        dates = shipment_dates(loc, km, service, now, rules, calendar_of(store).tz, area)
+        dates = dates_of(loc, km, service, now, rules, tz, area)
         if dates is None:
             return None
         arrivals[s.location_id] = dates.latest
@@ -223,38 +246,38 @@ def _sourced_transfer(
     plan = source(req, view.for_skus(req.skus), view.rules(policy, service), now).plan
     if plan.units < sum(missing.values()):
         return None
-    arrivals = transfer_arrivals(plan, view.sourcing.locations, store, service, now, rules)
+    locations = view.sourcing.locations
+    arrivals = transfer_arrivals(plan, locations, store, service, now, rules, view.dates)
     if arrivals is None:
         return None
     return max(arrivals.values()), tuple(s.location_id for s in plan.shipments)
 
 
 def pickup_option(
-    cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
+    cart: Cart, store: Location, km: float, how: Collection, view: PromiseView, now: datetime
 ) -> PickupOption:
     """The store's answer for the cart: ready now, after a transfer, or not at all."""
     try:
-        return _answer(cart, store, km, method, view, now)
+        return _answer(cart, store, km, how, view, now)
     except ClosedForGood:
-        policy = select_policy(view.policies, pickup_facts(cart, method))
         return PickupOption(
             store.id,
             store.name,
-            method,
+            how.method,
             round(km, 1),
             False,
-            policy.id,
+            how.policy.id,
             reason="no_opening_hours",
             detail="the store has no working day ahead",
         )
 
 
 def _answer(
-    cart: Cart, store: Location, km: float, method: str, view: PromiseView, now: datetime
+    cart: Cart, store: Location, km: float, how: Collection, view: PromiseView, now: datetime
 ) -> PickupOption:
-    missing, placed, policy_id = _at_store(cart, store, method, view, now)
-    rules = select_policy(view.policies, pickup_facts(cart, method)).promise
-    base = PickupOption(store.id, store.name, method, round(km, 1), False, policy_id)
+    method, rules = how.method, how.policy.promise
+    missing, placed = _at_store(cart, store, how, view, now)
+    base = PickupOption(store.id, store.name, method, round(km, 1), False, how.policy.id)
     if not missing:
         return replace(
             base, available=True, ready_by=ready_now(store, method, now, rules), mode=NOW
@@ -298,10 +321,11 @@ def pickup_options(cart: Cart, view: PromiseView, now: datetime) -> list[PickupO
     stores = view.sourcing.locations
     out: list[PickupOption] = []
     for method in ("pickup", "curbside"):
-        rules = select_policy(view.policies, pickup_facts(cart, method)).promise
+        how = Collection.of(cart, method, view)
+        rules = how.policy.promise
         if method not in rules.offer:
             continue
         near = nearby_stores(stores, cart, CAPABILITY[method], rules.pickup_radius_km)
         for km, store in near[: rules.pickup_locations]:
-            out.append(pickup_option(cart, store, km, method, view, now))
+            out.append(pickup_option(cart, store, km, how, view, now))
     return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
+from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.carrier_calendar import DeliveryArea
 from ordergrid.domain.promise.dates import ShipmentDates, service_key, shipment_dates
@@ -17,6 +18,7 @@ from ordergrid.domain.promise.incoming import (
     decide_with_incoming,
     supply_use,
 )
+from ordergrid.domain.promise.rules import PromiseRules
 from ordergrid.domain.promise.shortcuts import Screens, ship_run_key
 from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
@@ -56,13 +58,23 @@ class Cart:
     value: Decimal = Decimal(0)
     #: State or province of the destination (its carrier holidays).
     region: str | None = None
+    #: What the methods below answer, worked out once: a quote asks for them for every
+    #: option and store.
+    _units: tuple[UnitsToPlace, ...] = field(init=False, repr=False, compare=False)
+    _facts: dict[tuple[str, str, bool], OrderFacts] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        units = tuple(UnitsToPlace(str(i), sku, q) for i, (sku, q) in enumerate(self.lines))
+        object.__setattr__(self, "_units", units)
 
     @property
     def area(self) -> DeliveryArea:
         return DeliveryArea.of(self.country, self.region)
 
     def units(self) -> tuple[UnitsToPlace, ...]:
-        return tuple(UnitsToPlace(str(i), sku, q) for i, (sku, q) in enumerate(self.lines))
+        return self._units
 
     def demand(self) -> dict[str, int]:
         wanted: dict[str, int] = {}
@@ -71,16 +83,20 @@ class Cart:
         return wanted
 
     def facts(self, method: str, level: str, destination: bool = True) -> OrderFacts:
-        return OrderFacts(
-            channel=self.channel,
-            method=method,
-            service_level=level,
-            country=(self.country or "").upper() or None if destination else None,
-            postal_code=self.postal_code if destination else None,
-            value=self.value,
-            destination=self.destination if destination else None,
-            region=self.region if destination else None,
-        )
+        key = (method, level, destination)
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = OrderFacts(
+                channel=self.channel,
+                method=method,
+                service_level=level,
+                country=(self.country or "").upper() or None if destination else None,
+                postal_code=self.postal_code if destination else None,
+                value=self.value,
+                destination=self.destination if destination else None,
+                region=self.region if destination else None,
+            )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +118,21 @@ class PromiseView:
         tuple[str, tuple[tuple[str, int], ...]], tuple[datetime, tuple[str, ...]] | None
     ] = field(default_factory=dict)
 
-    _rules: dict[tuple[int, str | None], Policy] = field(default_factory=dict)
     #: Ship options' engine runs, by what they depend on (`shortcuts.ship_run_key`).
     ship_runs: dict[tuple[object, ...], Decision] = field(default_factory=dict)
     #: The screens every pick-up store of the quote is read from.
     pickup_screens: Screens = field(default_factory=dict)
     #: Free units on their way per SKU, for policies that let orders wait for supply.
     incoming: IncomingBySku = field(default_factory=dict)
+    #: Shipment dates worked out for this quote, with the location and rules they are
+    #: for (see `dates`).
+    _dates: dict[tuple[object, ...], tuple[Location, PromiseRules, ShipmentDates | None]] = field(
+        default_factory=dict
+    )
 
     def rules(self, policy: Policy, service: str | None) -> Policy:
-        """`for_quote(policy, service)`, worked out once per quote (the view holds the
-        policies, so their identities are stable while it lives)."""
-        key = (id(policy), service)
-        found = self._rules.get(key)
-        if found is None:
-            found = self._rules[key] = for_quote(policy, service)
-        return found
+        """`for_quote(policy, service)` (see `quote_rules`)."""
+        return quote_rules(policy, service)
 
     def stock(self) -> CartStock:
         """The stock of every SKU in the view, as columns (built on first use)."""
@@ -126,6 +141,30 @@ class PromiseView:
             skus = frozenset(self.sourcing.product_tags) | {s for _, s in self.sourcing.positions}
             self._stock.append(CartStock.of(self.sourcing.positions, index, skus))
         return self._stock[0]
+
+    def dates(
+        self,
+        loc: Location,
+        km: float,
+        service: str,
+        start: datetime,
+        rules: PromiseRules,
+        destination_tz: tzinfo | None,
+        area: DeliveryArea,
+    ) -> ShipmentDates | None:
+        """`shipment_dates`, once per quote for each location, transit band, start,
+        rules and destination zone and area: the distance counts only through its band,
+        and transfers to nearby stores often leave from the same location. Locations and
+        rules are told apart by identity (they are immutable, and hashing them would
+        cost more than the dates); each entry holds the two, so no other object takes
+        their ids while it lives."""
+        band = rules.band(service, km)
+        key = (id(loc), band, service, start, id(rules), destination_tz, area)
+        found = self._dates.get(key)
+        if found is None:
+            dates = shipment_dates(loc, km, service, start, rules, destination_tz, area)
+            found = self._dates[key] = (loc, rules, dates)
+        return found[2]
 
     def for_skus(self, skus: frozenset[str]) -> SourcingView:
         """The view with its stock columns ready for a request of these SKUs."""
@@ -178,6 +217,24 @@ def for_quote(policy: Policy, service: str | None) -> Policy:
         constraints=tighten(policy.constraints),
         strategies=tuple(replace(s, constraints=tighten(s.constraints)) for s in policy.strategies),
     )
+
+
+_QUOTE_RULES_KEPT = 64
+_quote_rules: dict[tuple[int, str | None], tuple[Policy, Policy]] = {}
+
+
+def quote_rules(policy: Policy, service: str | None) -> Policy:
+    """`for_quote(policy, service)`, made once per policy and service: policies are
+    immutable and a process keeps the active ones while they are unchanged, so quotes
+    share the tightened rules (and the engine what it derives from them)."""
+    made = _quote_rules.get((id(policy), service))
+    if made is not None and made[0] is policy:
+        return made[1]
+    rules = for_quote(policy, service)
+    if len(_quote_rules) >= _QUOTE_RULES_KEPT:
+        _quote_rules.clear()
+    _quote_rules[(id(policy), service)] = (policy, rules)
+    return rules
 
 
 def shortage(cart: Cart, view: PromiseView) -> dict[str, int]:
@@ -238,14 +295,14 @@ def ship_option(
             return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
         decision, waits = later
         plan = decision.plan
-    locations = view.sourcing.locations
+    locations, area = view.sourcing.locations, cart.area
     shipments = []
     for s in plan.shipments:
         km = s.distance_km or 0.0
         use = waits.get(s.location_id)
         start = now if use is None else max(now, use.due)
         loc = locations[s.location_id]
-        dates = shipment_dates(loc, km, service, start, rules, cart.timezone, cart.area)
+        dates = view.dates(loc, km, service, start, rules, cart.timezone, area)
         if dates is None:  # within reach by construction, so the location never works
             detail = f"{s.location_id} has no working day ahead"
             return ShipOption(

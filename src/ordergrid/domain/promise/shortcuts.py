@@ -46,8 +46,9 @@ def _rules_tried(req: SourcingRequest, policy: Policy) -> list[tuple[int, Policy
     return tried or [(-1, policy)]
 
 
-#: Screens of the network for collection at any store, per (policy, method, attempt).
-Screens = dict[tuple[int, str, int], Screen]
+#: Screens of the network for collection at any store, per (policy, method): one per
+#: attempt the engine makes, in order.
+Screens = dict[tuple[int, str], list[Screen]]
 
 
 def _network_screen(req: SourcingRequest, view: SourcingView, rules: Policy) -> Screen:
@@ -88,13 +89,13 @@ def placed_at_store(
     if store is None or req.excluded_locations:
         return None
     kept: Screens = {} if screens is None else screens
+    key = (id(policy), req.method.value)
+    if key not in kept:
+        kept[key] = [_network_screen(req, view, rules) for _, rules in _rules_tried(req, policy)]
     total = sum(demand.values())
     attempts: list[dict[str, int]] = []
-    for n, rules in _rules_tried(req, policy):
-        key = (id(policy), req.method.value, n)
-        if key not in kept:
-            kept[key] = _network_screen(req, view, rules)
-        placed = _placed_by(kept[key], store, demand)
+    for screened in kept[key]:
+        placed = _placed_by(screened, store, demand)
         if placed is None:
             return None
         if sum(placed.values()) == total:

@@ -102,6 +102,14 @@ class NetworkIndex:
             self._memo[("mask", key)] = found
         return found
 
+    def ids_where(self, key: Any, test: Callable[[Location], bool]) -> frozenset[str]:
+        """The ids of the locations that pass `test`, remembered under `key`."""
+        found: frozenset[str] | None = self._memo.get(("ids", key))
+        if found is None:
+            found = frozenset(loc.id for loc in self.locations if test(loc))
+            self._memo[("ids", key)] = found
+        return found
+
 
 _recent: list[tuple[Mapping[str, Location], NetworkIndex]] = []
 
