@@ -96,23 +96,41 @@ def start_server(app: Application, host: str, port: int) -> uvicorn.Server:
 @dataclass
 class Associates:
     """Store and DC staff working the queues: accept, pick (sometimes short), ship or
-    hand over, and now and then reject."""
+    hand over, and now and then reject; send the transfers made for pick-up orders, and
+    take them in at the store a round later."""
 
     client: httpx.Client
     rng: random.Random = field(default_factory=lambda: random.Random(5))
     counts: dict[str, int] = field(default_factory=dict)
 
     def _post(self, fid: str, action: str, body: dict[str, Any] | None = None) -> None:
-        r = self.client.post(f"/v1/fulfilments/{fid}/{action}", json=body)
-        key = action if r.status_code == 200 else f"{action}:{r.status_code}"
+        self._act(f"/v1/fulfilments/{fid}/{action}", action, body)
+
+    def _act(self, path: str, action: str, body: dict[str, Any] | None) -> None:
+        r = self.client.post(path, json=body)
+        key = action if r.status_code in (200, 201) else f"{action}:{r.status_code}"
         self.counts[key] = self.counts.get(key, 0) + 1
 
     def _queue(self, status: str) -> list[dict[str, Any]]:
-        r = self.client.get("/v1/fulfilments", params={"status": status, "limit": 25})
+        return self._list("/v1/fulfilments", status)
+
+    def _list(self, path: str, status: str) -> list[dict[str, Any]]:
+        r = self.client.get(path, params={"status": status, "limit": 25})
         items: list[dict[str, Any]] = r.json().get("items", []) if r.status_code == 200 else []
         return items
 
+    def _move_transfers(self) -> None:
+        for t in self._list("/v1/supply", "in_transit"):
+            lines = [{"sku": x["sku"], "quantity": x["in_transit"]} for x in t["lines"]]
+            receipt = {"id": f"RC-{t['id']}", "lines": [x for x in lines if x["quantity"]]}
+            if receipt["lines"]:
+                self._act(f"/v1/supply/{t['id']}/receipts", "receive", receipt)
+        for t in self._list("/v1/supply", "open"):
+            if t["kind"] == "transfer":
+                self._act(f"/v1/supply/{t['id']}/dispatch", "dispatch", {})
+
     def work(self) -> None:
+        self._move_transfers()
         for f in self._queue("released"):
             self._post(
                 f["id"],
