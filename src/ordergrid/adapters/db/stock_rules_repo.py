@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, delete, select
 
@@ -29,37 +29,47 @@ def _channel(r: Any) -> ChannelSettings:
     return ChannelSettings(r.channel, tuple(r.availability_thresholds), r.pickup_radius_km)
 
 
+T = TypeVar("T")
 STOCK_RULES_VERSION = "stock_rules_version"
 CHANNELS_VERSION = "channels_version"
 
 
+class Versioned(Generic[T]):
+    """A per-process copy of a small table, valid while the stored version it was read
+    at is the current one."""
+
+    def __init__(self, empty: T) -> None:
+        self._lock = threading.Lock()
+        self._state: tuple[int | None, T] = (None, empty)
+
+    def get(self, version: int) -> T | None:
+        with self._lock:
+            cached_version, value = self._state
+        return value if cached_version == version else None
+
+    def put(self, version: int, value: T) -> None:
+        with self._lock:
+            self._state = (version, value)
+
+    def read_through(self, version: int, changed: bool, load: Callable[[], T]) -> T:
+        """The copy at `version`, loaded when missing. A transaction that `changed` the
+        table has not committed it: what it sees is never cached."""
+        value = None if changed else self.get(version)
+        if value is None:
+            value = load()
+            if not changed:
+                self.put(version, value)
+        return value
+
+
 class SettingsCache:
-    """Per-process copies of the stock rules and the channel settings, each valid while
-    its stored version matches: both are few rows, read by every availability answer,
-    promise and (the channels) every stock movement."""
+    """Per-process copies of the stock rules and the channel settings: both are few
+    rows, read by every availability answer, promise and (the channels) every stock
+    movement."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: tuple[int | None, tuple[StockRule, ...]] = (None, ())
-        self._channels: tuple[int | None, tuple[ChannelSettings, ...]] = (None, ())
-
-    def rules(self, version: int) -> tuple[StockRule, ...] | None:
-        with self._lock:
-            cached_version, rules = self._rules
-        return rules if cached_version == version else None
-
-    def put_rules(self, version: int, rules: tuple[StockRule, ...]) -> None:
-        with self._lock:
-            self._rules = (version, rules)
-
-    def channels(self, version: int) -> tuple[ChannelSettings, ...] | None:
-        with self._lock:
-            cached_version, channels = self._channels
-        return channels if cached_version == version else None
-
-    def put_channels(self, version: int, channels: tuple[ChannelSettings, ...]) -> None:
-        with self._lock:
-            self._channels = (version, channels)
+        self.rules: Versioned[tuple[StockRule, ...]] = Versioned(())
+        self.channels: Versioned[tuple[ChannelSettings, ...]] = Versioned(())
 
 
 class SqlStockRules:
@@ -118,11 +128,7 @@ class SqlStockRules:
 
     def covering(self, skus: Iterable[str]) -> list[StockRule]:
         version = self.counters.get(STOCK_RULES_VERSION)
-        rules = None if self._changed else self.cache.rules(version)
-        if rules is None:
-            rules = tuple(self.all())
-            if not self._changed:
-                self.cache.put_rules(version, rules)
+        rules = self.cache.rules.read_through(version, self._changed, lambda: tuple(self.all()))
         wanted = set(skus)
         return [r for r in rules if r.scope.sku is None or r.scope.sku in wanted]
 
@@ -165,11 +171,9 @@ class SqlChannels:
     def watched(self) -> list[ChannelSettings]:
         # Read for every stock movement: from the process's copy while it is current.
         version = self.counters.get(CHANNELS_VERSION)
-        channels = None if self._changed else self.cache.channels(version)
-        if channels is None:
-            channels = tuple(self.all())
-            if not self._changed:
-                self.cache.put_channels(version, channels)
+        channels = self.cache.channels.read_through(
+            version, self._changed, lambda: tuple(self.all())
+        )
         return [c for c in channels if c.availability_thresholds]
 
     def bands(self, channel: str, skus: Iterable[str]) -> dict[str, int]:
