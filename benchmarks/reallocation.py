@@ -6,9 +6,12 @@ steady order load, and how many re-allocations per second one worker sustains.
 1. **Latency** (embedded mode: `ordergrid serve` on SQLite with its worker inside): a
    load-generator process places demo orders over HTTP at `--rate` orders/s (open loop);
    meanwhile a probe places an order, rejects its first fulfilment (`capacity`: re-source
-   elsewhere) and polls the order every 5 ms until a new fulfilment is released (or the
-   order is back-ordered), one probe after the other. Latency = from sending the
-   rejection to seeing the new allocation.
+   elsewhere) and, once the order shows a new fulfilment released (or is back-ordered),
+   reads the order's timeline; one probe after the other. Latency = from sending the
+   rejection (the probe's clock) to the `at` of the `fulfilment.released` event of the new
+   allocation (the server's clock: same machine). The probe looks at the order every
+   25 ms only to know when to read the timeline, so its looking neither adds load
+   measured against nor rounds the latency up to a polling step.
 2. **Throughput** (in-process, same seeded database, no HTTP): `--burst` orders are
    placed and all rejected with nothing running the worker, then one worker runs the
    backlog of re-sourcing timers; re-allocations/s = timers run / time to drain them.
@@ -26,6 +29,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
@@ -44,7 +48,7 @@ from ordergrid.service.commands import ActOnFulfilment, LineInput, PlaceOrder, R
 from ordergrid.settings import Settings
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-POLL_S = 0.005
+POLL_S = 0.025
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,18 @@ def _resourced(c: httpx.Client, order_id: str, rejected: str) -> str | None:
     return None
 
 
+def _released_at(c: httpx.Client, order_id: str, rejected: str) -> float:
+    """When the new allocation was made: the first `fulfilment.released` on the order's
+    timeline for a fulfilment other than the rejected one (epoch seconds)."""
+    for event in c.get(f"/v1/orders/{order_id}/events").json():
+        if (
+            event["type"] == "fulfilment.released"
+            and event["data"].get("fulfilment_id") != rejected
+        ):
+            return datetime.fromisoformat(event["at"]).timestamp()
+    raise RuntimeError(f"order {order_id} shows a new fulfilment but no event of it")
+
+
 def probe(base_url: str, opts: Options, start_at: float, stop_at: float) -> dict[str, Any]:
     stream = OrderStream(
         build_network(seed=opts.seed, stores=opts.stores, products=opts.products),
@@ -168,7 +184,7 @@ def probe(base_url: str, opts: Options, start_at: float, stop_at: float) -> dict
             if placed is None:
                 continue
             order_id, fid = placed
-            sent = time.monotonic()
+            sent, sent_at = time.monotonic(), time.time()
             c.post(f"/v1/fulfilments/{fid}/reject", json={"reason": "capacity"})
             outcome = None
             while outcome is None and time.monotonic() - sent < 30:
@@ -177,7 +193,7 @@ def probe(base_url: str, opts: Options, start_at: float, stop_at: float) -> dict
             outcome = outcome or "timeout"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             if outcome == "allocated":
-                latencies.append(time.monotonic() - sent)
+                latencies.append(_released_at(c, order_id, fid) - sent_at)
     return {"latencies": latencies, "outcomes": outcomes}
 
 

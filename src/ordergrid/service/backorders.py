@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from ordergrid.service.commands import SYSTEM, SourceBackorders, SweepBackorders
 from ordergrid.service.context import Context
-from ordergrid.service.ports import BackorderCursor
+from ordergrid.service.pickup_transfers import COLLECTED, missing_units
+from ordergrid.service.ports import BackorderCursor, UnitOfWork
 from ordergrid.service.retry import retrying
 from ordergrid.service.sourcing import source_order
 from ordergrid.service.tracking import save
@@ -24,7 +26,9 @@ def source_backorders(cmd: SourceBackorders, ctx: Context) -> int:
     while True:
         with ctx.uow(readonly=True) as uow:
             page = uow.orders.backordered(cmd.skus, PAGE, after)
-        for _, order_id in page:
+            # Passed over on a read: looking takes no write lock from placements.
+            todo = [o for _, o in page if not _waits_for_its_store(uow, o, cmd.rose_at)]
+        for order_id in todo:
             placed += retrying(partial(_source_one, order_id, ctx))
         if len(page) < PAGE:
             return placed
@@ -46,6 +50,24 @@ def _source_one(order_id: str, ctx: Context) -> int:
         uow.commit()
     ctx.pending.report(ctx.observer)
     return int(bool(decision.plan.shipments))
+
+
+def _waits_for_its_store(
+    uow: UnitOfWork, order_id: str, rose_at: Mapping[str, frozenset[str]] | None
+) -> bool:
+    """True when stock that rose elsewhere cannot help: the order is collected at a store,
+    sourcing it looks at that store alone, and every unit it lacks is already on its way
+    there by transfer (a new transfer is planned only for units nothing brings)."""
+    if rose_at is None:
+        return False
+    order = uow.orders.get(order_id)
+    store = None if order is None else order.delivery.pickup_location_id
+    if order is None or store is None or order.delivery.method not in COLLECTED:
+        return False
+    waiting = {line.sku for line in order.lines if line.backordered}
+    if any(store in rose_at.get(sku, ()) for sku in waiting):
+        return False
+    return not missing_units(uow, order)
 
 
 def sweep_backorders(cmd: SweepBackorders, ctx: Context) -> int:

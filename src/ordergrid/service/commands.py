@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -138,9 +139,14 @@ class ActOnFulfilment:
 
 @dataclass(frozen=True, slots=True)
 class SourceBackorders:
-    """Stock became available for these SKUs: re-source back-orders, oldest first."""
+    """Stock became available for these SKUs: re-source back-orders, oldest first.
+
+    `rose_at`, when known, names the locations where each SKU's stock rose: an order
+    collected at a store whose missing units are all on their way by transfer can only
+    be helped by stock at that store, so stock elsewhere passes it over."""
 
     skus: frozenset[str]
+    rose_at: Mapping[str, frozenset[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from ordergrid.service.transfers import hold_at_origin, release_at_origin
 COLLECTED = frozenset({DeliveryMethod.PICKUP, DeliveryMethod.CURBSIDE})
 
 
-def _missing(uow: UnitOfWork, order: Order) -> tuple[UnitsToPlace, ...]:
+def missing_units(uow: UnitOfWork, order: Order) -> tuple[UnitsToPlace, ...]:
     """Back-ordered units of each line that no supply is bringing yet."""
     held = held_by_line(uow.supply.pegs_of_order(order.id))
     out = []
@@ -80,7 +80,7 @@ def request_pickup_transfers(
     if not policy.promise.pickup_transfers or store_id in order.excluded_locations:
         return []
     store = uow.locations.get(store_id)
-    units = _missing(uow, order)
+    units = missing_units(uow, order)
     if store is None or not units:
         return []
     plan, ship_policy = _plan(uow, order, store, units, now)

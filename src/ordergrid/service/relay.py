@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ordergrid.service.bus import MessageBus
 from ordergrid.service.commands import SourceBackorders
 from ordergrid.service.ports import StoredEvent
@@ -10,13 +12,13 @@ CONSUMER = "reactions"
 BATCH = 500
 
 
-def _skus_with_new_stock(bus: MessageBus, events: list[StoredEvent]) -> frozenset[str]:
-    """SKUs whose stock became sellable: availability rose, or a location started serving."""
-    skus = {
-        str(e.data["sku"])
-        for e in events
-        if e.type == "inventory.changed" and int(e.data.get("available", 0)) > 0
-    }
+def _new_stock(bus: MessageBus, events: list[StoredEvent]) -> SourceBackorders | None:
+    """SKUs whose stock became sellable, and where: availability rose, or a location
+    started serving."""
+    rose: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.type == "inventory.changed" and int(e.data.get("available", 0)) > 0:
+            rose[str(e.data["sku"])].add(str(e.data["location_id"]))
     opened = [
         str(e.data["location_id"])
         for e in events
@@ -25,8 +27,11 @@ def _skus_with_new_stock(bus: MessageBus, events: list[StoredEvent]) -> frozense
     if opened:
         with bus.ctx.uow(readonly=True) as uow:
             for location_id in opened:
-                skus.update(uow.inventory.skus_available_at(location_id))
-    return frozenset(skus)
+                for sku in uow.inventory.skus_available_at(location_id):
+                    rose[sku].add(location_id)
+    if not rose:
+        return None
+    return SourceBackorders(frozenset(rose), {sku: frozenset(at) for sku, at in rose.items()})
 
 
 def relay_once(bus: MessageBus, batch: int = BATCH) -> int:
@@ -42,9 +47,9 @@ def relay_once(bus: MessageBus, batch: int = BATCH) -> int:
         events = uow.outbox.after(position, batch)
     if not events:
         return 0
-    skus = _skus_with_new_stock(bus, events)
-    if skus:
-        bus.handle(SourceBackorders(skus))
+    wake = _new_stock(bus, events)
+    if wake is not None:
+        bus.handle(wake)
     with bus.ctx.uow() as uow:
         uow.outbox.set_consumer_position(CONSUMER, events[-1].cursor)
         uow.commit()

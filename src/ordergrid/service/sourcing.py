@@ -132,7 +132,9 @@ def source_order(
     decision = source(req, view, policy, now)
     decision = replace(decision, elapsed_ms=(perf_counter() - started) * 1000)
     if quiet_if_unchanged and _unchanged(order, decision):
-        return None
+        # Nothing new for the order itself; its pick-up store may still be sent by
+        # transfer what stock elsewhere now covers. Returned (not recorded) when it was.
+        return decision if _transfer_missing(uow, order, policy, ctx, now, actor) else None
     if order.excluded_locations and decision.plan.shipments:
         # Something failed before (the order has excluded locations): this is a re-route.
         # Recorded before the new fulfilments, so re-sourcing ends with
@@ -144,14 +146,21 @@ def source_order(
             locations=[s.location_id for s in decision.plan.shipments],
         )
     record_decision(uow, order, decision, ctx, now, actor, trigger, view)
-    # A pick-up store lacking units is sent them by transfer where the policy allows;
-    # what is still missing may wait for supply on its way (pre-orders too). Imported
-    # here: transfers source with this module's view and policy look-ups.
-    from ordergrid.service.pickup_transfers import request_pickup_transfers  # noqa: PLC0415
-
-    request_pickup_transfers(uow, order, policy, ctx, now, actor)
+    # What is still missing may wait for supply on its way (pre-orders too).
+    _transfer_missing(uow, order, policy, ctx, now, actor)
     peg_waiting_units(uow, order, policy, now, actor)
     return decision
+
+
+def _transfer_missing(
+    uow: UnitOfWork, order: Order, policy: Policy, ctx: Context, now: datetime, actor: str | None
+) -> bool:
+    """A pick-up store lacking units is sent them by transfer where the policy allows;
+    True when a transfer was made. Imported here: transfers source with this module's
+    view and policy look-ups."""
+    from ordergrid.service.pickup_transfers import request_pickup_transfers  # noqa: PLC0415
+
+    return bool(request_pickup_transfers(uow, order, policy, ctx, now, actor))
 
 
 def record_decision(

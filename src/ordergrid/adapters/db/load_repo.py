@@ -57,7 +57,7 @@ class SqlLoad:
         rows = self.conn.execute(
             _TODAY_POSTGRES if postgres else _TODAY_SQLITE, {"day": day.isoformat(), "ids": ids}
         )
-        return {r.location_id: (r.orders, r.units) for r in rows}
+        return {location_id: (orders, units) for location_id, orders, units in rows}
 
     def add(self, location_id: str, day: date, orders: int, units: int) -> None:
         self.conn.execute(

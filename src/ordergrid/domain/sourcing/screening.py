@@ -93,6 +93,13 @@ def _capacity(loc: Location, view: SourcingView, policy: Policy) -> Exclusion | 
     return None
 
 
+def _full(loc: Location, orders: int, units: int) -> bool:
+    """Whether the location has taken its daily orders or units."""
+    return (loc.orders_per_day is not None and orders >= loc.orders_per_day) or (
+        loc.units_per_day is not None and units >= loc.units_per_day
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Screen:
     """Every candidate (holders of the request's SKUs and the pick-up store), as columns
@@ -263,10 +270,12 @@ def _order_specific(
         keep = row(req.pickup_location_id)
         eligible[:] = False if keep is None else eligible & (np.arange(len(eligible)) == keep)
     if policy.constraints.respect_capacity:
-        for loc_id in view.load:
-            i = row(loc_id)
-            if i is not None and _capacity(index.locations[candidates[i]], view, policy):
-                eligible[i] = False
+        for loc_id, (orders, units) in view.load.items():
+            j = index.position.get(loc_id)
+            if j is not None and _full(index.locations[j], orders, units):
+                i = row(loc_id)
+                if i is not None:
+                    eligible[i] = False
 
 
 def _apply_product_rules(
