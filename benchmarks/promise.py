@@ -1,16 +1,19 @@
 """Delivery promise: quotes per second and latency for 1-5-line carts on networks M and L.
 
     python benchmarks/promise.py [--quick] [--networks M,L] [--calls N] [--seed 7]
-                                 [--full-l] [--no-http] [--profile]
+                                 [--processes N] [--full-l] [--no-http] [--profile]
 
 Per network: generate it (`networks.py`, the sourcing benchmark's generator), load it into
 a fresh SQLite database (migrated by the product; locations, products and positions by
 bulk SQL inserts), generate carts from the network's order stream (lines capped at 5),
 then time `quote_promise` through the service layer in this process (one thread, every
 option: standard, express, next-day, same-day, pick-up and curbside at the nearest
-stores), and over HTTP against `ordergrid serve` in its own process (one client, one
-call at a time). Network L holds 10M store positions; unless `--full-l` is given only the
-positions of the SKUs the carts use are loaded (every location holding them, so each
+stores), then the same in `--processes` processes at once (one per core by default; each
+its own application on the same database, the carts dealt out between them: what the
+machine quotes, as `serve --workers N` on PostgreSQL spreads it), and over HTTP against
+`ordergrid serve` in its own process (one client, one call at a time). Network L holds
+10M store positions; unless `--full-l` is given only the positions of the SKUs the carts
+use are loaded (every location holding them, so each
 quote sees exactly what it would see on the full network; the other SKUs' rows only make
 the position index larger). With `--profile`, the same carts are quoted once more under
 cProfile on a fresh application (`promise_phases.py`): where a quote's time goes. Prints a
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -34,7 +38,14 @@ from rich.table import Table
 from sqlalchemy import Engine, insert
 
 from api_server import TOKEN, api_server
-from common import console, free_port, latency_ms, one_call_at_a_time, print_bench_lines
+from common import (
+    Lockstep,
+    console,
+    free_port,
+    latency_ms,
+    one_call_at_a_time,
+    print_bench_lines,
+)
 from networks import NETWORKS, Network, Order, build_network, generate_orders
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import location_doc
@@ -58,6 +69,7 @@ class Options:
     full_l: bool
     http: bool
     profile: bool
+    processes: int
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -69,6 +81,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--full-l", action="store_true", help="load all 10M positions of L")
     p.add_argument("--no-http", action="store_true", help="in-process only")
     p.add_argument("--profile", action="store_true", help="where a quote's time goes (cProfile)")
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes quoting at once in the second in-process run (default: one per "
+        "core; 1 skips that run)",
+    )
     # run_all.py passes every benchmark the same arguments: ignore the others' options.
     a, ignored = p.parse_known_args(argv)
     if ignored:
@@ -78,7 +97,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         n.strip().upper() for n in (a.networks or ("M" if quick else "M,L")).split(",")
     )
     calls = a.calls or (500 if quick else 3000)
-    return Options(quick, networks, calls, a.seed, a.full_l, not a.no_http, bool(a.profile))
+    return Options(
+        quick, networks, calls, a.seed, a.full_l, not a.no_http, bool(a.profile), a.processes
+    )
 
 
 def carts(net: Network, count: int, seed: int) -> list[Order]:
@@ -195,6 +216,49 @@ def in_process(url: str, net: Network, work: list[Order], warmup: int) -> dict[s
     }
 
 
+def _quoting(
+    job: tuple[str, list[QuotePromise], list[QuotePromise]], barrier: Any, out: Any
+) -> None:
+    """One of several processes: warm up on its own carts, wait for the others, quote."""
+    url, warm, timed = job
+    app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    try:
+        for cmd in warm:
+            quote_promise(cmd, app.ctx)
+        gc.collect()
+        barrier.wait()
+        latencies = []
+        started, cpu = time.monotonic(), time.process_time()
+        for cmd in timed:
+            t0 = time.perf_counter()
+            quote_promise(cmd, app.ctx)
+            latencies.append(time.perf_counter() - t0)
+        out.put((started, time.monotonic(), time.process_time() - cpu, latencies))
+    finally:
+        app.close()
+
+
+def in_processes(
+    url: str, net: Network, work: list[Order], warmup: int, processes: int
+) -> dict[str, Any]:
+    """`processes` processes quoting at once, the timed carts dealt out between them;
+    calls/s over the span from the first start to the last finish."""
+    warm = [command(net, c) for c in work[:warmup]]
+    timed = [command(net, c) for c in work[warmup:]]
+    jobs = [(url, warm, timed[i::processes]) for i in range(processes)]
+    with Lockstep(_quoting, jobs) as quoting:
+        results = quoting.release(timeout_s=600)
+    span = max(r[1] for r in results) - min(r[0] for r in results)
+    latencies = [x for r in results for x in r[3]]
+    return {
+        "processes": processes,
+        "calls": len(latencies),
+        "calls_per_s": round(len(latencies) / span, 1),
+        **latency_ms(latencies),
+        "cpu_ms_per_call": round(sum(r[2] for r in results) * 1000 / max(1, len(latencies)), 3),
+    }
+
+
 def profile(url: str, net: Network, work: list[Order], warmup: int) -> None:
     """The timed carts quoted again under cProfile, on a fresh application (its caches as
     cold as the timed run's)."""
@@ -242,12 +306,22 @@ def run_network(name: str, opts: Options, workdir: Path) -> list[dict[str, Any]]
     )
     base = {"bench": "promise", "network": name, "backend": "sqlite", "seed": opts.seed}
     base |= {"lines_max": MAX_LINES, "skus_loaded": len(skus), "full_network": full}
-    records = [{**base, "http": False, **in_process(url, net, work, warmup)}]
+    records = [{**base, "http": False, "processes": 1, **in_process(url, net, work, warmup)}]
+    if opts.processes > 1:
+        several = in_processes(url, net, work, warmup, opts.processes)
+        records.append({**base, "http": False, **several})
     if opts.http:
         records.append({**base, "http": True, **over_http(url, net, work, warmup, workdir)})
     if opts.profile:
         profile(url, net, work, warmup)
     return records
+
+
+def _mode(r: dict[str, Any]) -> str:
+    if r["http"]:
+        return "HTTP"
+    n = r.get("processes", 1)
+    return "in-process" if n == 1 else f"in-process, {n} processes"
 
 
 def report(records: list[dict[str, Any]]) -> None:
@@ -260,7 +334,7 @@ def report(records: list[dict[str, Any]]) -> None:
     for r in records:
         table.add_row(
             r["network"],
-            "HTTP" if r["http"] else "in-process",
+            _mode(r),
             f"{r['skus_loaded']}{'' if r['full_network'] else ' (reduced)'}",
             str(r["calls"]),
             f"{r['calls_per_s']:.0f}",
@@ -271,7 +345,7 @@ def report(records: list[dict[str, Any]]) -> None:
         )
     console.print(table)
     for r in records:
-        mode = "HTTP" if r["http"] else "in-process"
+        mode = _mode(r)
         goal = (
             (r["p99_ms"] <= 50) if r["http"] else (r["calls_per_s"] >= 1500 and r["p99_ms"] <= 25)
         )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, select, text, update
 
+from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.stock_cache import SqlStockReads
 from ordergrid.adapters.db.upsert import insert_ignore
@@ -23,14 +23,7 @@ L = t.ledger
 _TXID = text("pg_current_xact_id()::text::bigint")
 #: Built once per dialect: every stock movement writes the ledger.
 _RECORD = {True: L.insert().values(txid=_TXID), False: L.insert().values(txid=0)}
-_COLUMNS = (
-    P.c.location_id,
-    P.c.sku,
-    P.c.on_hand,
-    P.c.reserved,
-    P.c.safety_stock,
-    P.c.snapshot_as_of,
-)
+_COLUMNS = position_rows.COLUMNS
 _AT = and_(P.c.location_id == bindparam("loc"), P.c.sku == bindparam("b_sku"))
 
 _SELECT_ONE = select(*_COLUMNS).where(_AT)
@@ -75,11 +68,7 @@ _PHYSICAL_SINCE = select(func.coalesce(func.sum(L.c.on_hand_delta), 0)).where(
 )
 
 
-def _position(r: Any) -> Position:
-    # Rows come in `_COLUMNS` order, Position's field order: unpacking skips the
-    # by-name look-ups, which cost more than the query for the hundreds of holders of
-    # an order's SKUs.
-    return Position(*r)
+_position = position_rows.position
 
 
 class SqlInventory:

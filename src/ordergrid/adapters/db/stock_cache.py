@@ -28,24 +28,17 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from itertools import starmap
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
 
+from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
 from ordergrid.domain.inventory import Position
 
 P = t.positions
 L = t.ledger
-_COLUMNS = (
-    P.c.location_id,
-    P.c.sku,
-    P.c.on_hand,
-    P.c.reserved,
-    P.c.safety_stock,
-    P.c.snapshot_as_of,
-)
+_COLUMNS = position_rows.COLUMNS
 _TOP_ID = select(func.coalesce(func.max(L.c.id), 0))
 _CHANGED_BY_ID = (
     select(L.c.location_id, L.c.sku)
@@ -74,9 +67,7 @@ _AT_KEYS_SQLITE = text(
 Key = tuple[str, str]
 
 
-def _position(r: Any) -> Position:
-    # The row's columns are the position's fields, in order.
-    return Position(*r)
+_position = position_rows.position
 
 
 class StockCache:
@@ -211,5 +202,4 @@ class SqlStockReads:
     def _read(self, skus: list[str]) -> list[Position]:
         # All rows at once, then every position in one pass: a SKU held network-wide has
         # a row per store, and calls made per row add up.
-        rows = self.conn.execute(_OF_SKUS, {"skus": skus}).all()
-        return list(starmap(Position, rows))
+        return position_rows.positions(self.conn.execute(_OF_SKUS, {"skus": skus}).all())

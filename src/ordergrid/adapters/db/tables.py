@@ -42,7 +42,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return utc(value)
+
+
+def utc(value: datetime) -> datetime:
+    """A stored timestamp as `UtcDateTime` returns it: timezone-aware UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 #: The physical ledger reasons (`domain.inventory.PHYSICAL`), as SQL; queries that want

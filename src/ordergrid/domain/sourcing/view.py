@@ -113,12 +113,23 @@ class SourcingView:
     weights: Mapping[str, float] = field(default_factory=dict)
     #: The positions as columns, when the caller has them so (else built from them).
     columns: StockColumns | None = None
+    #: Columns already built from these positions, by SKUs: a promise screens the same
+    #: cart for every service and store. Shared by copies (`replace`), so each entry
+    #: keeps the positions and index it was built from and is used only for those.
+    _built: dict[
+        frozenset[str], tuple[Mapping[tuple[str, str], Position], NetworkIndex, StockColumns]
+    ] = field(default_factory=dict, compare=False, repr=False)
 
     def stock_columns(self, index: NetworkIndex, skus: frozenset[str]) -> StockColumns:
         """The stock of these SKUs as columns (prepared by the caller, or built here)."""
         if self.columns is not None and frozenset(self.columns.skus) == skus:
             return self.columns
-        return StockColumns.of_positions(self.positions, index, skus)
+        built = self._built.get(skus)
+        if built is not None and built[0] is self.positions and built[1] is index:
+            return built[2]
+        columns = StockColumns.of_positions(self.positions, index, skus)
+        self._built[skus] = (self.positions, index, columns)
+        return columns
 
     def available(self, location_id: str, sku: str) -> int:
         p = self.positions.get((location_id, sku))
