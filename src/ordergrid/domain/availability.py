@@ -78,15 +78,23 @@ def for_pickup(
     rows = np.flatnonzero(keep)
     if found.distance is not None:
         rows = rows[np.argsort(found.distance[rows], kind="stable")]
-    out: dict[str, list[PickupStock]] = {sku: [] for sku in found.skus}
-    for i in rows.tolist():
-        loc = found.index.locations[int(found.candidates[i])]
-        dist = None if found.distance is None else round(float(found.distance[i]), 1)
-        for col, sku in enumerate(found.skus):
-            units = int(found.available[i, col])
-            if units > 0:
-                out[sku].append(PickupStock(loc.id, units, dist))
-    return {sku: tuple(stores) for sku, stores in out.items()}
+    # Per SKU, only the stores that hold it: a network-wide answer spans a thousand
+    # stores and a hundred SKUs, most of whose cells are empty.
+    ids = [found.index.locations[j].id for j in found.candidates[rows].tolist()]
+    dists: list[float | None] = (
+        [None] * len(ids)
+        if found.distance is None
+        else [round(d, 1) for d in found.distance[rows].tolist()]
+    )
+    stock = found.available[rows]
+    out: dict[str, tuple[PickupStock, ...]] = {}
+    for col, sku in enumerate(found.skus):
+        held = np.flatnonzero(stock[:, col] > 0)
+        out[sku] = tuple(
+            PickupStock(ids[i], units, dists[i])
+            for i, units in zip(held.tolist(), stock[held, col].tolist(), strict=True)
+        )
+    return out
 
 
 def band(quantity: int, thresholds: Sequence[int]) -> int:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
 from ordergrid.domain.inventory import Position
-from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex, where
+from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex
 from ordergrid.domain.sourcing.view import StockColumns
 
 
@@ -29,26 +28,8 @@ class CartStock:
         skus: frozenset[str],
     ) -> CartStock:
         """The columns `StockColumns.of_positions` builds, with where stock is on hand."""
-        order = tuple(sorted(skus))
-        column, row_of = {sku: i for i, sku in enumerate(order)}, index.position
-        # Plain fields, the arithmetic in numpy: a large network's cart has a thousand
-        # positions, and a property call per position costs more than the rest.
-        cells = chain.from_iterable(
-            (row_of.get(loc, -1), column.get(sku, -1), p.on_hand, p.reserved, p.safety_stock)
-            for (loc, sku), p in positions.items()
-        )
-        found = np.fromiter(cells, np.int64, 5 * len(positions)).reshape(len(positions), 5)
-        found = found[(found[:, 0] >= 0) & (found[:, 1] >= 0) & (found[:, 2] > 0)]
-        # Laid out over the whole network first (a few columns of a few thousand rows at
-        # most), then cut to the holders: cheaper than sorting the holders out.
-        shape = (len(index), len(order))
-        every = np.zeros(shape, dtype=np.int64)
-        on_hand: BoolArray = np.zeros(shape, dtype=bool)
-        every[found[:, 0], found[:, 1]] = np.maximum(found[:, 2] - found[:, 3] - found[:, 4], 0)
-        on_hand[found[:, 0], found[:, 1]] = True
-        holders = where(on_hand.sum(axis=1) > 0)
-        available, held = every[holders], on_hand[holders]
-        return cls(index, StockColumns(order, holders, available), held)
+        columns, held = StockColumns.laid_out(positions, index, skus)
+        return cls(index, columns, held)
 
     def for_skus(self, skus: frozenset[str]) -> StockColumns:
         """The columns of a subset of the SKUs, exactly as built from the positions: the

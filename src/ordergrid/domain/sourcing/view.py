@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from ordergrid.domain.fulfilments import HANDED_OVER
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod, Order
-from ordergrid.domain.sourcing.network_index import IntArray, NetworkIndex
+from ordergrid.domain.sourcing.network_index import BoolArray, IntArray, NetworkIndex, where
 from ordergrid.domain.sourcing.selection import OrderFacts
 
 
@@ -84,17 +85,32 @@ class StockColumns:
     def of_positions(
         cls, positions: Mapping[tuple[str, str], Position], index: NetworkIndex, skus: Iterable[str]
     ) -> StockColumns:
+        return cls.laid_out(positions, index, skus)[0]
+
+    @classmethod
+    def laid_out(
+        cls, positions: Mapping[tuple[str, str], Position], index: NetworkIndex, skus: Iterable[str]
+    ) -> tuple[StockColumns, BoolArray]:
+        """The columns, and where each holder has the SKU on hand (holders, skus)."""
         order = tuple(sorted(skus))
-        column = {sku: i for i, sku in enumerate(order)}
-        rows: dict[int, list[int]] = {}
-        for (loc, sku), p in positions.items():
-            col, row = column.get(sku), index.position.get(loc)
-            if col is None or row is None or p.on_hand <= 0:
-                continue
-            rows.setdefault(row, [0] * len(order))[col] = max(0, p.available)
-        holders = np.array(sorted(rows), dtype=np.int64)
-        available = np.array([rows[r] for r in holders.tolist()], dtype=np.int64)
-        return cls(order, holders, available.reshape(len(holders), len(order)))
+        column, row_of = {sku: i for i, sku in enumerate(order)}, index.position
+        # Plain fields, the arithmetic in numpy: a large network's SKU has a thousand
+        # positions, and a property call per position costs more than the rest.
+        cells = chain.from_iterable(
+            (row_of.get(loc, -1), column.get(sku, -1), p.on_hand, p.reserved, p.safety_stock)
+            for (loc, sku), p in positions.items()
+        )
+        found = np.fromiter(cells, np.int64, 5 * len(positions)).reshape(len(positions), 5)
+        found = found[(found[:, 0] >= 0) & (found[:, 1] >= 0) & (found[:, 2] > 0)]
+        # Laid out over the whole network first (a few columns of a few thousand rows at
+        # most), then cut to the holders: cheaper than sorting the holders out.
+        shape = (len(index), len(order))
+        every = np.zeros(shape, dtype=np.int64)
+        on_hand: BoolArray = np.zeros(shape, dtype=bool)
+        every[found[:, 0], found[:, 1]] = np.maximum(found[:, 2] - found[:, 3] - found[:, 4], 0)
+        on_hand[found[:, 0], found[:, 1]] = True
+        holders = where(on_hand.sum(axis=1) > 0)
+        return cls(order, holders, every[holders]), on_hand[holders]
 
 
 @dataclass(frozen=True, slots=True)
