@@ -61,3 +61,18 @@ def test_a_held_order_is_not_batched_and_a_window_of_zero_sources_at_once(
     order = world.place(("A", 1))
     assert placed_at(order) == {"DC-ATL": 1}
     assert "order.waiting" not in world.event_types(order.id)
+
+
+def test_a_pickup_in_a_window_is_sent_what_its_store_lacks_by_transfer(world: World) -> None:
+    world.bus.handle(PutPolicy("web", BATCHED, activate=True))
+    world.stock("ST-NY1", "A", 1)
+    world.stock("DC-ATL", "B", 5)
+    order = world.place(("A", 1), ("B", 2), method="pickup", pickup="ST-NY1")
+    assert order.status is OrderStatus.RECEIVED
+    world.clock.advance(seconds=30)
+    assert world.work() == 1
+    with world.uow() as uow:
+        pegs = uow.supply.pegs_of_order(order.id)
+    assert [(p.sku, p.quantity) for p in pegs] == [("B", 2)]
+    assert world.position("DC-ATL", "B").reserved == 2
+    assert "order.transfer_requested" in world.event_types(order.id)

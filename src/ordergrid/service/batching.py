@@ -21,7 +21,12 @@ from ordergrid.service.commands import SYSTEM
 from ordergrid.service.context import Context
 from ordergrid.service.pegging import peg_waiting_units
 from ordergrid.service.ports import Timer, UnitOfWork
-from ordergrid.service.sourcing import build_batch_view, policy_for, record_decision
+from ordergrid.service.sourcing import (
+    build_batch_view,
+    policy_for,
+    record_decision,
+    transfer_missing,
+)
 from ordergrid.service.timer_kinds import BATCH_SOURCING
 from ordergrid.service.tracking import save
 
@@ -57,6 +62,7 @@ def source_waiting(uow: UnitOfWork, timer: Timer, ctx: Context, now: datetime) -
         for order, policy, decided in zip(orders, policies, decisions, strict=True):
             timed = replace(decided, elapsed_ms=each_ms)
             record_decision(uow, order, timed, ctx, now, SYSTEM.name, "batch_window", view)
+            transfer_missing(uow, order, policy, ctx, now, SYSTEM.name)
             peg_waiting_units(uow, order, policy, now, SYSTEM.name)
             save(uow, order, ctx, now)
     for other in others:

@@ -134,7 +134,7 @@ def source_order(
     if quiet_if_unchanged and _unchanged(order, decision):
         # Nothing new for the order itself; its pick-up store may still be sent by
         # transfer what stock elsewhere now covers. Returned (not recorded) when it was.
-        return decision if _transfer_missing(uow, order, policy, ctx, now, actor) else None
+        return decision if transfer_missing(uow, order, policy, ctx, now, actor) else None
     if order.excluded_locations and decision.plan.shipments:
         # Something failed before (the order has excluded locations): this is a re-route.
         # Recorded before the new fulfilments, so re-sourcing ends with
@@ -147,17 +147,17 @@ def source_order(
         )
     record_decision(uow, order, decision, ctx, now, actor, trigger, view)
     # What is still missing may wait for supply on its way (pre-orders too).
-    _transfer_missing(uow, order, policy, ctx, now, actor)
+    transfer_missing(uow, order, policy, ctx, now, actor)
     peg_waiting_units(uow, order, policy, now, actor)
     return decision
 
 
-def _transfer_missing(
+def transfer_missing(
     uow: UnitOfWork, order: Order, policy: Policy, ctx: Context, now: datetime, actor: str | None
 ) -> bool:
     """A pick-up store lacking units is sent them by transfer where the policy allows;
-    True when a transfer was made. Imported here: transfers source with this module's
-    view and policy look-ups."""
+    True when a transfer was made. (Imported when called: transfers source with this
+    module's view and policy look-ups.)"""
     from ordergrid.service.pickup_transfers import request_pickup_transfers  # noqa: PLC0415
 
     return bool(request_pickup_transfers(uow, order, policy, ctx, now, actor))
