@@ -298,3 +298,97 @@ def test_without_a_configured_secret_the_connector_refuses_every_delivery(sqlite
         )
         assert_error(r, 503, "connector_not_configured")
     app.close()
+
+
+# ---------------------------------------------------------------- orders/cancelled
+
+
+def cancelled_order(**changes: Any) -> dict[str, Any]:
+    """Shopify's body for `orders/cancelled`: the order with its cancellation, nothing
+    left to fulfil."""
+    order = shopify_order()
+    order.update(cancelled_at="2026-03-02T10:20:00-05:00", cancel_reason="customer", **changes)
+    for item in order["line_items"]:
+        item["fulfillable_quantity"] = 0
+    return order
+
+
+def cancel_delivery(api: Api, order: dict[str, Any]) -> httpx.Response:
+    return deliver(api, order, topic="orders/cancelled")
+
+
+def test_a_cancellation_releases_what_the_order_reserved(shop: Api) -> None:
+    placed = deliver(shop, shopify_order())
+    assert placed.status_code == 201, placed.text
+    r = cancel_delivery(shop, cancelled_order())
+    assert r.status_code == 200, r.text
+    order = r.json()
+    assert (order["id"], order["status"]) == (placed.json()["id"], "cancelled")
+    assert [x["cancelled"] for x in order["lines"]] == [2, 1]
+    assert (reserved(shop, TEE_SKU), reserved(shop, SHOES_SKU)) == (0, 0)
+    events = shop.get(f"/v1/orders/{order['id']}/events").json()
+    [cancelled] = [e for e in events if e["type"] == "order.lines_cancelled"]
+    assert cancelled["data"]["reason"] == "shopify: customer"
+    assert cancelled["actor"] == "shopify:harbor-pine.myshopify.com"
+
+
+def test_a_repeated_cancellation_answers_the_cancelled_order(shop: Api) -> None:
+    deliver(shop, shopify_order())
+    first = cancel_delivery(shop, cancelled_order())
+    again = cancel_delivery(shop, cancelled_order())
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+
+
+def test_a_cancellation_before_the_order_records_it_cancelled_and_the_order_reserves_nothing(
+    shop: Api,
+) -> None:
+    """Shopify does not promise to deliver `orders/create` before `orders/cancelled`."""
+    early = cancel_delivery(shop, cancelled_order())
+    assert early.status_code == 200, early.text
+    recorded = early.json()
+    assert (recorded["external_id"], recorded["status"]) == (ORDER_ID, "cancelled")
+    assert [(x["quantity"], x["cancelled"]) for x in recorded["lines"]] == [(2, 2), (1, 1)]
+    late = deliver(shop, shopify_order())
+    assert late.status_code == 200, late.text
+    assert (late.json()["id"], late.json()["status"]) == (recorded["id"], "cancelled")
+    assert (reserved(shop, TEE_SKU), reserved(shop, SHOES_SKU)) == (0, 0)
+    assert shop.get(f"/v1/orders/{recorded['id']}/decisions").json() == []
+
+
+def test_a_cancellation_after_everything_shipped_cancels_nothing(shop: Api) -> None:
+    order = deliver(shop, shopify_order()).json()
+    for f in order["fulfilments"]:
+        shop.act(f["id"], "accept")
+        shop.act(
+            f["id"],
+            "pick",
+            {"lines": [{"line_id": x["line_id"], "picked": x["quantity"]} for x in f["lines"]]},
+        )
+        shop.act(f["id"], "ship", {"carrier": "ups", "tracking_number": "1Z999"})
+    r = cancel_delivery(shop, cancelled_order())
+    assert r.status_code == 202, r.text
+    assert r.json() == {
+        "outcome": "ignored",
+        "external_id": ORDER_ID,
+        "reason": "order_already_shipped",
+        "skipped_lines": [],
+    }
+    assert shop.get(f"/v1/orders/{order['id']}").json()["status"] == "shipped"
+
+
+def test_a_cancelled_order_ordergrid_could_not_take_is_acknowledged(shop: Api) -> None:
+    unknown = cancelled_order()
+    unknown["line_items"][0]["sku"] = "NOT-A-PRODUCT"
+    r = cancel_delivery(shop, unknown)
+    assert r.status_code == 202, r.text
+    assert r.json()["reason"] == "order_unknown"
+    assert shopify_orders(shop) == []
+
+
+def test_a_cancellation_is_signed_like_an_order(shop: Api) -> None:
+    body = json.dumps(cancelled_order()).encode()
+    headers = delivery_headers(body, secret="another-secret", topic="orders/cancelled")
+    r = shop.client.post(PATH, content=body, headers=headers)
+    assert_error(r, 401, "shopify_signature_invalid")
+    assert shopify_orders(shop) == []

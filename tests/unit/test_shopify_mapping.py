@@ -331,11 +331,12 @@ def test_a_missing_field_is_named() -> None:
 
 
 @pytest.mark.parametrize("topic", ["orders/updated", "orders/paid", "", None])
-def test_only_orders_create_is_accepted(topic: str | None) -> None:
+def test_only_orders_create_and_cancelled_are_accepted(topic: str | None) -> None:
     with pytest.raises(InvalidInput) as caught:
         check_topic(topic)
     assert (caught.value.code, caught.value.details["field"]) == (
         "shopify_topic_unsupported",
         "X-Shopify-Topic",
     )
-    check_topic("orders/create")
+    assert check_topic("orders/create") == "orders/create"
+    assert check_topic("orders/cancelled") == "orders/cancelled"

@@ -118,6 +118,20 @@ class CancelOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelChannelOrder:
+    """A sales channel cancelled its order (found by its external id): every unit not yet
+    shipped is cancelled. When ordergrid never had the order (the channel's cancellation
+    came first), `placement`, the order as the channel describes it, is recorded already
+    cancelled, so that its placement arriving late finds it and reserves nothing."""
+
+    channel: str
+    external_id: str
+    reason: str
+    placement: PlaceOrder | None = None
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
 class SetHold:
     order_id: str
     hold: bool

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from ordergrid.domain.cancellation import cancel
+from dataclasses import dataclass
+
+from ordergrid.domain.cancellation import cancel, cancellable
 from ordergrid.domain.errors import Forbidden, InvalidInput, NotFound
 from ordergrid.domain.lifecycle import set_hold
 from ordergrid.domain.network import Capability
-from ordergrid.domain.orders import Delivery, DeliveryMethod, Order, OrderLine, ServiceLevel
+from ordergrid.domain.orders import (
+    Delivery,
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ServiceLevel,
+)
 from ordergrid.domain.sourcing import OrderFacts
 from ordergrid.service.batching import wait_for_batch
-from ordergrid.service.commands import SYSTEM, Actor, CancelOrder, PlaceOrder, SetHold
+from ordergrid.service.commands import (
+    SYSTEM,
+    Actor,
+    CancelChannelOrder,
+    CancelOrder,
+    PlaceOrder,
+    SetHold,
+)
 from ordergrid.service.context import Context
 from ordergrid.service.conversion import announce_untaken, convert_hold
 from ordergrid.service.network import locate
@@ -167,6 +183,54 @@ def cancel_order(cmd: CancelOrder, ctx: Context) -> Order:
         save(uow, order, ctx, now)
         uow.commit()
     return order
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCancellation:
+    """What a channel's cancellation did: `cancelled` (units cancelled now),
+    `already_cancelled`, `recorded_cancelled` (unknown before: recorded cancelled),
+    `already_shipped` (nothing left to cancel) or `unknown` (no order, none recorded)."""
+
+    outcome: str
+    order: Order | None
+
+
+def cancel_channel_order(cmd: CancelChannelOrder, ctx: Context) -> ChannelCancellation:
+    """Cancel what is left of a channel's order, or record it cancelled when the
+    cancellation is the first ordergrid hears of it."""
+    check_channel(cmd.actor, cmd.channel)
+    with ctx.uow() as uow:
+        order = uow.orders.by_external_id(cmd.channel, cmd.external_id)
+        now = ctx.clock.now()
+        if order is None:
+            return _record_cancelled(uow, cmd, ctx)
+        if order.status is OrderStatus.CANCELLED:
+            return ChannelCancellation("already_cancelled", order)
+        if not any(cancellable(order, line) for line in order.lines):
+            return ChannelCancellation("already_shipped", order)
+        freed = cancel(order, None, cmd.reason, now, cmd.actor.name)
+        apply_movements(uow, freed, now, cmd.actor.name)
+        save(uow, order, ctx, now)
+        uow.commit()
+    return ChannelCancellation("cancelled", order)
+
+
+def _record_cancelled(
+    uow: UnitOfWork, cmd: CancelChannelOrder, ctx: Context
+) -> ChannelCancellation:
+    """The order as the channel describes it, every unit cancelled before any was sourced
+    (nothing reserved); `unknown` when there is no such description or it cannot be
+    taken as an order (unknown SKU, unmapped store)."""
+    if cmd.placement is None:
+        return ChannelCancellation("unknown", None)
+    try:
+        order = _new_order(uow, cmd.placement, ctx)
+    except InvalidInput:
+        return ChannelCancellation("unknown", None)
+    cancel(order, None, cmd.reason, order.created_at, cmd.actor.name)
+    add(uow, order, ctx)
+    uow.commit()
+    return ChannelCancellation("recorded_cancelled", order)
 
 
 def hold_order(cmd: SetHold, ctx: Context) -> Order:

@@ -1,4 +1,5 @@
-"""Shopify's `orders/create` webhook: its signature, and the order it asks ordergrid to place.
+"""Shopify's order webhooks: their signature, the order `orders/create` asks ordergrid to
+place, and the cancellation `orders/cancelled` asks for.
 
 Shopify signs each delivery with the base64 HMAC-SHA256 of the raw body, keyed with the
 app's client secret (or, for webhooks made in the shop's admin, the key shown there), in
@@ -26,10 +27,12 @@ from ordergrid.adapters.connectors.shopify_payload import (
 )
 from ordergrid.domain.errors import InvalidInput, Unauthenticated
 from ordergrid.domain.network import Address
-from ordergrid.service.commands import Actor, LineInput, PlaceOrder
+from ordergrid.service.commands import Actor, CancelChannelOrder, LineInput, PlaceOrder
 
 CHANNEL = "shopify"
 TOPIC = "orders/create"
+CANCELLED = "orders/cancelled"
+TOPICS = (TOPIC, CANCELLED)
 
 DeliveryOption = Literal["standard", "express", "next_day", "same_day"]
 #: Phrases looked for in the shipping line's code and title (lower case), first match wins;
@@ -153,19 +156,37 @@ class ShopifyConnector:
         """What a verified `orders/create` body asks for."""
         return self.placement(parse_order(body), shop_domain)
 
-    def placement(self, order: ShopifyOrder, shop_domain: str | None = None) -> Placement | Ignored:
+    def cancellation(self, body: bytes, shop_domain: str | None = None) -> CancelChannelOrder:
+        """What a verified `orders/cancelled` body asks for: cancel the order placed for
+        it, or record it cancelled when it was never placed (Shopify does not promise to
+        deliver `orders/create` first)."""
+        order = parse_order(body)
+        try:
+            placed = self.placement(order, shop_domain, cancelled=True)
+        except InvalidInput:  # not an order ordergrid could take: nothing to record
+            placed = None
+        placement = placed.command if isinstance(placed, Placement) else None
+        return CancelChannelOrder(
+            channel=CHANNEL,
+            external_id=str(order.id),
+            reason=f"shopify: {order.cancel_reason or 'cancelled'}",
+            placement=placement,
+            actor=_actor(shop_domain),
+        )
+
+    def placement(
+        self, order: ShopifyOrder, shop_domain: str | None = None, *, cancelled: bool = False
+    ) -> Placement | Ignored:
         """The order to place for a parsed Shopify order, or why there is none; refusals
-        (`InvalidInput`) name the field of Shopify's document."""
+        (`InvalidInput`) name the field of Shopify's document. A cancelled order places
+        nothing unless `cancelled` asks for it as it was before."""
         external_id = str(order.id)
-        if order.cancelled_at is not None:
+        if order.cancelled_at is not None and not cancelled:
             return Ignored(external_id, "order_cancelled", ())
-        lines, sources, skipped = _lines(order.line_items)
+        lines, sources, skipped = _lines(order.line_items, as_ordered=cancelled)
         if not lines:
             return Ignored(external_id, "nothing_to_fulfil", skipped)
-        # The shop names who placed it on the timeline; the header is not signed, so
-        # anything but a host name is left out.
-        shop = shop_domain if shop_domain and _HOST.match(shop_domain) else None
-        actor = Actor(f"{CHANNEL}:{shop}" if shop else CHANNEL)
+        actor = _actor(shop_domain)
         command = PlaceOrder(
             external_id=external_id,
             channel=CHANNEL,
@@ -213,36 +234,49 @@ class ShopifyConnector:
         return location
 
 
-def check_topic(topic: str | None) -> None:
-    """Only `orders/create` is accepted here; other topics are refused, not misread."""
-    if topic != TOPIC:
+def _actor(shop_domain: str | None) -> Actor:
+    # The shop names who acted on the timeline; the header is not signed, so anything
+    # but a host name is left out.
+    shop = shop_domain if shop_domain and _HOST.match(shop_domain) else None
+    return Actor(f"{CHANNEL}:{shop}" if shop else CHANNEL)
+
+
+def check_topic(topic: str | None) -> str:
+    """`orders/create` and `orders/cancelled` are read here; other topics are refused,
+    not misread."""
+    if topic not in TOPICS:
         raise InvalidInput(
-            f"this endpoint takes {TOPIC} deliveries, not {topic or 'a delivery without topic'}",
+            f"this endpoint takes {' and '.join(TOPICS)} deliveries, not "
+            f"{topic or 'a delivery without topic'}",
             code="shopify_topic_unsupported",
             field="X-Shopify-Topic",
             topic=topic,
         )
+    return topic
 
 
-def _skip_reason(item: ShopifyLineItem) -> str | None:
+def _skip_reason(item: ShopifyLineItem, units: int) -> str | None:
     if item.gift_card or item.fulfillment_service == "gift_card":
         return "gift_card"
     if not item.requires_shipping:
         return "no_shipping_required"
-    if item.units == 0:
+    if units == 0:
         return "already_fulfilled"
     return None
 
 
 def _lines(
-    items: list[ShopifyLineItem],
+    items: list[ShopifyLineItem], *, as_ordered: bool = False
 ) -> tuple[tuple[LineInput, ...], tuple[int, ...], tuple[SkippedLine, ...]]:
-    """The lines to fulfil, their indexes in `line_items`, and the lines left alone."""
+    """The lines to fulfil, their indexes in `line_items`, and the lines left alone.
+    `as_ordered` takes each line's ordered quantity: a cancelled order has nothing left
+    to fulfil."""
     lines: list[LineInput] = []
     sources: list[int] = []
     skipped: list[SkippedLine] = []
     for index, item in enumerate(items):
-        reason = _skip_reason(item)
+        units = item.quantity if as_ordered else item.units
+        reason = _skip_reason(item, units)
         if reason is not None:
             skipped.append(SkippedLine(str(item.id), reason))
             continue
@@ -254,7 +288,7 @@ def _lines(
                 field=f"line_items[{index}].sku",
                 line_item_id=str(item.id),
             )
-        lines.append(LineInput(str(item.id), sku, item.units, item.price))
+        lines.append(LineInput(str(item.id), sku, units, item.price))
         sources.append(index)
     return tuple(lines), tuple(sources), tuple(skipped)
 

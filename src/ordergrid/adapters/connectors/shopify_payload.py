@@ -1,4 +1,4 @@
-"""The part of Shopify's `orders/create` webhook body that ordergrid reads, validated.
+"""The part of Shopify's order webhook bodies that ordergrid reads, validated.
 
 Shopify sends the REST Admin API's Order resource; only the fields below are read and every
 other one is ignored, so new fields in later API versions change nothing. Bad input is
@@ -70,6 +70,8 @@ class ShopifyOrder(_Read):
     currency: str | None = None
     test: bool = False
     cancelled_at: datetime | None = None
+    #: customer, fraud, inventory, declined, staff or other (`orders/cancelled`).
+    cancel_reason: str | None = Field(None, max_length=64)
     source_name: str | None = None
     #: The Shopify location (a POS till) where the order was placed, if any.
     location_id: ShopifyId | None = None

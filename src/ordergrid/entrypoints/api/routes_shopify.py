@@ -1,4 +1,5 @@
-"""Shopify's `orders/create` webhook: a signed Shopify order becomes an ordergrid order.
+"""Shopify's `orders/create` and `orders/cancelled` webhooks: a signed Shopify order
+becomes an ordergrid order, and its cancellation cancels it.
 
 Shopify cannot send a bearer token, so this path is the one `/v1` path the token gate lets
 through; the HMAC of the raw body is its authentication. See docs/shopify.md.
@@ -16,17 +17,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ordergrid.adapters.connectors.shopify import (
+    CANCELLED,
     Ignored,
     Placement,
     ShopifyConnector,
     SkippedLine,
     check_topic,
 )
+from ordergrid.adapters.connectors.shopify_payload import parse_order
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.domain.orders import Order
 from ordergrid.entrypoints.api import schemas as s
 from ordergrid.entrypoints.api.presenters import order_json
 from ordergrid.entrypoints.api.routes_network import App
+from ordergrid.service.orders import ChannelCancellation
 
 PATH = "/v1/connectors/shopify/orders"
 router = APIRouter(tags=["connectors"])
@@ -51,9 +55,17 @@ def _skipped(lines: tuple[SkippedLine, ...]) -> list[dict[str, str]]:
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": s.OrderOut, "description": "this Shopify order was placed before"},
+    200: {
+        "model": s.OrderOut,
+        "description": "this Shopify order was placed before; or (orders/cancelled) the order, "
+        "cancelled",
+    },
     201: {"model": s.OrderOut, "description": "placed and sourced"},
-    202: {"model": IgnoredOut, "description": "cancelled, or nothing in it to fulfil"},
+    202: {
+        "model": IgnoredOut,
+        "description": "nothing placed (cancelled, or nothing in it to fulfil) or nothing left "
+        "to cancel",
+    },
     401: {"description": "X-Shopify-Hmac-Sha256 missing, or not the body's signature"},
     422: {"description": "another topic, a malformed body, or an order that cannot be placed"},
     503: {"description": "ORDERGRID_SHOPIFY_WEBHOOK_SECRET is not set"},
@@ -61,7 +73,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 Signature = Annotated[
     str | None, Header(alias="X-Shopify-Hmac-Sha256", description="base64 HMAC-SHA256 of the body")
 ]
-Topic = Annotated[str | None, Header(alias="X-Shopify-Topic", description="orders/create")]
+Topic = Annotated[
+    str | None, Header(alias="X-Shopify-Topic", description="orders/create or orders/cancelled")
+]
 ShopDomain = Annotated[str | None, Header(alias="X-Shopify-Shop-Domain")]
 WebhookId = Annotated[str | None, Header(alias="X-Shopify-Webhook-Id")]
 EventId = Annotated[str | None, Header(alias="X-Shopify-Event-Id")]
@@ -100,7 +114,9 @@ async def shopify_orders_create(
     checked against `X-Shopify-Hmac-Sha256` before anything is read, then the order is
     placed on channel `shopify` with Shopify's order id as its external id. A repeated
     delivery answers 200 with the order the first one placed; a cancelled order or one with
-    nothing to ship answers 202 and places nothing."""
+    nothing to ship answers 202 and places nothing. An `orders/cancelled` delivery cancels
+    every unit not yet shipped and answers 200 with the order (recorded cancelled when it
+    was never placed); 202 when nothing was left to cancel or nothing is known of it."""
     connector = app.shopify
     if connector is None:
         raise Unavailable(
@@ -109,17 +125,13 @@ async def shopify_orders_create(
         )
     body = await request.body()
     connector.authenticate(body, signature)
-    check_topic(topic)
+    if check_topic(topic) == CANCELLED:
+        cancelled = await run_in_threadpool(_cancel, app.bus.handle, connector, body, shop_domain)
+        _log(topic, webhook_id, event_id, shop_domain, api_version, triggered_at, cancelled.outcome)
+        return _cancellation_answer(cancelled, body)
     outcome = await run_in_threadpool(_place, app.bus.handle, connector, body, shop_domain)
-    log.info(
-        "shopify orders/create webhook=%s event=%s shop=%s api=%s triggered=%s: %s",
-        webhook_id,
-        event_id,
-        shop_domain,
-        api_version,
-        triggered_at,
-        outcome.reason if isinstance(outcome, Ignored) else outcome[0].id,
-    )
+    result = outcome.reason if isinstance(outcome, Ignored) else outcome[0].id
+    _log(topic, webhook_id, event_id, shop_domain, api_version, triggered_at, result)
     if isinstance(outcome, Ignored):
         ignored = {
             "outcome": "ignored",
@@ -131,6 +143,34 @@ async def shopify_orders_create(
     order, created = outcome
     content = s.OrderOut.model_validate(order_json(order)).model_dump(mode="json")
     return JSONResponse(content, status_code=201 if created else 200)
+
+
+def _log(topic: str | None, *headers_and_result: str | None) -> None:
+    log.info(
+        "shopify %s webhook=%s event=%s shop=%s api=%s triggered=%s: %s", topic, *headers_and_result
+    )
+
+
+def _cancel(
+    handle: Handle, connector: ShopifyConnector, body: bytes, shop_domain: str | None
+) -> ChannelCancellation:
+    result: ChannelCancellation = handle(connector.cancellation(body, shop_domain))
+    return result
+
+
+def _cancellation_answer(done: ChannelCancellation, body: bytes) -> JSONResponse:
+    """200 with the order when it is (now) cancelled; 202 when nothing was cancelled."""
+    if done.order is not None and done.outcome != "already_shipped":
+        content = s.OrderOut.model_validate(order_json(done.order)).model_dump(mode="json")
+        return JSONResponse(content, status_code=200)
+    external_id = done.order.external_id if done.order is not None else _order_id(body)
+    reason = "order_already_shipped" if done.outcome == "already_shipped" else "order_unknown"
+    ignored = {"outcome": "ignored", "external_id": external_id, "reason": reason}
+    return JSONResponse({**ignored, "skipped_lines": []}, status_code=202)
+
+
+def _order_id(body: bytes) -> str:
+    return str(parse_order(body).id)
 
 
 def _place(
