@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from tests.e2e.conftest import Api
 
+from ordergrid.entrypoints.api.schemas_stock import AvailabilityOut
+
 
 def rule(api: Api, rule_id: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
     r = api.put(f"/v1/stock-rules/{rule_id}", body)
@@ -39,6 +41,8 @@ def test_availability_per_api_contract(api: Api) -> None:
     api.stock("ST-NYC", "A", 3, "n1")
     api.stock("ST-BRK", "A", 9, "b1")  # paused store: not sellable
     body = availability(api, "skus=A,B&channel=web")
+    # The answer is written without the response model's check: it must still fit it.
+    assert AvailabilityOut.model_validate(body).model_dump(mode="json") == body
     a, b = body["items"]
     assert (a["sku"], a["available"], a["locations"]) == ("A", 13, 2)
     assert a["pickup"] == [{"location_id": "ST-NYC", "available": 3, "distance_km": None}]
