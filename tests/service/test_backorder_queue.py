@@ -133,3 +133,20 @@ def test_stock_elsewhere_wakes_a_pickup_with_units_nothing_brings(world: World) 
     relay_once(world.bus)
     assert [p.quantity for p in _pegs(world, order)] == [2]
     assert world.position("DC-ATL", "B").reserved == 2
+
+
+def test_the_sweep_passes_over_a_pickup_on_its_way_unless_its_store_has_stock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = _pickup_lacking_b_brought_by_transfer(world)
+    world.stock("DC-RNO", "B", 5)
+    relay_once(world.bus)
+    sourced = _counting_sourcing(monkeypatch)
+    assert world.bus.handle(SweepBackorders()) == 0
+    assert sourced == []
+    with world.uow() as uow:  # stock at its store that arrived without an event
+        uow.inventory.move(Movement("ST-NY1", "B", 2, 0, MovementReason.RECEIPT))
+        uow.commit()
+    assert world.bus.handle(SweepBackorders()) == 1
+    assert sourced == [order.id]
+    assert line_counts(world.order(order.id), "2")["allocated"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from functools import partial
 
@@ -74,8 +75,20 @@ def sweep_backorders(cmd: SweepBackorders, ctx: Context) -> int:
     """Re-offer stock for every SKU that waiting orders need and some location has.
 
     Stock events wake back-orders at once; this periodic pass catches an order that was
-    back-ordered while stock arrived in a transaction it could not yet see."""
+    back-ordered while stock arrived in a transaction it could not yet see. Like a stock
+    event, it names where the stock is, so pick-ups whose units are all on their way
+    are passed over unless their own store has some."""
     del cmd
     with ctx.uow(readonly=True) as uow:
         skus = frozenset(uow.orders.backordered_skus_with_stock())
-    return source_backorders(SourceBackorders(skus), ctx) if skus else 0
+        free = _free_at(uow, skus) if skus else {}
+    return source_backorders(SourceBackorders(skus, free), ctx) if skus else 0
+
+
+def _free_at(uow: UnitOfWork, skus: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Where each SKU has units available (before the channels' own rules)."""
+    at: dict[str, set[str]] = defaultdict(set)
+    for p in uow.stock_reads.positions(skus):
+        if p.available > 0:
+            at[p.sku].add(p.location_id)
+    return {sku: frozenset(locations) for sku, locations in at.items()}
