@@ -1,5 +1,6 @@
-"""The screen spells out every candidate's verdict the same way, one by one or all at once
-(the engine explains all of an order's candidates in one pass)."""
+"""The screen spells out every candidate's verdict the same way, one by one, all at once
+(the engine explains all of an order's candidates in one pass) or as the constraint alone
+(what an explanation stores)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,9 @@ def test_explaining_all_candidates_matches_explaining_each(
     together = s.explain_all(req, v, policy)
 
     assert together == one_by_one
+    # What an explanation stores of each candidate: the same constraint, found leaner.
+    every = list(range(len(s.candidates)))
+    assert s.exclusions(req, v, policy, every) == [x.exclusion for x in together]
     assert [x.location.id for x in together] == [
         s.index.locations[j].id for j in s.candidates.tolist()
     ]

@@ -301,10 +301,11 @@ def _exclusions(
 ) -> dict[int, tuple[str, str]]:
     """The constraint that excludes each candidate not eligible, spelled out."""
     out = {}
-    screened = attempt.screen.explain_all(attempt.req, attempt.view, attempt.policy, at.tolist())
-    for i, s in zip(at.tolist(), screened, strict=True):
-        if s.exclusion is not None:
-            out[i] = (s.exclusion.reason, s.exclusion.detail)
+    positions = at.tolist()
+    found = attempt.screen.exclusions(attempt.req, attempt.view, attempt.policy, positions)
+    for i, exclusion in zip(positions, found, strict=True):
+        if exclusion is not None:
+            out[i] = (exclusion.reason, exclusion.detail)
         else:  # not eligible, yet no constraint names why: nothing of it is usable
             verdict[i] = MAX_SHIPMENTS if p.budget <= 0 else HOLDS_NONE
     return out

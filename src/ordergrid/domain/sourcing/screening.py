@@ -140,6 +140,15 @@ class Screen:
         found = {i: columns.blocked(j) for i, j in enumerate(columns.rows)}
         return {i: b for i, b in found.items() if b}
 
+    def exclusions(
+        self, req: SourcingRequest, view: SourcingView, policy: Policy, only: Sequence[int]
+    ) -> list[Exclusion | None]:
+        """The constraint `explain` names for each candidate at `only` (None: none), without
+        the rest of its verdict: an explanation stores only this of the excluded ones, and
+        late in a day most stores have reached their capacity."""
+        columns = _Columns.of(self, req, policy)
+        return [self._excluded_by(i, columns, req, view, policy) for i in only]
+
     def _spell(
         self, i: int, cols: _Columns, req: SourcingRequest, view: SourcingView, policy: Policy
     ) -> Screened:
@@ -148,16 +157,35 @@ class Screen:
         dist = None if cols.distance is None else cols.distance[i]
         available = dict(zip(self.skus, cols.available[i], strict=True))
         blocked = cols.blocked(j)
-        exclusion = _status(loc) or _fit(loc, req, cols.fit[j]) or _capacity(loc, view, policy)
-        limit = policy.constraints.max_distance_km
-        if exclusion is None and limit is not None and dist is not None and dist > limit:
-            exclusion = Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
-        if exclusion is None and blocked and not any(available.values()):
-            names = ", ".join(sorted(set(blocked.values())))
-            exclusion = Exclusion("product_rule", f"product rules keep the items away: {names}")
-        if exclusion is None and not any(available.values()):
-            exclusion = Exclusion("no_available_stock", "on-hand is reserved or safety stock")
+        exclusion = self._excluded_by(i, cols, req, view, policy, blocked)
         return Screened(loc, dist, available, exclusion, blocked)
+
+    def _excluded_by(
+        self,
+        i: int,
+        cols: _Columns,
+        req: SourcingRequest,
+        view: SourcingView,
+        policy: Policy,
+        blocked: dict[str, str] | None = None,
+    ) -> Exclusion | None:
+        """The first check the candidate fails, in the order the checks run."""
+        j = cols.rows[i]
+        loc = self.index.locations[j]
+        exclusion = _status(loc) or _fit(loc, req, cols.fit[j]) or _capacity(loc, view, policy)
+        if exclusion is not None:
+            return exclusion
+        limit = policy.constraints.max_distance_km
+        dist = None if cols.distance is None else cols.distance[i]
+        if limit is not None and dist is not None and dist > limit:
+            return Exclusion("max_distance_exceeded", f"{dist:.0f} km > {limit:.0f} km")
+        if any(cols.available[i]):
+            return None
+        blocked = cols.blocked(j) if blocked is None else blocked
+        if blocked:
+            names = ", ".join(sorted(set(blocked.values())))
+            return Exclusion("product_rule", f"product rules keep the items away: {names}")
+        return Exclusion("no_available_stock", "on-hand is reserved or safety stock")
 
 
 @dataclass(frozen=True, slots=True)
