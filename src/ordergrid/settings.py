@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         "(about 200 bytes each; 0: read them from the database every time)",
     )
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
+    gc_young_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="objects allocated between collections of the youngest generation in "
+        "`serve` and `worker` processes (0: the interpreter's default, 700)",
+    )
     backorder_sweep_seconds: float = Field(
         30.0, gt=0, description="how often the worker re-offers stock to waiting back-orders"
     )

@@ -98,12 +98,14 @@ def serve(
 @app.command(name="worker")
 def run_worker(database_url: DatabaseUrl = None) -> None:
     """Run the worker alone: timers, outbox relay and webhook deliveries until stopped."""
+    from ordergrid.entrypoints.runtime import tune_garbage_collector
     from ordergrid.entrypoints.scarcity import ScarcityRefresher
     from ordergrid.entrypoints.worker import Worker
 
     application = _wire(_settings(database_url))
     w = Worker(application)
     refresher = ScarcityRefresher(application)
+    tune_garbage_collector(application.settings)
     signal.signal(signal.SIGTERM, lambda *_: w.stop())
     console.print("ordergrid worker running; Ctrl+C to stop")
     refresher.start()
