@@ -24,7 +24,6 @@ from ordergrid.adapters.connectors.shopify import (
     SkippedLine,
     check_topic,
 )
-from ordergrid.adapters.connectors.shopify_payload import parse_order
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.domain.orders import Order
 from ordergrid.entrypoints.api import schemas as s
@@ -126,9 +125,11 @@ async def shopify_orders_create(
     body = await request.body()
     connector.authenticate(body, signature)
     if check_topic(topic) == CANCELLED:
-        cancelled = await run_in_threadpool(_cancel, app.bus.handle, connector, body, shop_domain)
+        external_id, cancelled = await run_in_threadpool(
+            _cancel, app.bus.handle, connector, body, shop_domain
+        )
         _log(topic, webhook_id, event_id, shop_domain, api_version, triggered_at, cancelled.outcome)
-        return _cancellation_answer(cancelled, body)
+        return _cancellation_answer(external_id, cancelled)
     outcome = await run_in_threadpool(_place, app.bus.handle, connector, body, shop_domain)
     result = outcome.reason if isinstance(outcome, Ignored) else outcome[0].id
     _log(topic, webhook_id, event_id, shop_domain, api_version, triggered_at, result)
@@ -141,8 +142,12 @@ async def shopify_orders_create(
         }
         return JSONResponse(ignored, status_code=202)
     order, created = outcome
+    return _order_answer(order, 201 if created else 200)
+
+
+def _order_answer(order: Order, status: int) -> JSONResponse:
     content = s.OrderOut.model_validate(order_json(order)).model_dump(mode="json")
-    return JSONResponse(content, status_code=201 if created else 200)
+    return JSONResponse(content, status_code=status)
 
 
 def _log(topic: str | None, *headers_and_result: str | None) -> None:
@@ -153,24 +158,20 @@ def _log(topic: str | None, *headers_and_result: str | None) -> None:
 
 def _cancel(
     handle: Handle, connector: ShopifyConnector, body: bytes, shop_domain: str | None
-) -> ChannelCancellation:
-    result: ChannelCancellation = handle(connector.cancellation(body, shop_domain))
-    return result
+) -> tuple[str, ChannelCancellation]:
+    """Parse and cancel off the event loop; (Shopify's order id, what was done)."""
+    command = connector.cancellation(body, shop_domain)
+    result: ChannelCancellation = handle(command)
+    return command.external_id, result
 
 
-def _cancellation_answer(done: ChannelCancellation, body: bytes) -> JSONResponse:
+def _cancellation_answer(external_id: str, done: ChannelCancellation) -> JSONResponse:
     """200 with the order when it is (now) cancelled; 202 when nothing was cancelled."""
     if done.order is not None and done.outcome != "already_shipped":
-        content = s.OrderOut.model_validate(order_json(done.order)).model_dump(mode="json")
-        return JSONResponse(content, status_code=200)
-    external_id = done.order.external_id if done.order is not None else _order_id(body)
+        return _order_answer(done.order, 200)
     reason = "order_already_shipped" if done.outcome == "already_shipped" else "order_unknown"
     ignored = {"outcome": "ignored", "external_id": external_id, "reason": reason}
     return JSONResponse({**ignored, "skipped_lines": []}, status_code=202)
-
-
-def _order_id(body: bytes) -> str:
-    return str(parse_order(body).id)
 
 
 def _place(
