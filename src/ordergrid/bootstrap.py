@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -35,14 +35,28 @@ class NotMigrated(RuntimeError):
 
 
 @dataclass(frozen=True)
+class WorkDue:
+    """Set when a command made work due at once (a rejection's re-sourcing, a webhook to
+    queue). Each of the worker's loops waits on a flag of its own, so one loop taking the
+    wake never hides it from the other."""
+
+    timers: threading.Event = field(default_factory=threading.Event)
+    relay: threading.Event = field(default_factory=threading.Event)
+
+    def set(self) -> None:
+        self.timers.set()
+        self.relay.set()
+
+
+@dataclass(frozen=True)
 class Application:
     settings: Settings
     engine: Engine
     ctx: Context
     bus: MessageBus
     metrics: Metrics
-    #: Set when a command made work due at once; the worker of this process wakes on it.
-    work_due: threading.Event
+    #: The worker of this process wakes on it.
+    work_due: WorkDue
     #: Relays the outbox to NATS JetStream when `ORDERGRID_NATS_URL` is set.
     stream_relay: StreamRelay | None = None
     #: Takes Shopify's orders/create webhooks when `ORDERGRID_SHOPIFY_WEBHOOK_SECRET` is set.
@@ -173,7 +187,7 @@ def bootstrap(
 
     holder: list[Context] = []
     metrics = Metrics(lambda: queries.orders_by_status(holder[0]))
-    work_due = threading.Event()
+    work_due = WorkDue()
     ctx = Context(
         uow=uow,
         clock=clock,

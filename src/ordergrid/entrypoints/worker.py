@@ -1,6 +1,8 @@
 """The worker: runs due timers (deadlines, re-sourcing after failures), relays outbox
-events to internal reactions (back-order re-sourcing) and to webhook deliveries, and
-sends those deliveries, and relays events to NATS, on threads of their own."""
+events to internal reactions (back-order re-sourcing) and to webhook deliveries, sends
+those deliveries, and relays events to NATS, each on a thread of its own: a long pass of
+one (back-orders woken by a burst of stock) never holds up another (a rejection's
+re-sourcing)."""
 
 from __future__ import annotations
 
@@ -17,18 +19,19 @@ from ordergrid.service.webhook_delivery import QUEUE_BATCH, SEND_BATCH, queue_de
 
 log = logging.getLogger("ordergrid.worker")
 
-#: Timers run per round before the relay gets its turn.
+#: Timers run (each in its own transaction) before the timer loop looks up again.
 TIMER_BATCH = 100
 
 
 class Worker:
-    """Runs rounds of timers and relay until stopped; sleeps only when there was nothing
-    to do, and wakes early when a command of this process made work due."""
+    """Runs its loops until stopped; each sleeps only when it had nothing to do, and wakes
+    early when a command of this process made work due."""
 
     def __init__(self, application: Application) -> None:
         self.application = application
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._timer_runner: threading.Thread | None = None
         self._sender: threading.Thread | None = None
         self._streamer: threading.Thread | None = None
 
@@ -68,19 +71,24 @@ class Worker:
             if sent is None or sent < SEND_BATCH:
                 self._stop.wait(poll)
 
+    def run_timers(self) -> None:
+        """Run due timers until stopped: apart from the relay, so a rejection's re-sourcing
+        starts at once even while the relay re-sources a long queue of back-orders."""
+        due, poll = self.application.work_due.timers, self.application.settings.worker_poll_seconds
+        while not self._stop.is_set():
+            due.clear()
+            ran = self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
+            if ran is None or ran < TIMER_BATCH:
+                due.wait(poll)
+
     def run(self) -> None:
         settings = self.application.settings
-        due = self.application.work_due
+        due = self.application.work_due.relay
         next_sweep = time.monotonic() + settings.backorder_sweep_seconds
-        self._sender = threading.Thread(
-            target=self.send_webhooks, name="ordergrid-webhooks", daemon=True
-        )
-        self._sender.start()
+        self._timer_runner = self._thread_of(self.run_timers, "ordergrid-timers")
+        self._sender = self._thread_of(self.send_webhooks, "ordergrid-webhooks")
         if self.application.stream_relay is not None:
-            self._streamer = threading.Thread(
-                target=self.stream_events, name="ordergrid-nats-relay", daemon=True
-            )
-            self._streamer.start()
+            self._streamer = self._thread_of(self.stream_events, "ordergrid-nats-relay")
         while not self._stop.is_set():
             due.clear()
             busy = self._round()
@@ -90,28 +98,20 @@ class Worker:
             if not busy:
                 due.wait(settings.worker_poll_seconds)
 
+    @staticmethod
+    def _thread_of(target: Callable[[], None], name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        return thread
+
     def _round(self) -> bool:
-        """Timers, then one batch of the relay and one of webhook queueing; True when any
-        of them had more waiting. Timers a command made due meanwhile (a rejection's
-        re-sourcing) run before the next batch, not after the whole round."""
-        ran = self._timers()
+        """One batch of the relay and one of webhook queueing; True when either had more
+        waiting."""
         read = self._guarded(lambda: relay_once(self.application.bus))
-        self._timers_made_due()
         queued = self._guarded(lambda: queue_deliveries(self.application.ctx))
-        self._timers_made_due()
         return any(
-            n is not None and n >= limit
-            for n, limit in ((ran, TIMER_BATCH), (read, BATCH), (queued, QUEUE_BATCH))
+            n is not None and n >= limit for n, limit in ((read, BATCH), (queued, QUEUE_BATCH))
         )
-
-    def _timers(self) -> int | None:
-        return self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
-
-    def _timers_made_due(self) -> None:
-        due = self.application.work_due
-        if due.is_set():
-            due.clear()
-            self._timers()
 
     def _guarded(self, work: Callable[[], int]) -> int | None:
         # Whatever goes wrong (database down, a bug), the worker logs it, waits, and goes
@@ -124,12 +124,11 @@ class Worker:
             return None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="ordergrid-worker", daemon=True)
-        self._thread.start()
+        self._thread = self._thread_of(self.run, "ordergrid-worker")
 
     def stop(self) -> None:
         self._stop.set()
         self.application.work_due.set()
-        for thread in (self._thread, self._sender, self._streamer):
+        for thread in (self._thread, self._timer_runner, self._sender, self._streamer):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=10)
