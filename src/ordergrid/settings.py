@@ -38,10 +38,10 @@ class Settings(BaseSettings):
         "unacknowledged) closes the connection after this long (0: the system's defaults)",
     )
     stock_cache_positions: int = Field(
-        500_000,
+        1_000_000,
         ge=0,
         description="positions each process keeps for promise and availability reads "
-        "(about 200 bytes each; 0: read them from the database every time)",
+        "(about 120 bytes each; 0: read them from the database every time)",
     )
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
     gc_young_threshold: int = Field(

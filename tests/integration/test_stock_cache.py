@@ -145,6 +145,30 @@ def test_an_evicted_sku_is_read_again(application: Application) -> None:
     assert read("A") == [7]
 
 
+def test_cached_positions_share_one_string_per_location_and_sku(
+    application: Application,
+) -> None:
+    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5), receipt("DC2", "A", 1))
+    cache = StockCache(max_positions=2)
+
+    def read(*skus: str) -> list[Position]:
+        uow = SqlUnitOfWork(
+            application.engine, LocationCache(), FixedClock(T0), True, stock_cache=cache
+        )
+        with uow:
+            return uow.stock_reads.positions(skus)
+
+    a_dc1, a_dc2, b_dc1 = read("A", "B")
+    assert a_dc1.location_id is b_dc1.location_id
+    assert a_dc1.sku is a_dc2.sku
+    change(application, reservation("DC1", "A", 1))  # re-read: still the shared strings
+    assert read("A")[0].location_id is b_dc1.location_id
+    read("C")  # B, least recently read, is evicted, and its SKU string with it
+    assert list(cache.skus) == ["A", "C"]
+    assert "B" not in cache.ids
+    assert cache.ids["A"] is a_dc1.sku
+
+
 def test_a_burst_of_changes_starts_the_cache_afresh(application: Application) -> None:
     change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5))
     # PostgreSQL may count the first two positions again (its horizon is server-wide, and

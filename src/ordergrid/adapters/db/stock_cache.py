@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
 
 from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.tables import utc
 from ordergrid.domain.inventory import Position
 
 P = t.positions
@@ -67,15 +68,12 @@ _AT_KEYS_SQLITE = text(
 Key = tuple[str, str]
 
 
-_position = position_rows.position
-
-
 class StockCache:
     """Positions per SKU (each SKU whole: every location that has a row), most recently
     used last, about `max_positions` of them (the SKUs of one read are kept even when
     they hold more); shared by the process's units of work. 0 keeps nothing."""
 
-    def __init__(self, max_positions: int = 500_000, max_changes: int = 20_000) -> None:
+    def __init__(self, max_positions: int = 1_000_000, max_changes: int = 20_000) -> None:
         self.lock = threading.Lock()
         self.max_positions = max_positions
         #: More changed positions than this since the last read (a network snapshot, a
@@ -84,6 +82,8 @@ class StockCache:
         self.mark: int | None = None
         self.skus: OrderedDict[str, dict[str, Position]] = OrderedDict()
         self.size = 0  # positions held
+        #: The one string of each location id and SKU the cached positions share.
+        self.ids: dict[str, str] = {}
 
     def add(self, sku: str, held: dict[str, Position]) -> None:
         self.skus[sku] = held
@@ -100,12 +100,14 @@ class StockCache:
 
     def clear(self) -> None:
         self.skus.clear()
+        self.ids.clear()
         self.size = 0
 
     def evict(self, keep: int) -> None:
         """Drop the least recently used SKUs beyond the limit, never the last `keep`."""
         while self.size > self.max_positions and len(self.skus) > keep:
-            _, held = self.skus.popitem(last=False)
+            sku, held = self.skus.popitem(last=False)
+            self.ids.pop(sku, None)
             self.size -= len(held)
 
 
@@ -186,18 +188,29 @@ class SqlStockReads:
                 rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
             else:
                 rows = self.conn.execute(_AT_KEYS_SQLITE, {"keys": json.dumps(chunk)})
-            fresh = {(r.location_id, r.sku): _position(r) for r in rows}
+            fresh = {(r.location_id, r.sku): self._kept(r) for r in rows}
             for loc, sku in chunk:
                 self.cache.put(sku, loc, fresh.get((loc, sku)))
 
     def _load(self, skus: list[str]) -> None:
+        """Read these SKUs whole into the cache."""
         if not skus:
             return
         loaded: dict[str, dict[str, Position]] = {sku: {} for sku in skus}
-        for p in self._read(skus):
+        for row in self.conn.execute(_OF_SKUS, {"skus": skus}).all():
+            p = self._kept(row)
             loaded[p.sku][p.location_id] = p
         for sku, held in loaded.items():
             self.cache.add(sku, held)
+
+    def _kept(self, row: Any) -> Position:
+        """A row as the cache keeps it: with the one string of its location id and of its
+        SKU that every position of the cache shares (a driver hands out new strings per
+        row, and those strings were a third of the cache's memory)."""
+        loc, sku, on_hand, reserved, safety, as_of = row
+        ids = self.cache.ids
+        loc, sku = ids.setdefault(loc, loc), ids.setdefault(sku, sku)
+        return Position(loc, sku, on_hand, reserved, safety, None if as_of is None else utc(as_of))
 
     def _read(self, skus: list[str]) -> list[Position]:
         # All rows at once, then every position in one pass: a SKU held network-wide has
