@@ -197,9 +197,15 @@ class SqlStockReads:
         if not skus:
             return
         loaded: dict[str, dict[str, Position]] = {sku: {} for sku in skus}
-        for row in self.conn.execute(_OF_SKUS, {"skus": skus}).all():
-            p = self._kept(row)
-            loaded[p.sku][p.location_id] = p
+        ids = self.cache.ids
+        # The loop of `_kept` written out: a SKU held network-wide has a row per store.
+        for row_loc, row_sku, on_hand, reserved, safety, as_of in self.conn.execute(
+            _OF_SKUS, {"skus": skus}
+        ).all():
+            loc, sku = ids.setdefault(row_loc, row_loc), ids.setdefault(row_sku, row_sku)
+            loaded[sku][loc] = Position(
+                loc, sku, on_hand, reserved, safety, None if as_of is None else utc(as_of)
+            )
         for sku, held in loaded.items():
             self.cache.add(sku, held)
 
