@@ -17,6 +17,7 @@ from ordergrid.adapters.db.postgres_limits import ConnectionLimits
 from ordergrid.adapters.db.stock_cache import StockCache
 from ordergrid.adapters.db.stock_rules_repo import SettingsCache
 from ordergrid.adapters.db.uow import SqlUnitOfWork
+from ordergrid.adapters.db.write_gate import WriteGate
 from ordergrid.adapters.geo import FirstFound, PostalCentroids, UsZipGeocoder
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.adapters.system import SystemClock, TimeOrderedIds
@@ -61,6 +62,8 @@ class Application:
     stream_relay: StreamRelay | None = None
     #: Takes Shopify's orders/create webhooks when `ORDERGRID_SHOPIFY_WEBHOOK_SECRET` is set.
     shopify: ShopifyConnector | None = None
+    #: SQLite: the turn of this process's writers (threads marked urgent go first).
+    write_gate: WriteGate | None = None
 
     def close(self) -> None:
         if self.stream_relay is not None:
@@ -175,7 +178,7 @@ def bootstrap(
     clock = clock or SystemClock()
     cache = LocationCache()
 
-    gate = threading.RLock() if settings.is_sqlite else None
+    gate = WriteGate() if settings.is_sqlite else None
     policies, tags = ActivePolicyCache(), ProductTagCache()
     stock = StockCache(settings.stock_cache_positions)
     settings_cache = SettingsCache()
@@ -201,5 +204,5 @@ def bootstrap(
     holder.append(ctx)
     relay = _stream_relay(settings, ctx, metrics)
     return Application(
-        settings, engine, ctx, MessageBus(ctx), metrics, work_due, relay, _shopify(settings)
+        settings, engine, ctx, MessageBus(ctx), metrics, work_due, relay, _shopify(settings), gate
     )

@@ -89,3 +89,31 @@ def test_a_wake_ends_the_timer_loops_sleep_early(sqlite_url: str) -> None:
     finally:
         worker.stop()
         app.close()
+
+
+def test_the_timer_thread_goes_first_at_the_sqlite_write_gate(sqlite_url: str) -> None:
+    app = wire(sqlite_url)
+    assert app.write_gate is not None
+    seen: list[bool] = []
+    ran = threading.Event()
+
+    def handle(command: object) -> int:
+        if isinstance(command, RunDueTimers) and app.write_gate is not None:
+            seen.append(app.write_gate.is_urgent())
+            ran.set()
+        return 0
+
+    worker = Worker(app)
+    try:
+        with (
+            patch.object(worker_module, "relay_once", lambda bus: 0),
+            patch.object(worker_module, "queue_deliveries", lambda ctx: 0),
+            patch.object(app.bus, "handle", handle),
+        ):
+            worker.start()
+            assert ran.wait(WAIT_S)
+    finally:
+        worker.stop()
+        app.close()
+    assert seen[0] is True
+    assert not app.write_gate.is_urgent()  # this thread, like the API's, is not

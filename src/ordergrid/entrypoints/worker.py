@@ -75,6 +75,10 @@ class Worker:
         """Run due timers until stopped: apart from the relay, so a rejection's re-sourcing
         starts at once even while the relay re-sources a long queue of back-orders."""
         due, poll = self.application.work_due.timers, self.application.settings.worker_poll_seconds
+        if self.application.write_gate is not None:
+            # Their writes are already late (a location failed, a deadline passed): on
+            # SQLite they go before new orders waiting for the one writer.
+            self.application.write_gate.mark_urgent()
         while not self._stop.is_set():
             due.clear()
             ran = self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))

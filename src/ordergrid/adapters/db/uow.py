@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
 from typing import Self
 
@@ -32,6 +31,7 @@ from ordergrid.adapters.db.stock_rules_repo import SettingsCache, SqlChannels, S
 from ordergrid.adapters.db.supply_repo import SqlSupply
 from ordergrid.adapters.db.timers_repo import SqlTimers
 from ordergrid.adapters.db.webhooks_repo import SqlWebhooks
+from ordergrid.adapters.db.write_gate import WriteGate
 from ordergrid.domain.errors import InvalidInput, Unavailable
 from ordergrid.service.ports import (
     ChannelRepository,
@@ -125,7 +125,7 @@ class SqlUnitOfWork:
         cache: LocationCache,
         clock: Clock,
         readonly: bool = False,
-        write_gate: threading.RLock | None = None,
+        write_gate: WriteGate | None = None,
         policy_cache: ActivePolicyCache | None = None,
         tag_cache: ProductTagCache | None = None,
         stock_cache: StockCache | None = None,
@@ -138,8 +138,7 @@ class SqlUnitOfWork:
         self.settings_cache = settings_cache or SettingsCache()
         self.readonly = readonly
         self.conn: Connection | None = None
-        # SQLite allows one writer: queueing this process's writers here is fairer and
-        # faster than letting each one sleep-poll on the database's busy timeout.
+        # SQLite allows one writer: this process's writers queue at the gate.
         self.gate = None if readonly else write_gate
 
     def __enter__(self) -> Self:
