@@ -12,6 +12,10 @@ steady order load, and how many re-allocations per second one worker sustains.
    allocation (the server's clock: same machine). The probe looks at the order every
    25 ms only to know when to read the timeline, so its looking neither adds load
    measured against nor rounds the latency up to a polling step.
+   Alongside, an expiry probe places an order every 0.25 s on a channel whose policy gives
+   locations 3 s to accept, and never accepts: latency = from the deadline (release + 3 s)
+   to the `at` of the new allocation's `fulfilment.released` event, read from each
+   order's timeline once the load has stopped.
 2. **Throughput** (in-process, same seeded database, no HTTP): `--burst` orders are
    placed and all rejected with nothing running the worker, then one worker runs the
    backlog of re-sourcing timers; re-allocations/s = timers run / time to drain them.
@@ -27,6 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +54,10 @@ from ordergrid.settings import Settings
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 POLL_S = 0.025
+#: Orders of this channel get a policy of their own whose acceptance deadline is short.
+EXPIRY_CHANNEL = "bench-expiry"
+ACCEPT_S = 3.0
+EXPIRY_EVERY_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -197,26 +206,103 @@ def probe(base_url: str, opts: Options, start_at: float, stop_at: float) -> dict
     return {"latencies": latencies, "outcomes": outcomes}
 
 
+# ----------------------------------------------------------------- expiry probe
+
+
+def expiry_policy(c: httpx.Client) -> None:
+    """The built-in policy for the probe's channel, with a 3 s acceptance deadline."""
+    doc = c.get("/v1/policies/default").json()["document"]
+    lifecycle = {
+        **doc.get("lifecycle", {}),
+        "deadlines": {"default": {"accept_minutes": ACCEPT_S / 60}},
+    }
+    doc |= {
+        "name": "expiry probe",
+        "selector": {"channels": [EXPIRY_CHANNEL]},
+        "lifecycle": lifecycle,
+    }
+    c.put(
+        f"/v1/policies/{EXPIRY_CHANNEL}", params={"activate": "true"}, json=doc
+    ).raise_for_status()
+
+
+def place_expiring(base_url: str, opts: Options, start_at: float, stop_at: float) -> list[str]:
+    """Orders on the expiry channel, one every 0.25 s, never accepted; the last is placed
+    early enough for its deadline to pass within the window."""
+    stream = OrderStream(
+        build_network(seed=opts.seed, stores=opts.stores, products=opts.products),
+        seed=opts.seed + 4,
+    )
+    placed: list[str] = []
+    with httpx.Client(base_url=base_url, headers=HEADERS, timeout=30) as c:
+        due = start_at
+        while due < stop_at - ACCEPT_S - 1:
+            time.sleep(max(0.0, due - time.monotonic()))
+            due += EXPIRY_EVERY_S
+            body = stream.next_order()
+            if body["delivery"]["method"] != "ship":
+                continue
+            body["channel"], body["external_id"] = EXPIRY_CHANNEL, body["external_id"] + "-EXPIRY"
+            first = _first_fulfilment(c, body)
+            if first is not None:
+                placed.append(first[0])
+    return placed
+
+
+def expiry_latency(c: httpx.Client, order_id: str) -> tuple[str, float | None]:
+    """From the first fulfilment's deadline to the release of the next one (seconds)."""
+    released = [
+        (e["data"].get("fulfilment_id"), datetime.fromisoformat(e["at"]).timestamp())
+        for e in c.get(f"/v1/orders/{order_id}/events").json()
+        if e["type"] == "fulfilment.released"
+    ]
+    first, at = released[0]
+    later = [t for fid, t in released if fid != first]
+    if later:
+        return "allocated", later[0] - (at + ACCEPT_S)
+    order = c.get(f"/v1/orders/{order_id}").json()
+    expired = any(f["id"] == first and f["status"] == "expired" for f in order["fulfilments"])
+    return ("backordered" if expired else "not_expired"), None
+
+
 def measure_latency(url: str, opts: Options, logs: Path) -> dict[str, Any]:
     port = free_port()
     with api_server(url, port, 1, logs / "serve.log") as server:
+        with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=30) as c:
+            expiry_policy(c)
         released = time.monotonic()
         start, stop = released + opts.warmup_s, released + opts.warmup_s + opts.duration_s
         out: Queue[Any] = SPAWN.Queue()
         load = SPAWN.Process(target=background, args=(server.base_url, opts, stop, out))
         load.start()
+        expiring: list[str] = []
+        placer = threading.Thread(
+            target=lambda: expiring.extend(place_expiring(server.base_url, opts, start, stop))
+        )
+        placer.start()
         probed = probe(server.base_url, opts, start, stop)
         done = out.get(timeout=opts.duration_s + 120)
         load.join()
+        placer.join()
+        with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=30) as c:
+            expiries = [expiry_latency(c, order_id) for order_id in expiring]
     in_window = [t for t in done if start <= t <= stop]
-    lat = sorted(probed["latencies"])
     return {
         "background_orders_per_s": round(len(in_window) / opts.duration_s, 1),
-        "p50_ms": round(percentile(lat, 50) * 1000, 1),
-        "p99_ms": round(percentile(lat, 99) * 1000, 1),
-        "max_ms": round((lat[-1] if lat else 0.0) * 1000, 1),
-        "probes": len(lat),
+        **_latencies("", probed["latencies"]),
         "probe_outcomes": probed["outcomes"],
+        **_latencies("expiry_", [x for _, x in expiries if x is not None]),
+        "expiry_outcomes": dict(Counter(outcome for outcome, _ in expiries)),
+    }
+
+
+def _latencies(prefix: str, seconds: list[float]) -> dict[str, Any]:
+    lat = sorted(seconds)
+    return {
+        f"{prefix}p50_ms": round(percentile(lat, 50) * 1000, 1),
+        f"{prefix}p99_ms": round(percentile(lat, 99) * 1000, 1),
+        f"{prefix}max_ms": round((lat[-1] if lat else 0.0) * 1000, 1),
+        f"{prefix}probes": len(lat),
     }
 
 
@@ -287,21 +373,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         **latency,
         **throughput,
     }
-    table = Table(title="re-allocation after a rejection (SQLite, embedded worker)")
-    for column in ("background orders/s", "probes", "p50 ms", "p99 ms", "max ms", "realloc/s"):
+    table = Table(title="re-allocation after a failure (SQLite, embedded worker)")
+    for column in ("trigger", "background orders/s", "probes", "p50 ms", "p99 ms", "max ms"):
         table.add_column(column, justify="right")
-    table.add_row(
-        f"{record['background_orders_per_s']:.0f} of {opts.rate:.0f}",
-        str(record["probes"]),
-        f"{record['p50_ms']:.1f}",
-        f"{record['p99_ms']:.1f}",
-        f"{record['max_ms']:.1f}",
-        f"{record['reallocations_per_s']:.0f}",
-    )
+    background = f"{record['background_orders_per_s']:.0f} of {opts.rate:.0f}"
+    for trigger, prefix in (("rejection", ""), (f"expiry ({ACCEPT_S:.0f} s to accept)", "expiry_")):
+        table.add_row(
+            trigger,
+            background,
+            str(record[f"{prefix}probes"]),
+            f"{record[f'{prefix}p50_ms']:.1f}",
+            f"{record[f'{prefix}p99_ms']:.1f}",
+            f"{record[f'{prefix}max_ms']:.1f}",
+        )
     console.print(table)
     console.print(
-        f"probe outcomes {record['probe_outcomes']}; throughput: {record['burst']} rejections "
-        f"drained by one worker (no HTTP, no background load)"
+        f"outcomes: rejection {record['probe_outcomes']}, expiry {record['expiry_outcomes']}; "
+        f"throughput: {record['burst']} rejections drained by one worker (no HTTP, no "
+        f"background load) at {record['reallocations_per_s']:.0f} re-allocations/s"
     )
     print_bench_lines([record])
 
