@@ -148,7 +148,9 @@ def test_an_evicted_sku_is_read_again(application: Application) -> None:
 def test_cached_positions_share_one_string_per_location_and_sku(
     application: Application,
 ) -> None:
-    change(application, receipt("DC1", "A", 5), receipt("DC1", "B", 5), receipt("DC2", "A", 1))
+    # Ids of several characters: the interpreter shares one-character strings anyway.
+    a, b, c = "SKU-A", "SKU-B", "SKU-C"
+    change(application, receipt("DC1", a, 5), receipt("DC1", b, 5), receipt("DC2", a, 1))
     cache = StockCache(max_positions=2)
 
     def read(*skus: str) -> list[Position]:
@@ -158,15 +160,18 @@ def test_cached_positions_share_one_string_per_location_and_sku(
         with uow:
             return uow.stock_reads.positions(skus)
 
-    a_dc1, a_dc2, b_dc1 = read("A", "B")
+    a_dc1, a_dc2, b_dc1 = read(a, b)
     assert a_dc1.location_id is b_dc1.location_id
     assert a_dc1.sku is a_dc2.sku
-    change(application, reservation("DC1", "A", 1))  # re-read: still the shared strings
-    assert read("A")[0].location_id is b_dc1.location_id
-    read("C")  # B, least recently read, is evicted, and its SKU string with it
-    assert list(cache.skus) == ["A", "C"]
-    assert "B" not in cache.ids
-    assert cache.ids["A"] is a_dc1.sku
+    assert next(k for k in cache.skus if k == a) is a_dc1.sku  # the key too
+    change(application, reservation("DC1", a, 1))  # re-read: still the shared strings
+    again = read(a)[0]
+    assert again.location_id is b_dc1.location_id
+    assert again.sku is a_dc1.sku
+    read(c)  # B, least recently read, is evicted, and its SKU string with it
+    assert list(cache.skus) == [a, c]
+    assert b not in cache.ids
+    assert cache.ids[a] is a_dc1.sku
 
 
 def test_a_burst_of_changes_starts_the_cache_afresh(application: Application) -> None:

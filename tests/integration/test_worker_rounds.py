@@ -1,21 +1,43 @@
 """The worker's loops: timers run on a thread of their own, so a rejection's re-sourcing
-starts while the relay is still busy (a long pass over back-orders), and a wake reaches
-every loop."""
+starts while the relay is still busy (a long pass over back-orders); a wake reaches every
+loop; the timer thread goes first at the SQLite write gate; and stopping from inside the
+relay loop (a signal handler) does not wait on it."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from unittest.mock import patch
 
 from tests.integration.conftest import wire
 
-from ordergrid.bootstrap import bootstrap
+from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.entrypoints import worker as worker_module
-from ordergrid.entrypoints.worker import Worker
+from ordergrid.entrypoints.worker import HELPER_JOIN_S, Worker
 from ordergrid.service.commands import RunDueTimers
 from ordergrid.settings import Settings
 
 WAIT_S = 5.0
+
+
+@contextmanager
+def patched(
+    app: Application, relay: Callable[[object], int], handle: Callable[[object], int]
+) -> Iterator[Worker]:
+    """A worker whose relay and command handling are the test's, stopped before the
+    patches end (so no real work runs against the database afterwards)."""
+    worker = Worker(app)
+    with (
+        patch.object(worker_module, "relay_once", relay),
+        patch.object(worker_module, "queue_deliveries", lambda ctx: 0),
+        patch.object(app.bus, "handle", handle),
+    ):
+        try:
+            yield worker
+        finally:
+            worker.stop()
 
 
 def test_timers_run_while_the_relay_is_still_busy(sqlite_url: str) -> None:
@@ -37,17 +59,11 @@ def test_timers_run_while_the_relay_is_still_busy(sqlite_url: str) -> None:
             timers_ran.set()
         return 0
 
-    worker = Worker(app)
     try:
-        with (
-            patch.object(worker_module, "relay_once", slow_relay),
-            patch.object(worker_module, "queue_deliveries", lambda ctx: 0),
-            patch.object(app.bus, "handle", handle),
-        ):
+        with patched(app, slow_relay, handle) as worker:
             worker.start()
             timers_ran.wait(2 * WAIT_S)
     finally:
-        worker.stop()
         app.close()
     assert first_batch_saw_timers == [True]
 
@@ -65,29 +81,23 @@ def test_a_wake_reaches_both_the_timers_and_the_relay(sqlite_url: str) -> None:
 def test_a_wake_ends_the_timer_loops_sleep_early(sqlite_url: str) -> None:
     # Only a wake can end the sleep within the test.
     app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
-    rounds: list[int] = []
-    second = threading.Event()
+    rounds = [threading.Event(), threading.Event()]
+    ran: list[int] = []
 
     def handle(command: object) -> int:
-        if isinstance(command, RunDueTimers):
-            rounds.append(1)
-            if len(rounds) == 2:
-                second.set()
+        if isinstance(command, RunDueTimers) and len(ran) < len(rounds):
+            rounds[len(ran)].set()
+            ran.append(1)
         return 0
 
-    worker = Worker(app)
     try:
-        with (
-            patch.object(worker_module, "relay_once", lambda bus: 0),
-            patch.object(worker_module, "queue_deliveries", lambda ctx: 0),
-            patch.object(app.bus, "handle", handle),
-        ):
+        with patched(app, lambda bus: 0, handle) as worker:
             worker.start()
-            assert not second.wait(0.3)  # asleep after a round with nothing due
+            assert rounds[0].wait(WAIT_S)
+            assert not rounds[1].wait(0.3)  # asleep after a round with nothing due
             app.ctx.wake()
-            assert second.wait(WAIT_S)
+            assert rounds[1].wait(WAIT_S)
     finally:
-        worker.stop()
         app.close()
 
 
@@ -103,17 +113,40 @@ def test_the_timer_thread_goes_first_at_the_sqlite_write_gate(sqlite_url: str) -
             ran.set()
         return 0
 
-    worker = Worker(app)
     try:
-        with (
-            patch.object(worker_module, "relay_once", lambda bus: 0),
-            patch.object(worker_module, "queue_deliveries", lambda ctx: 0),
-            patch.object(app.bus, "handle", handle),
-        ):
+        with patched(app, lambda bus: 0, handle) as worker:
             worker.start()
             assert ran.wait(WAIT_S)
     finally:
-        worker.stop()
         app.close()
     assert seen[0] is True
     assert not app.write_gate.is_urgent()  # this thread, like the API's, is not
+
+
+def test_a_stop_asked_from_inside_the_relay_loop_waits_for_nothing(sqlite_url: str) -> None:
+    # `ordergrid worker` runs the relay loop on the main thread, where SIGTERM's handler
+    # runs too, possibly while that loop holds the write turn the timer thread waits for.
+    app = wire(sqlite_url)
+
+    def relay(bus: object) -> int:
+        with app.ctx.uow():  # holds the SQLite write turn
+            worker.request_stop()
+            time.sleep(0.1)  # the timer thread is now waiting for the turn
+        return 0
+
+    def handle(command: object) -> int:
+        if isinstance(command, RunDueTimers):
+            with app.ctx.uow():
+                pass
+        return 0
+
+    before = set(threading.enumerate())
+    try:
+        with patched(app, relay, handle) as worker:
+            started = time.monotonic()
+            worker.run()  # on this thread, as the command runs it
+            stopped_in = time.monotonic() - started
+    finally:
+        app.close()
+    assert stopped_in < HELPER_JOIN_S  # no join timed out on a thread waiting for the turn
+    assert not set(threading.enumerate()) - before  # its threads ended before it returned

@@ -3,9 +3,11 @@ worker's timers) served before every other waiting thread."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -54,18 +56,80 @@ def test_only_the_holder_may_release() -> None:
         gate.release()
 
 
+def queue_up(gate: WriteGate, names: list[str], order: list[str]) -> list[threading.Thread]:
+    """Writers that wait for the gate, each known to be queued before the next comes."""
+    threads = []
+    for name in names:
+        queued = gate.waiting()[0]
+        threads.append(writer(gate, name, order, urgent=False))
+        wait_for(lambda n=queued: gate.waiting()[0] == n + 1)
+    return threads
+
+
+def test_waiting_writers_take_their_turns_in_the_order_they_came() -> None:
+    gate, order = WriteGate(), []
+    gate.acquire()
+    names = [f"order-{n}" for n in range(8)]
+    threads = queue_up(gate, names, order)
+    gate.release()
+    for thread in threads:
+        thread.join(WAIT_S)
+    assert order == names
+
+
 def test_an_urgent_waiter_goes_before_threads_that_waited_longer() -> None:
     gate, order = WriteGate(), []
     gate.acquire()
-    normal = [writer(gate, f"order-{n}", order, urgent=False) for n in range(8)]
-    wait_for(lambda: gate.waiting() == (8, 0))
+    names = [f"order-{n}" for n in range(8)]
+    normal = queue_up(gate, names, order)
     urgent = writer(gate, "re-sourcing", order, urgent=True)
     wait_for(lambda: gate.waiting() == (9, 1))
     gate.release()
     for thread in [urgent, *normal]:
         thread.join(WAIT_S)
-    assert order[0] == "re-sourcing"
-    assert sorted(order[1:]) == sorted(f"order-{n}" for n in range(8))
+    assert order == ["re-sourcing", *names]
+
+
+class Interrupted(Exception):
+    pass
+
+
+@contextmanager
+def interrupted_after(seconds: float) -> Iterator[None]:
+    """Raise `Interrupted` in this (the main) thread after a while, as Ctrl+C would."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_wait_cut_short_leaves_the_queue_and_blocks_nobody() -> None:
+    gate, order, holding, done = WriteGate(), [], threading.Event(), threading.Event()
+
+    def holder() -> None:
+        gate.acquire()
+        holding.set()
+        done.wait(WAIT_S)
+        gate.release()
+
+    first = threading.Thread(target=holder)
+    first.start()
+    holding.wait(WAIT_S)
+    with pytest.raises(Interrupted), interrupted_after(0.05):
+        gate.acquire()
+    assert gate.waiting() == (0, 0)
+    done.set()
+    first.join(WAIT_S)
+    later = writer(gate, "next writer", order, urgent=False)
+    later.join(WAIT_S)
+    assert order == ["next writer"]
 
 
 def test_a_thread_arriving_while_an_urgent_one_waits_goes_after_it() -> None:

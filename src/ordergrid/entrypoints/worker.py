@@ -21,6 +21,10 @@ log = logging.getLogger("ordergrid.worker")
 
 #: Timers run (each in its own transaction) before the timer loop looks up again.
 TIMER_BATCH = 100
+#: How long stopping waits for each of the worker's threads to end its current step.
+HELPER_JOIN_S = 10.0
+#: ... and for the whole worker: its relay step, then each of its threads in turn.
+STOP_WAIT_S = 4 * HELPER_JOIN_S
 
 
 class Worker:
@@ -31,9 +35,6 @@ class Worker:
         self.application = application
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._timer_runner: threading.Thread | None = None
-        self._sender: threading.Thread | None = None
-        self._streamer: threading.Thread | None = None
 
     def run_until_idle(self) -> int:
         """Handle everything that is due now; returns how many timers, events and webhook
@@ -86,13 +87,25 @@ class Worker:
                 due.wait(poll)
 
     def run(self) -> None:
+        """The relay loop on this thread, the others on threads of their own, until
+        stopped; returns once they all ended."""
+        helpers = [
+            self._thread_of(self.run_timers, "ordergrid-timers"),
+            self._thread_of(self.send_webhooks, "ordergrid-webhooks"),
+        ]
+        if self.application.stream_relay is not None:
+            helpers.append(self._thread_of(self.stream_events, "ordergrid-nats-relay"))
+        try:
+            self._relay_until_stopped()
+        finally:
+            self.request_stop()
+            for thread in helpers:
+                thread.join(timeout=HELPER_JOIN_S)
+
+    def _relay_until_stopped(self) -> None:
         settings = self.application.settings
         due = self.application.work_due.relay
         next_sweep = time.monotonic() + settings.backorder_sweep_seconds
-        self._timer_runner = self._thread_of(self.run_timers, "ordergrid-timers")
-        self._sender = self._thread_of(self.send_webhooks, "ordergrid-webhooks")
-        if self.application.stream_relay is not None:
-            self._streamer = self._thread_of(self.stream_events, "ordergrid-nats-relay")
         while not self._stop.is_set():
             due.clear()
             busy = self._round()
@@ -130,9 +143,14 @@ class Worker:
     def start(self) -> None:
         self._thread = self._thread_of(self.run, "ordergrid-worker")
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask every loop to end after its current step; waits for nothing (safe in a
+        signal handler, which may interrupt a loop holding the write turn)."""
         self._stop.set()
         self.application.work_due.set()
-        for thread in (self._thread, self._timer_runner, self._sender, self._streamer):
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout=10)
+
+    def stop(self) -> None:
+        """End the worker started with `start` and wait for its threads."""
+        self.request_stop()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=STOP_WAIT_S)

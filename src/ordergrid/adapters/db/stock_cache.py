@@ -95,7 +95,7 @@ class StockCache:
         if position is None:
             held.pop(location_id, None)
         else:
-            held[location_id] = position
+            held[position.location_id] = position  # the shared string, as key too
             self.size += 1
 
     def clear(self) -> None:
@@ -207,7 +207,7 @@ class SqlStockReads:
                 loc, sku, on_hand, reserved, safety, None if as_of is None else utc(as_of)
             )
         for sku, held in loaded.items():
-            self.cache.add(sku, held)
+            self.cache.add(ids.setdefault(sku, sku), held)
 
     def _kept(self, row: Any) -> Position:
         """A row as the cache keeps it: with the one string of its location id and of its

@@ -145,38 +145,43 @@ class SqlUnitOfWork:
         if self.gate is not None:
             self.gate.acquire()
         try:
-            self.conn = self.engine.connect()
-            if self.readonly:
-                self.conn = self.conn.execution_options(ordergrid_readonly=True)
-            self.conn.begin()
-        except (DBAPIError, PoolTimeout) as exc:
-            self._open_gate()
+            self._begin()
+        except BaseException as exc:
+            # Whatever stopped it (the database, Ctrl+C), the connection and the write
+            # turn are given back: a turn kept here would stop every other writer.
+            self._close()
             translated = _translate(exc)
             if translated is None:
                 raise
             raise translated from exc
-        now = self.clock.now()
-        self.outbox = outbox = SqlOutbox(self.conn)
-        counters = MetaCounters(self.conn)
-        self.locations = SqlLocations(self.conn, self.cache, counters, now)
-        self.products = SqlProducts(self.conn, self.tag_cache, counters, now)
-        self.stock_reads = reads = SqlStockReads(self.conn, self.stock_cache)
-        self.inventory = SqlInventory(self.conn, reads)
-        self.orders = SqlOrders(self.conn, outbox)
-        self.decisions = SqlDecisions(self.conn)
-        self.load = SqlLoad(self.conn)
-        self.policies = SqlPolicies(self.conn, self.policy_cache, counters)
-        self.idempotency = SqlIdempotency(self.conn)
-        self.tokens = SqlTokens(self.conn)
-        self.timers = SqlTimers(self.conn)
-        self.exceptions = SqlExceptions(self.conn)
-        self.webhooks = SqlWebhooks(self.conn)
-        self.stock_rules = SqlStockRules(self.conn, now, counters, self.settings_cache)
-        self.channels = SqlChannels(self.conn, now, counters, self.settings_cache)
-        self.reservations = SqlReservations(self.conn, outbox)
-        self.supply = SqlSupply(self.conn)
-        self.snapshot_imports = SqlSnapshotImports(self.conn, reads)
         return self
+
+    def _begin(self) -> None:
+        self.conn = conn = self.engine.connect()
+        if self.readonly:
+            self.conn = conn = conn.execution_options(ordergrid_readonly=True)
+        conn.begin()
+        now = self.clock.now()
+        self.outbox = outbox = SqlOutbox(conn)
+        counters = MetaCounters(conn)
+        self.locations = SqlLocations(conn, self.cache, counters, now)
+        self.products = SqlProducts(conn, self.tag_cache, counters, now)
+        self.stock_reads = reads = SqlStockReads(conn, self.stock_cache)
+        self.inventory = SqlInventory(conn, reads)
+        self.orders = SqlOrders(conn, outbox)
+        self.decisions = SqlDecisions(conn)
+        self.load = SqlLoad(conn)
+        self.policies = SqlPolicies(conn, self.policy_cache, counters)
+        self.idempotency = SqlIdempotency(conn)
+        self.tokens = SqlTokens(conn)
+        self.timers = SqlTimers(conn)
+        self.exceptions = SqlExceptions(conn)
+        self.webhooks = SqlWebhooks(conn)
+        self.stock_rules = SqlStockRules(conn, now, counters, self.settings_cache)
+        self.channels = SqlChannels(conn, now, counters, self.settings_cache)
+        self.reservations = SqlReservations(conn, outbox)
+        self.supply = SqlSupply(conn)
+        self.snapshot_imports = SqlSnapshotImports(conn, reads)
 
     def __exit__(
         self,
@@ -190,13 +195,19 @@ class SqlUnitOfWork:
         except DBAPIError:
             pass  # the connection is gone; closing it below discards it from the pool
         finally:
-            self.conn.close()
-            self.conn = None
-            self._open_gate()
+            self._close()
         if exc is not None:
             translated = _translate(exc)
             if translated is not None:
                 raise translated from exc
+
+    def _close(self) -> None:
+        try:
+            if self.conn is not None:
+                self.conn.close()
+        finally:
+            self.conn = None
+            self._open_gate()
 
     def _open_gate(self) -> None:
         if self.gate is not None:

@@ -53,8 +53,23 @@ class WriteGate:
                 return
             turn = threading.Lock()
             turn.acquire()
-            (self._urgent if self.is_urgent() else self._others).append((me, turn))
-        turn.acquire()  # released once the gate is ours (see `release`)
+            waiter = (me, turn)
+            (self._urgent if self.is_urgent() else self._others).append(waiter)
+        try:
+            turn.acquire()  # released once the gate is ours (see `release`)
+        except BaseException:
+            self._give_up(waiter)
+            raise
+
+    def _give_up(self, waiter: tuple[int, threading.Lock]) -> None:
+        """A wait cut short (Ctrl+C): leave the queue, or pass on a turn handed over in
+        the meantime, so no writer waits for a thread that will never write."""
+        with self._mutex:
+            for queue in (self._urgent, self._others):
+                if waiter in queue:
+                    queue.remove(waiter)
+                    return
+        self.release()
 
     def release(self) -> None:
         with self._mutex:

@@ -106,13 +106,15 @@ def run_worker(database_url: DatabaseUrl = None) -> None:
     w = Worker(application)
     refresher = ScarcityRefresher(application)
     tune_garbage_collector(application.settings)
-    signal.signal(signal.SIGTERM, lambda *_: w.stop())
+    # The handler runs on this thread, inside the relay loop: it only asks the loops to
+    # end, and `run` waits for them once its loop is out of the way.
+    signal.signal(signal.SIGTERM, lambda *_: w.request_stop())
     console.print("ordergrid worker running; Ctrl+C to stop")
     refresher.start()
     try:
         w.run()
     except KeyboardInterrupt:
-        w.stop()
+        pass  # `run` has stopped its threads on the way out
     finally:
         refresher.stop()
         application.close()
