@@ -38,15 +38,17 @@ class NotMigrated(RuntimeError):
 @dataclass(frozen=True)
 class WorkDue:
     """Set when a command made work due at once (a rejection's re-sourcing, a webhook to
-    queue). Each of the worker's loops waits on a flag of its own, so one loop taking the
-    wake never hides it from the other."""
+    queue or send again). Each of the worker's loops waits on a flag of its own, so one
+    loop taking the wake never hides it from another."""
 
     timers: threading.Event = field(default_factory=threading.Event)
     relay: threading.Event = field(default_factory=threading.Event)
+    webhooks: threading.Event = field(default_factory=threading.Event)
 
     def set(self) -> None:
         self.timers.set()
         self.relay.set()
+        self.webhooks.set()
 
 
 @dataclass(frozen=True)

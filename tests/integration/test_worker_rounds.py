@@ -22,16 +22,25 @@ from ordergrid.settings import Settings
 WAIT_S = 5.0
 
 
+def nothing(_: object) -> int:
+    return 0
+
+
 @contextmanager
 def patched(
-    app: Application, relay: Callable[[object], int], handle: Callable[[object], int]
+    app: Application,
+    relay: Callable[[object], int],
+    handle: Callable[[object], int],
+    queue: Callable[[object], int] = nothing,
+    send: Callable[[object], int] = nothing,
 ) -> Iterator[Worker]:
-    """A worker whose relay and command handling are the test's, stopped before the
-    patches end (so no real work runs against the database afterwards)."""
+    """A worker whose relay, webhook queueing and sending, and command handling are the
+    test's, stopped before the patches end (so no real work runs afterwards)."""
     worker = Worker(app)
     with (
         patch.object(worker_module, "relay_once", relay),
-        patch.object(worker_module, "queue_deliveries", lambda ctx: 0),
+        patch.object(worker_module, "queue_deliveries", queue),
+        patch.object(worker_module, "send_due", send),
         patch.object(app.bus, "handle", handle),
     ):
         try:
@@ -74,6 +83,7 @@ def test_a_wake_reaches_both_the_timers_and_the_relay(sqlite_url: str) -> None:
         app.ctx.wake()  # what a rejection or a new webhook subscription calls
         assert app.work_due.timers.is_set()
         assert app.work_due.relay.is_set()
+        assert app.work_due.webhooks.is_set()
     finally:
         app.close()
 
@@ -91,12 +101,36 @@ def test_a_wake_ends_the_timer_loops_sleep_early(sqlite_url: str) -> None:
         return 0
 
     try:
-        with patched(app, lambda bus: 0, handle) as worker:
+        with patched(app, nothing, handle) as worker:
             worker.start()
             assert rounds[0].wait(WAIT_S)
             assert not rounds[1].wait(0.3)  # asleep after a round with nothing due
             app.ctx.wake()
             assert rounds[1].wait(WAIT_S)
+    finally:
+        app.close()
+
+
+def test_queued_deliveries_wake_the_webhook_sender(sqlite_url: str) -> None:
+    # Only a wake can end the sender's sleep within the test.
+    app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
+    sends = [threading.Event(), threading.Event()]
+    sent: list[int] = []
+
+    def send(ctx: object) -> int:
+        if len(sent) < len(sends):
+            sends[len(sent)].set()
+            sent.append(1)
+        return 0
+
+    def queue(ctx: object) -> int:
+        # Deliveries queued once the sender went to sleep after its first look.
+        return int(sends[0].wait(WAIT_S) and len(sent) == 1)
+
+    try:
+        with patched(app, nothing, nothing, queue, send) as worker:
+            worker.start()
+            assert sends[1].wait(WAIT_S)
     finally:
         app.close()
 
@@ -114,7 +148,7 @@ def test_the_timer_thread_goes_first_at_the_sqlite_write_gate(sqlite_url: str) -
         return 0
 
     try:
-        with patched(app, lambda bus: 0, handle) as worker:
+        with patched(app, nothing, handle) as worker:
             worker.start()
             assert ran.wait(WAIT_S)
     finally:

@@ -66,11 +66,15 @@ class Worker:
     def send_webhooks(self) -> None:
         """Send due webhook deliveries until stopped: apart from the timers and the relay,
         so a slow receiver never delays order processing."""
-        poll = self.application.settings.worker_poll_seconds
+        due, poll = (
+            self.application.work_due.webhooks,
+            self.application.settings.worker_poll_seconds,
+        )
         while not self._stop.is_set():
+            due.clear()
             sent = self._guarded(lambda: send_due(self.application.ctx))
             if sent is None or sent < SEND_BATCH:
-                self._stop.wait(poll)
+                due.wait(poll)
 
     def run_timers(self) -> None:
         """Run due timers until stopped: apart from the relay, so a rejection's re-sourcing
@@ -122,10 +126,12 @@ class Worker:
         return thread
 
     def _round(self) -> bool:
-        """One batch of the relay and one of webhook queueing; True when either had more
-        waiting."""
+        """One batch of the relay and one of webhook queueing (the sender is told at once
+        when there is something to send); True when either had more waiting."""
         read = self._guarded(lambda: relay_once(self.application.bus))
         queued = self._guarded(lambda: queue_deliveries(self.application.ctx))
+        if queued:
+            self.application.work_due.webhooks.set()
         return any(
             n is not None and n >= limit for n, limit in ((read, BATCH), (queued, QUEUE_BATCH))
         )
