@@ -180,7 +180,7 @@ def bootstrap(
     clock = clock or SystemClock()
     cache = LocationCache()
 
-    gate = WriteGate() if settings.is_sqlite else None
+    gate = WriteGate(settings.db_pool_timeout_seconds) if settings.is_sqlite else None
     policies, tags = ActivePolicyCache(), ProductTagCache()
     stock = StockCache(settings.stock_cache_positions)
     settings_cache = SettingsCache()

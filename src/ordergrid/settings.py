@@ -23,7 +23,10 @@ class Settings(BaseSettings):
         5, ge=0, description="longest wait to connect to PostgreSQL (at least 2; 0: none)"
     )
     db_pool_timeout_seconds: float = Field(
-        5.0, gt=0, description="longest wait for a free pooled connection (then 503)"
+        5.0,
+        gt=0,
+        description="longest wait for a free pooled connection, or on SQLite for the write "
+        "turn (then 503)",
     )
     db_statement_timeout_seconds: float = Field(
         30.0,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from threading import Thread
+from threading import Event, Thread
 
+import pytest
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from tests.integration.conftest import table_positions
 
 from ordergrid.adapters.db.uow import _translate
-from ordergrid.bootstrap import Application
+from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.domain.errors import Unavailable
 from ordergrid.domain.inventory import Movement, MovementReason
 from ordergrid.domain.network import Address
@@ -25,6 +26,7 @@ from ordergrid.service.commands import (
     PutProducts,
 )
 from ordergrid.service.ports import LedgerEntry, OrderFilter
+from ordergrid.settings import Settings
 
 THREADS = 16
 
@@ -189,3 +191,31 @@ def test_an_exhausted_connection_pool_is_a_retryable_503() -> None:
     translated = _translate(PoolTimeout("QueuePool limit reached"))
     assert isinstance(translated, Unavailable)
     assert translated.code == "database_busy"
+
+
+def test_a_sqlite_writer_kept_waiting_too_long_is_a_retryable_503(sqlite_url: str) -> None:
+    app = bootstrap(
+        Settings(database_url=sqlite_url, auto_migrate=True, db_pool_timeout_seconds=0.1)
+    )
+    holding, done = Event(), Event()
+
+    def long_write() -> None:
+        with app.ctx.uow():
+            holding.set()
+            done.wait(10)
+
+    writer = Thread(target=long_write)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(Unavailable) as refused, app.ctx.uow():
+            pass
+        assert refused.value.code == "database_busy"
+        with app.ctx.uow(readonly=True) as uow:  # readers never wait for the write turn
+            assert uow.orders.get("none") is None
+    finally:
+        done.set()
+        writer.join(10)
+    with app.ctx.uow():  # the turn is free again, and nobody is left in the queue
+        pass
+    app.close()

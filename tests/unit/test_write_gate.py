@@ -170,3 +170,22 @@ def test_many_threads_each_hold_the_gate_alone() -> None:
     assert not any(thread.is_alive() for thread in threads)
     assert most[0] == 1
     assert gate.waiting() == (0, 0)
+
+
+def test_a_wait_longer_than_the_bound_gives_up_and_leaves_the_queue() -> None:
+    gate, order, done = WriteGate(wait_s=0.05), [], threading.Event()
+    gate.acquire()
+    outcome: list[bool] = []
+
+    def impatient() -> None:
+        outcome.append(gate.acquire())
+        done.set()
+
+    thread = threading.Thread(target=impatient)
+    thread.start()
+    assert done.wait(WAIT_S)
+    assert outcome == [False]
+    assert gate.waiting() == (0, 0)
+    gate.release()
+    writer(gate, "next writer", order, urgent=False).join(WAIT_S)
+    assert order == ["next writer"]

@@ -142,8 +142,10 @@ class SqlUnitOfWork:
         self.gate = None if readonly else write_gate
 
     def __enter__(self) -> Self:
-        if self.gate is not None:
-            self.gate.acquire()
+        if self.gate is not None and not self.gate.acquire():
+            raise Unavailable(
+                "the database is busy with other writes; retry shortly", code="database_busy"
+            )
         try:
             self._begin()
         except BaseException as exc:

@@ -18,9 +18,11 @@ from collections import deque
 class WriteGate:
     """A re-entrant lock that hands itself to the longest-waiting urgent thread, else to
     the longest-waiting other one; a thread finding it free with nobody waiting takes it
-    at once."""
+    at once. A wait longer than `wait_s` gives up (the caller answers "busy, retry"
+    rather than leave a request hanging)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wait_s: float | None = None) -> None:
+        self.wait_s = wait_s
         self._mutex = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
@@ -42,34 +44,41 @@ class WriteGate:
         with self._mutex:
             return len(self._urgent) + len(self._others), len(self._urgent)
 
-    def acquire(self) -> None:
+    def acquire(self) -> bool:
+        """Take the gate; False when `wait_s` passed first (the gate is not held then)."""
         me = threading.get_ident()
         with self._mutex:
             if self._owner == me:
                 self._depth += 1
-                return
+                return True
             if self._owner is None and not self._urgent and not self._others:
                 self._owner, self._depth = me, 1
-                return
+                return True
             turn = threading.Lock()
             turn.acquire()
             waiter = (me, turn)
             (self._urgent if self.is_urgent() else self._others).append(waiter)
         try:
-            turn.acquire()  # released once the gate is ours (see `release`)
+            # Released once the gate is ours (see `release`).
+            if turn.acquire(timeout=-1 if self.wait_s is None else self.wait_s):
+                return True
         except BaseException:
-            self._give_up(waiter)
+            if self._left_queue(waiter):
+                raise
+            self.release()  # handed over meanwhile: pass it on to the next writer
             raise
+        # Out of time, unless the gate was handed over just now.
+        return not self._left_queue(waiter)
 
-    def _give_up(self, waiter: tuple[int, threading.Lock]) -> None:
-        """A wait cut short (Ctrl+C): leave the queue, or pass on a turn handed over in
-        the meantime, so no writer waits for a thread that will never write."""
+    def _left_queue(self, waiter: tuple[int, threading.Lock]) -> bool:
+        """Take a waiter that stops waiting out of the queue; False when it is no longer
+        there because the gate was handed to it."""
         with self._mutex:
             for queue in (self._urgent, self._others):
                 if waiter in queue:
                     queue.remove(waiter)
-                    return
-        self.release()
+                    return True
+        return False
 
     def release(self) -> None:
         with self._mutex:
