@@ -23,7 +23,7 @@ log = logging.getLogger("ordergrid.worker")
 TIMER_BATCH = 100
 #: How long stopping waits for each of the worker's threads to end its current step.
 HELPER_JOIN_S = 10.0
-#: ... and for the whole worker: its relay step, then each of its threads in turn.
+#: How long `stop` waits for the whole worker: its relay step, then each thread in turn.
 STOP_WAIT_S = 4 * HELPER_JOIN_S
 
 
