@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest.mock import patch
 
 from tests.integration.conftest import wire
@@ -17,6 +18,8 @@ from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.entrypoints import worker as worker_module
 from ordergrid.entrypoints.worker import HELPER_JOIN_S, Worker
 from ordergrid.service.commands import RunDueTimers
+from ordergrid.service.ports import Timer
+from ordergrid.service.timer_kinds import REALLOCATE
 from ordergrid.settings import Settings
 
 WAIT_S = 5.0
@@ -109,6 +112,33 @@ def test_a_wake_ends_the_timer_loops_sleep_early(sqlite_url: str) -> None:
             assert rounds[1].wait(WAIT_S)
     finally:
         app.close()
+
+
+def test_the_timer_loop_wakes_when_the_next_timer_is_due(sqlite_url: str) -> None:
+    # Only the timer's due time can end the sleep within the test.
+    app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
+    due_in = 0.3
+    with app.ctx.uow() as uow:
+        due_at = app.ctx.clock.now() + timedelta(seconds=due_in)
+        uow.timers.add(Timer("timer-1", REALLOCATE, due_at, order_id="order-1"))
+        uow.commit()
+    rounds: list[float] = []
+    second = threading.Event()
+
+    def handle(command: object) -> int:
+        if isinstance(command, RunDueTimers):
+            rounds.append(time.monotonic())
+            if len(rounds) == 2:
+                second.set()
+        return 0
+
+    try:
+        with patched(app, nothing, handle) as worker:
+            worker.start()
+            assert second.wait(WAIT_S)
+    finally:
+        app.close()
+    assert rounds[1] - rounds[0] >= due_in / 2  # it slept, rather than spun
 
 
 def test_queued_deliveries_wake_the_webhook_sender(sqlite_url: str) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from ordergrid.bootstrap import Application
+from ordergrid.service import queries
 from ordergrid.service.commands import RunDueTimers, SweepBackorders
 from ordergrid.service.nats_relay import BATCH as STREAM_BATCH
 from ordergrid.service.relay import BATCH, relay_once
@@ -21,6 +22,8 @@ log = logging.getLogger("ordergrid.worker")
 
 #: Timers run (each in its own transaction) before the timer loop looks up again.
 TIMER_BATCH = 100
+#: The shortest sleep of the timer loop between rounds.
+MIN_TIMER_WAIT_S = 0.005
 #: How long stopping waits for each of the worker's threads to end its current step.
 HELPER_JOIN_S = 10.0
 #: How long `stop` waits for the whole worker: its relay step, then each thread in turn.
@@ -88,7 +91,20 @@ class Worker:
             due.clear()
             ran = self._guarded(lambda: self.application.bus.handle(RunDueTimers(TIMER_BATCH)))
             if ran is None or ran < TIMER_BATCH:
-                due.wait(poll)
+                due.wait(self._until_next_timer(poll))
+
+    def _until_next_timer(self, poll: float) -> float:
+        """Sleep until the next timer is due, so a deadline is acted on when it passes and
+        not at the next poll; at most `poll` (another process may add an earlier one)."""
+        ctx = self.application.ctx
+        try:
+            due_at = queries.next_timer_due(ctx)
+        except Exception:
+            return poll  # the next round meets the same trouble and logs it
+        if due_at is None:
+            return poll
+        # A floor: a due timer another worker holds is not spun on.
+        return min(poll, max(MIN_TIMER_WAIT_S, (due_at - ctx.clock.now()).total_seconds()))
 
     def run(self) -> None:
         """The relay loop on this thread, the others on threads of their own, until

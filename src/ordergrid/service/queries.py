@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ordergrid.domain.catalogue import Product
 from ordergrid.domain.errors import NotFound
 from ordergrid.domain.fulfilments import Fulfilment
@@ -24,6 +26,12 @@ from ordergrid.service.ports import (
     StoredEvent,
 )
 from ordergrid.service.reservations import load_reservation
+
+
+def next_timer_due(ctx: Context) -> datetime | None:
+    """When the earliest timer is due (None: there is none)."""
+    with ctx.uow(readonly=True) as uow:
+        return uow.timers.next_due()
 
 
 def orders_by_status(ctx: Context) -> dict[str, int]:
