@@ -52,6 +52,29 @@ def patched(
             worker.stop()
 
 
+@contextmanager
+def running(
+    app: Application,
+    relay: Callable[[object], int],
+    handle: Callable[[object], int],
+    queue: Callable[[object], int] = nothing,
+    send: Callable[[object], int] = nothing,
+) -> Iterator[Worker]:
+    """The patched worker started; stopped, and the application closed, at the end."""
+    try:
+        with patched(app, relay, handle, queue, send) as worker:
+            worker.start()
+            yield worker
+    finally:
+        app.close()
+
+
+def idle_app(sqlite_url: str) -> Application:
+    """An application whose worker loops sleep a minute when idle: within a test, only a
+    wake or a due timer can end that sleep."""
+    return bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
+
+
 def test_timers_run_while_the_relay_is_still_busy(sqlite_url: str) -> None:
     app = wire(sqlite_url)
     relay_busy, timers_ran = threading.Event(), threading.Event()
@@ -71,12 +94,8 @@ def test_timers_run_while_the_relay_is_still_busy(sqlite_url: str) -> None:
             timers_ran.set()
         return 0
 
-    try:
-        with patched(app, slow_relay, handle) as worker:
-            worker.start()
-            timers_ran.wait(2 * WAIT_S)
-    finally:
-        app.close()
+    with running(app, slow_relay, handle):
+        timers_ran.wait(2 * WAIT_S)
     assert first_batch_saw_timers == [True]
 
 
@@ -92,8 +111,7 @@ def test_a_wake_reaches_both_the_timers_and_the_relay(sqlite_url: str) -> None:
 
 
 def test_a_wake_ends_the_timer_loops_sleep_early(sqlite_url: str) -> None:
-    # Only a wake can end the sleep within the test.
-    app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
+    app = idle_app(sqlite_url)
     rounds = [threading.Event(), threading.Event()]
     ran: list[int] = []
 
@@ -103,20 +121,15 @@ def test_a_wake_ends_the_timer_loops_sleep_early(sqlite_url: str) -> None:
             ran.append(1)
         return 0
 
-    try:
-        with patched(app, nothing, handle) as worker:
-            worker.start()
-            assert rounds[0].wait(WAIT_S)
-            assert not rounds[1].wait(0.3)  # asleep after a round with nothing due
-            app.ctx.wake()
-            assert rounds[1].wait(WAIT_S)
-    finally:
-        app.close()
+    with running(app, nothing, handle):
+        assert rounds[0].wait(WAIT_S)
+        assert not rounds[1].wait(0.3)  # asleep after a round with nothing due
+        app.ctx.wake()
+        assert rounds[1].wait(WAIT_S)
 
 
 def test_the_timer_loop_wakes_when_the_next_timer_is_due(sqlite_url: str) -> None:
-    # Only the timer's due time can end the sleep within the test.
-    app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
+    app = idle_app(sqlite_url)
     due_in = 0.3
     with app.ctx.uow() as uow:
         due_at = app.ctx.clock.now() + timedelta(seconds=due_in)
@@ -132,18 +145,13 @@ def test_the_timer_loop_wakes_when_the_next_timer_is_due(sqlite_url: str) -> Non
                 second.set()
         return 0
 
-    try:
-        with patched(app, nothing, handle) as worker:
-            worker.start()
-            assert second.wait(WAIT_S)
-    finally:
-        app.close()
+    with running(app, nothing, handle):
+        assert second.wait(WAIT_S)
     assert rounds[1] - rounds[0] >= due_in / 2  # it slept, rather than spun
 
 
 def test_queued_deliveries_wake_the_webhook_sender(sqlite_url: str) -> None:
-    # Only a wake can end the sender's sleep within the test.
-    app = bootstrap(Settings(database_url=sqlite_url, auto_migrate=True, worker_poll_seconds=60))
+    app = idle_app(sqlite_url)
     sends = [threading.Event(), threading.Event()]
     sent: list[int] = []
 
@@ -157,12 +165,8 @@ def test_queued_deliveries_wake_the_webhook_sender(sqlite_url: str) -> None:
         # Deliveries queued once the sender went to sleep after its first look.
         return int(sends[0].wait(WAIT_S) and len(sent) == 1)
 
-    try:
-        with patched(app, nothing, nothing, queue, send) as worker:
-            worker.start()
-            assert sends[1].wait(WAIT_S)
-    finally:
-        app.close()
+    with running(app, nothing, nothing, queue, send):
+        assert sends[1].wait(WAIT_S)
 
 
 def test_the_timer_thread_goes_first_at_the_sqlite_write_gate(sqlite_url: str) -> None:
@@ -177,12 +181,8 @@ def test_the_timer_thread_goes_first_at_the_sqlite_write_gate(sqlite_url: str) -
             ran.set()
         return 0
 
-    try:
-        with patched(app, nothing, handle) as worker:
-            worker.start()
-            assert ran.wait(WAIT_S)
-    finally:
-        app.close()
+    with running(app, nothing, handle):
+        assert ran.wait(WAIT_S)
     assert seen[0] is True
     assert not app.write_gate.is_urgent()  # this thread, like the API's, is not
 
