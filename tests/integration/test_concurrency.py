@@ -187,6 +187,36 @@ def test_snapshot_never_overwrites_a_shipment_committing_meanwhile(
     assert position.on_hand == 7  # the count of 10 plus the shipment of -3 after it
 
 
+@pytest.mark.postgres
+def test_a_receipt_at_a_position_created_by_a_writer_committing_meanwhile_is_added(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL: the update does not see a row inserted by a transaction still open when
+    it runs; that transaction commits before the look that follows. The receipt is added
+    to the row, not refused as if on-hand would go negative."""
+    app = bootstrap(Settings(database_url=postgres_url, auto_migrate=True))
+    creating = app.ctx.uow()
+    creating.__enter__()
+    try:
+        assert creating.inventory.move(Movement("DC1", "A", 2, 0, MovementReason.RECEIPT))
+        with app.ctx.uow() as adding:
+            look = adding.inventory.position
+
+            def commit_creator_then_look(location_id: str, sku: str) -> object:
+                creating.commit()
+                return look(location_id, sku)
+
+            adding.inventory.position = commit_creator_then_look  # type: ignore[method-assign,assignment]
+            moved = adding.inventory.move(Movement("DC1", "A", 3, 0, MovementReason.RECEIPT))
+            adding.commit()
+        assert moved is not None
+        assert moved.on_hand == 5
+        assert [p.on_hand for p in table_positions(app, ["A"])] == [5]
+    finally:
+        creating.__exit__(None, None, None)
+        app.close()
+
+
 def test_an_exhausted_connection_pool_is_a_retryable_503() -> None:
     translated = _translate(PoolTimeout("QueuePool limit reached"))
     assert isinstance(translated, Unavailable)

@@ -267,7 +267,8 @@ def test_readers_and_writers_on_threads_leave_the_cache_equal_to_the_table(
         writing.clear()
         for t in readers:
             t.join()
-        assert errors == []
+        if errors:
+            raise errors[0]  # with the thread's traceback
         assert cached(app, "A", "B") == stored(app, "A", "B")
         assert sum(p.on_hand for p in cached(app, "A", "B")) == 45
     finally:

@@ -138,8 +138,13 @@ class SqlInventory:
         r = self.conn.execute(_MOVE_CLAMPED if clamp else _MOVE, params).first()
         if r is not None:
             return _position(r)
-        if self.position(m.location_id, m.sku) is not None:
-            return None  # refused: on-hand would go negative
+        held = self.position(m.location_id, m.sku)
+        if held is not None:
+            if not clamp and held.on_hand + m.on_hand_delta < 0:
+                return None  # refused: on-hand would go negative
+            # PostgreSQL: the row was committed by another writer after the update's
+            # snapshot was taken, so the update did not see it; this statement does.
+            return self.move(m, clamp)
         if m.on_hand_delta < 0 and not clamp:
             return None
         on_hand = max(0, m.on_hand_delta)
