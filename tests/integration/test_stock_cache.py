@@ -51,6 +51,14 @@ def cached(app: Application, *skus: str) -> list[Position]:
         return sorted(uow.stock_reads.positions(skus), key=_key)
 
 
+def as_arrays(app: Application, *skus: str) -> list[Position]:
+    """The cached positions as the promise reads them: each SKU's arrays."""
+    with app.ctx.uow(readonly=True) as uow:
+        held = uow.stock_reads.by_sku(skus)
+    assert set(held) == set(skus)
+    return sorted((p for s in held.values() for p in s.positions().values()), key=_key)
+
+
 def stored(app: Application, *skus: str) -> list[Position]:
     return sorted(table_positions(app, list(skus)), key=_key)
 
@@ -143,6 +151,24 @@ def test_an_evicted_sku_is_read_again(application: Application) -> None:
     assert list(cache.skus) == ["B"]
     change(application, receipt("DC1", "A", 2))
     assert read("A") == [7]
+
+
+def test_the_stock_a_reader_holds_is_not_changed_by_a_later_refresh(
+    application: Application,
+) -> None:
+    """Readers use a SKU's stock after letting go of the cache: a refresh replaces it."""
+    change(application, receipt("DC1", "A", 5))
+    with application.ctx.uow(readonly=True) as uow:
+        held = uow.stock_reads.by_sku(["A"])["A"]
+    change(application, receipt("DC1", "A", 2))  # a position the SKU has
+    with application.ctx.uow(readonly=True) as uow:
+        moved = uow.stock_reads.by_sku(["A"])["A"]
+    change(application, receipt("DC2", "A", 1))  # a new one
+    with application.ctx.uow(readonly=True) as uow:
+        grown = uow.stock_reads.by_sku(["A"])["A"]
+    assert [p.on_hand for p in held.positions().values()] == [5]
+    assert [p.on_hand for p in moved.positions().values()] == [7]
+    assert {loc: p.on_hand for loc, p in grown.positions().items()} == {"DC1": 7, "DC2": 1}
 
 
 def test_cached_positions_share_one_string_per_location_and_sku(
@@ -310,8 +336,10 @@ def test_two_processes_always_read_what_is_stored(
                         uow.commit()
             reader = first if action == "read-first" else second
             assert cached(reader, sku) == stored(reader, sku)
+            assert as_arrays(reader, sku) == stored(reader, sku)
         for app in (first, second):
             assert cached(app, *SKUS) == stored(app, *SKUS)
+            assert as_arrays(app, *SKUS) == stored(app, *SKUS)
     finally:
         first.close()
         second.close()

@@ -15,6 +15,7 @@ from ordergrid.domain.inventory import Position
 from ordergrid.domain.network import Location
 from ordergrid.domain.sourcing import OrderFacts, Policy, SourcingView, select_policy
 from ordergrid.domain.sourcing.network_index import index_of
+from ordergrid.domain.sourcing.sku_stock import PositionsBySku
 from ordergrid.domain.sourcing.view import StockColumns
 from ordergrid.domain.stock_rules import StockRules
 from ordergrid.service.context import Context
@@ -33,12 +34,12 @@ def as_seen_by(
     locations: Mapping[str, Location],
     tags: Mapping[str, frozenset[str]],
     channels: Iterable[str | None],
-) -> dict[tuple[str, str], Position]:
+) -> Positions:
     """Positions whose `safety_stock` is what the channels must leave unsold (for several
-    channels at once, the most any of them must leave)."""
+    channels at once, the most any of them must leave); with no rule, those given."""
     wanted = tuple(channels)
     if not rules:
-        return dict(positions)
+        return positions
     out: dict[tuple[str, str], Position] = {}
     for key, p in positions.items():
         loc = locations.get(p.location_id)
@@ -49,6 +50,14 @@ def as_seen_by(
         keep = max(rules.keep(p, loc, sku_tags, c) for c in wanted)
         out[key] = p if keep == p.safety_stock else replace(p, safety_stock=keep)
     return out
+
+
+def held_positions(uow: UnitOfWork, skus: Iterable[str], read_only: bool) -> Positions:
+    """The SKUs' positions: `read_only`, the committed ones (which the process may cache)
+    read through per-SKU arrays; else as this transaction sees and locks them."""
+    if read_only:
+        return PositionsBySku(uow.stock_reads.by_sku(skus))
+    return {(p.location_id, p.sku): p for p in uow.inventory.positions(skus)}
 
 
 def with_safety_stock(uow: UnitOfWork, positions: Iterable[Position]) -> list[Position]:
@@ -101,9 +110,9 @@ def channel_view(
     wanted = sorted(set(skus))
     locations = {loc.id: loc for loc in uow.locations.all()}
     tags = uow.products.tags(wanted)
-    stock = uow.stock_reads if read_only else uow.inventory
-    positions = {(p.location_id, p.sku): p for p in stock.positions(wanted)}
-    positions = as_seen_by(positions, rules_for(uow, wanted), locations, tags, [channel])
+    positions = as_seen_by(
+        held_positions(uow, wanted, read_only), rules_for(uow, wanted), locations, tags, [channel]
+    )
     # Built once: delivery and pick-up screen the same SKUs.
     columns = StockColumns.of_positions(positions, index_of(locations), wanted)
     return SourcingView(locations, positions, tags, columns=columns)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from functools import partial
 
@@ -87,8 +86,9 @@ def sweep_backorders(cmd: SweepBackorders, ctx: Context) -> int:
 
 def _free_at(uow: UnitOfWork, skus: frozenset[str]) -> dict[str, frozenset[str]]:
     """Where each SKU has units available (before the channels' own rules)."""
-    at: dict[str, set[str]] = defaultdict(set)
-    for p in uow.stock_reads.positions(skus):
-        if p.available > 0:
-            at[p.sku].add(p.location_id)
-    return {sku: frozenset(locations) for sku, locations in at.items()}
+    at = {}
+    for sku, stock in uow.stock_reads.by_sku(skus).items():
+        free = stock.free_at()
+        if free:
+            at[sku] = free
+    return at

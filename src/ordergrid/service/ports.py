@@ -19,6 +19,7 @@ from ordergrid.domain.network import Location
 from ordergrid.domain.orders import Order
 from ordergrid.domain.reservations import Reservation
 from ordergrid.domain.sourcing.policy import Policy
+from ordergrid.domain.sourcing.sku_stock import SkuStock
 from ordergrid.domain.stock_counts import CountRow, SnapshotTotals
 from ordergrid.domain.stock_rules import StockRule
 from ordergrid.domain.supply import Incoming, Peg, Supply, Waiting
@@ -291,6 +292,10 @@ class StockReads(Protocol):
     """
 
     def positions(self, skus: Iterable[str]) -> list[Position]: ...
+
+    def by_sku(self, skus: Iterable[str]) -> dict[str, SkuStock]:
+        """The same positions as arrays per SKU (every SKU asked for, held or not)."""
+        ...
 
 
 class StockRuleRepository(Protocol):

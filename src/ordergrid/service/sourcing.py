@@ -21,7 +21,7 @@ from ordergrid.domain.sourcing import (
     source,
 )
 from ordergrid.domain.sourcing.network_index import index_of
-from ordergrid.service.availability import as_seen_by, rules_for
+from ordergrid.service.availability import as_seen_by, held_positions, rules_for
 from ordergrid.service.context import Context
 from ordergrid.service.pegging import peg_waiting_units
 from ordergrid.service.ports import StoredDecision, UnitOfWork
@@ -53,8 +53,7 @@ def build_batch_view(
     process may cache."""
     skus = frozenset().union(*(r.skus for r in reqs))
     locations = uow.locations.by_id()
-    stock = uow.stock_reads if read_only else uow.inventory
-    positions = {(p.location_id, p.sku): p for p in stock.positions(skus)}
+    positions = held_positions(uow, skus, read_only)
     # Capacity days are UTC days. Only locations that could serve the orders matter, and
     # of those only the ones with a daily limit: screening and pricing read no other's.
     limited = index_of(locations).ids_where("daily_limit", _limited)

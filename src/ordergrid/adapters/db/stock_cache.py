@@ -6,7 +6,8 @@ Every change of on-hand or reserved writes a ledger row in the transaction that 
 shipments through `service/stock.py`, corrections in `service/reallocation.py`). So
 before answering, a reader asks the ledger which positions changed since the cache was
 last brought up to date and re-reads only those rows; a SKU not cached yet is read whole
-on first use.
+on first use. Each SKU is kept as a `SkuStock` (arrays, replaced whole when a position
+changes), which readers keep using after they let go of the cache's lock.
 
 What "since" means depends on the database:
 
@@ -26,8 +27,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
@@ -36,6 +39,7 @@ from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.tables import utc
 from ordergrid.domain.inventory import Position
+from ordergrid.domain.sourcing.sku_stock import SkuStock
 
 P = t.positions
 L = t.ledger
@@ -55,6 +59,8 @@ _CHANGED_BY_TXID = (
     .limit(bindparam("most"))
 )
 _OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)))
+#: Each SKU's rows together (in whatever order the database collates SKUs).
+_OF_SKUS_BY_SKU = _OF_SKUS.order_by(P.c.sku)
 #: Positions re-read per statement when many changed at once.
 _CHUNK = 500
 #: SQLite scans the whole table for `(location_id, sku) IN (...)`; a join from the keys,
@@ -71,7 +77,10 @@ Key = tuple[str, str]
 class StockCache:
     """Positions per SKU (each SKU whole: every location that has a row), most recently
     used last, about `max_positions` of them (the SKUs of one read are kept even when
-    they hold more); shared by the process's units of work. 0 keeps nothing."""
+    they hold more); shared by the process's units of work. 0 keeps nothing.
+
+    Each SKU's `SkuStock` is immutable and replaced when it changes, so readers take
+    them under the lock and use them after it is released."""
 
     def __init__(self, max_positions: int = 1_000_000, max_changes: int = 20_000) -> None:
         self.lock = threading.Lock()
@@ -80,23 +89,20 @@ class StockCache:
         #: bulk import): start afresh rather than re-read them one by one.
         self.max_changes = max_changes
         self.mark: int | None = None
-        self.skus: OrderedDict[str, dict[str, Position]] = OrderedDict()
+        self.skus: OrderedDict[str, SkuStock] = OrderedDict()
         self.size = 0  # positions held
         #: The one string of each location id and SKU the cached positions share.
         self.ids: dict[str, str] = {}
 
-    def add(self, sku: str, held: dict[str, Position]) -> None:
-        self.skus[sku] = held
-        self.size += len(held)
+    def add(self, stock: SkuStock) -> None:
+        self.skus[stock.sku] = stock
+        self.size += len(stock)
 
-    def put(self, sku: str, location_id: str, position: Position | None) -> None:
-        held = self.skus[sku]
-        self.size -= location_id in held
-        if position is None:
-            held.pop(location_id, None)
-        else:
-            held[position.location_id] = position  # the shared string, as key too
-            self.size += 1
+    def change(self, sku: str, changes: dict[str, Position | None]) -> None:
+        """Replace the SKU's stock with these positions changed (None: gone)."""
+        old = self.skus[sku]
+        self.skus[sku] = new = old.with_changes(changes)
+        self.size += len(new) - len(old)
 
     def clear(self) -> None:
         self.skus.clear()
@@ -106,9 +112,9 @@ class StockCache:
     def evict(self, keep: int) -> None:
         """Drop the least recently used SKUs beyond the limit, never the last `keep`."""
         while self.size > self.max_positions and len(self.skus) > keep:
-            sku, held = self.skus.popitem(last=False)
+            sku, stock = self.skus.popitem(last=False)
             self.ids.pop(sku, None)
-            self.size -= len(held)
+            self.size -= len(stock)
 
 
 class SqlStockReads:
@@ -126,21 +132,39 @@ class SqlStockReads:
         wanted = sorted(set(skus))
         if not wanted:
             return []
+        held = self._held(wanted)
+        if held is None:
+            return self._read(wanted)
+        return [p for sku in wanted for p in held[sku].positions().values()]
+
+    def by_sku(self, skus: Iterable[str]) -> dict[str, SkuStock]:
+        wanted = sorted(set(skus))
+        held = self._held(wanted) if wanted else {}
+        if held is not None:
+            return held
+        rows: dict[str, list[Position]] = defaultdict(list)
+        for p in self._read(wanted):
+            rows[p.sku].append(p)
+        return {sku: SkuStock.of_positions(sku, rows[sku]) for sku in wanted}
+
+    def _held(self, wanted: list[str]) -> dict[str, SkuStock] | None:
+        """The cached stock of these SKUs, brought up to date; None when the cache may not
+        answer this transaction (see the class)."""
         cache = self.cache
         if not cache.max_positions or self.changed_stock:
-            return self._read(wanted)
+            return None
         with cache.lock:
             if not self._catch_up():
-                return self._read(wanted)
+                return None
             missing = [sku for sku in wanted if sku not in cache.skus]
             self._load(missing)
-            found: list[Position] = []
+            held = {}
             for sku in wanted:
                 cache.skus.move_to_end(sku)
-                found.extend(cache.skus[sku].values())
+                held[sku] = cache.skus[sku]
             if missing:
                 cache.evict(keep=len(wanted))
-        return found
+        return held
 
     def _catch_up(self) -> bool:
         """Bring the cache to what this transaction sees; False when it sees less than
@@ -189,25 +213,32 @@ class SqlStockReads:
             else:
                 rows = self.conn.execute(_AT_KEYS_SQLITE, {"keys": json.dumps(chunk)})
             fresh = {(r.location_id, r.sku): self._kept(r) for r in rows}
+            changes: dict[str, dict[str, Position | None]] = defaultdict(dict)
             for loc, sku in chunk:
-                self.cache.put(sku, loc, fresh.get((loc, sku)))
+                changes[sku][loc] = fresh.get((loc, sku))
+            for sku, at_locations in changes.items():
+                self.cache.change(sku, at_locations)
 
     def _load(self, skus: list[str]) -> None:
         """Read these SKUs whole into the cache."""
         if not skus:
             return
-        loaded: dict[str, dict[str, Position]] = {sku: {} for sku in skus}
-        ids = self.cache.ids
-        # The loop of `_kept` written out: a SKU held network-wide has a row per store.
-        for row_loc, row_sku, on_hand, reserved, safety, as_of in self.conn.execute(
-            _OF_SKUS, {"skus": skus}
-        ).all():
-            loc, sku = ids.setdefault(row_loc, row_loc), ids.setdefault(row_sku, row_sku)
-            loaded[sku][loc] = Position(
-                loc, sku, on_hand, reserved, safety, None if as_of is None else utc(as_of)
-            )
-        for sku, held in loaded.items():
-            self.cache.add(ids.setdefault(sku, sku), held)
+        cache, ids = self.cache, self.cache.ids
+        rows = self.conn.execute(_OF_SKUS_BY_SKU, {"skus": skus}).all()
+        loaded = dict.fromkeys(skus, False)
+        # A SKU held network-wide has a row per store: its columns are split out of the
+        # rows by `zip`, not a call per row.
+        for sku, run in groupby(rows, key=itemgetter(1)):
+            locs, _, on_hand, reserved, safety, as_of = zip(*run, strict=True)
+            sku_id = ids.setdefault(sku, sku)
+            shared = tuple(map(ids.setdefault, locs, locs))
+            if any(a is not None for a in as_of):
+                as_of = tuple(None if a is None else utc(a) for a in as_of)
+            cache.add(SkuStock.of_columns(sku_id, shared, on_hand, reserved, safety, as_of))
+            loaded[sku] = True
+        for sku, found in loaded.items():
+            if not found:
+                cache.add(SkuStock.of_columns(ids.setdefault(sku, sku), (), (), (), (), ()))
 
     def _kept(self, row: Any) -> Position:
         """A row as the cache keeps it: with the one string of its location id and of its

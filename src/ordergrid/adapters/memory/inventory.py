@@ -9,6 +9,7 @@ from datetime import datetime
 
 from ordergrid.adapters.memory.tables import _Repo
 from ordergrid.domain.inventory import PHYSICAL, Movement, Position
+from ordergrid.domain.sourcing.sku_stock import SkuStock
 from ordergrid.service.ports import LedgerEntry, LedgerFilter
 
 _PHYSICAL_REASONS = frozenset(r.value for r in PHYSICAL)
@@ -106,3 +107,10 @@ class InMemoryStockReads(_Repo):
     def positions(self, skus: Iterable[str]) -> list[Position]:
         wanted = set(skus)
         return [p for k, p in sorted(self._t.positions.items()) if k[1] in wanted]
+
+    def by_sku(self, skus: Iterable[str]) -> dict[str, SkuStock]:
+        wanted = sorted(set(skus))
+        held: dict[str, list[Position]] = {sku: [] for sku in wanted}
+        for p in self.positions(wanted):
+            held[p.sku].append(p)
+        return {sku: SkuStock.of_positions(sku, found) for sku, found in held.items()}

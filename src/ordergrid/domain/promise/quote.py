@@ -32,6 +32,7 @@ from ordergrid.domain.sourcing import (
 from ordergrid.domain.sourcing.decision import Decision
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.policy import Constraints
+from ordergrid.domain.sourcing.sku_stock import PositionsBySku
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
 PROMISE_ORDER_ID = "promise"
@@ -138,7 +139,13 @@ class PromiseView:
         """The stock of every SKU in the view, as columns (built on first use)."""
         if not self._stock:
             index = index_of(self.sourcing.locations)
-            skus = frozenset(self.sourcing.product_tags) | {s for _, s in self.sourcing.positions}
+            positions = self.sourcing.positions
+            held = (
+                positions.skus()
+                if isinstance(positions, PositionsBySku)
+                else {s for _, s in positions}
+            )
+            skus = frozenset(self.sourcing.product_tags) | held
             self._stock.append(CartStock.of(self.sourcing.positions, index, skus))
         return self._stock[0]
 

@@ -15,6 +15,7 @@ from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod, Order
 from ordergrid.domain.sourcing.network_index import BoolArray, IntArray, NetworkIndex, where
 from ordergrid.domain.sourcing.selection import OrderFacts
+from ordergrid.domain.sourcing.sku_stock import PositionsBySku, SkuStock
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,8 @@ class StockColumns:
     ) -> tuple[StockColumns, BoolArray]:
         """The columns, and where each holder has the SKU on hand (holders, skus)."""
         order = tuple(sorted(skus))
+        if isinstance(positions, PositionsBySku):
+            return cls._of_sku_stock(positions.by_sku, index, order)
         column, row_of = {sku: i for i, sku in enumerate(order)}, index.position
         # Plain fields, the arithmetic in numpy: a large network's SKU has a thousand
         # positions, and a property call per position costs more than the rest.
@@ -109,6 +112,23 @@ class StockColumns:
         on_hand: BoolArray = np.zeros(shape, dtype=bool)
         every[found[:, 0], found[:, 1]] = np.maximum(found[:, 2] - found[:, 3] - found[:, 4], 0)
         on_hand[found[:, 0], found[:, 1]] = True
+        holders = where(on_hand.sum(axis=1) > 0)
+        return cls(order, holders, every[holders]), on_hand[holders]
+
+    @classmethod
+    def _of_sku_stock(
+        cls, by_sku: Mapping[str, SkuStock], index: NetworkIndex, order: tuple[str, ...]
+    ) -> tuple[StockColumns, BoolArray]:
+        """`laid_out` from each SKU's arrays (each SKU's column is kept with it)."""
+        shape = (len(index), len(order))
+        every = np.zeros(shape, dtype=np.int64)
+        on_hand: BoolArray = np.zeros(shape, dtype=bool)
+        for j, sku in enumerate(order):
+            stock = by_sku.get(sku)
+            if stock is not None:
+                rows, available = stock.columns(index)
+                every[rows, j] = available
+                on_hand[rows, j] = True
         holders = where(on_hand.sum(axis=1) > 0)
         return cls(order, holders, every[holders]), on_hand[holders]
 
