@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -123,10 +124,8 @@ class SkuStock:
         made = self._made.get("columns")
         if made is not None and made[0] is index:
             return made[1], made[2]
-        row_of = index.position
-        rows = np.fromiter(
-            (row_of.get(loc, -1) for loc in self.location_ids), np.int64, len(self.location_ids)
-        )
+        n = len(self.location_ids)
+        rows = np.fromiter(map(index.position.get, self.location_ids, repeat(-1, n)), np.int64, n)
         held = (rows >= 0) & (self.on_hand > 0)
         available = np.maximum(self.on_hand - self.reserved - self.safety_stock, 0)
         self._made["columns"] = found = (index, rows[held], available[held])
