@@ -4,6 +4,8 @@ touching the one readers may still hold."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 from tests.unit.factories import location
 
 from ordergrid.domain.inventory import Position
-from ordergrid.domain.sourcing.network_index import index_of
+from ordergrid.domain.sourcing.network_index import NetworkIndex, index_of
 from ordergrid.domain.sourcing.sku_stock import PositionsBySku, SkuStock
 from ordergrid.domain.sourcing.view import StockColumns
 
@@ -126,3 +128,15 @@ def test_a_sku_without_positions_lays_out_no_holders() -> None:
     assert held.shape == (0, 1)
     assert len(empty) == 0
     assert empty.position("A") is None
+
+
+def test_a_sku_laid_out_once_does_not_keep_an_old_network_alive() -> None:
+    stock = SkuStock.of_positions("S1", [Position("A", "S1", 2)])
+    old = NetworkIndex.build(NETWORK)
+    gone = weakref.ref(old)
+    stock.columns(old)
+    del old
+    gc.collect()
+    assert gone() is None
+    rows, available = stock.columns(index_of(NETWORK))  # laid out again for the new one
+    assert (rows.tolist(), available.tolist()) == ([0], [2])

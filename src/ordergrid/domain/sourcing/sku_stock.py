@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from typing import Any
+from weakref import ref
 
 import numpy as np
 
@@ -120,15 +121,17 @@ class SkuStock:
 
     def columns(self, index: NetworkIndex) -> tuple[IntArray, IntArray]:
         """The engine's column of this SKU: the index rows of the locations that hold it
-        on hand (ascending), and what each may give (available, never below 0)."""
+        on hand (in `location_ids` order, not sorted), and what each may give (available,
+        never below 0). Kept for the last index asked for, which is referred to weakly:
+        a SKU not read since the network changed must not keep the old network alive."""
         made = self._made.get("columns")
-        if made is not None and made[0] is index:
+        if made is not None and made[0]() is index:
             return made[1], made[2]
         n = len(self.location_ids)
         rows = np.fromiter(map(index.position.get, self.location_ids, repeat(-1, n)), np.int64, n)
         held = (rows >= 0) & (self.on_hand > 0)
         available = np.maximum(self.on_hand - self.reserved - self.safety_stock, 0)
-        self._made["columns"] = found = (index, rows[held], available[held])
+        self._made["columns"] = found = (ref(index), rows[held], available[held])
         return found[1], found[2]
 
     def free_at(self) -> frozenset[str]:
