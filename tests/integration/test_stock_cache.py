@@ -95,6 +95,32 @@ def test_feed_adjustments_and_snapshots_are_seen_by_the_next_read(
     assert cached(application, "A") == stored(application, "A")
 
 
+def test_a_sku_first_read_after_a_count_carries_the_count_time(database_url: str) -> None:
+    """The time a position was counted, read whole into a fresh process's cache (as the
+    database hands it over in bulk), is the instant stored, in UTC."""
+    writer = wire(database_url)
+    counted_at = datetime(2026, 3, 1, 9, 30, 15, 250_000, tzinfo=UTC)
+    try:
+        with writer.ctx.uow() as uow:
+            uow.locations.put(a_location("DC1"))
+            uow.locations.put(a_location("DC2"))
+            uow.products.put(Product("A", "A", 1.0, frozenset(), {}))
+            uow.commit()
+        change(writer, receipt("DC2", "A", 3))
+        snapshot(ApplySnapshot("DC1", counted_at, (("A", 9),)), writer.ctx)
+        reader = wire(database_url)
+        try:
+            found = {p.location_id: p for p in as_arrays(reader, "A")}
+            assert found["DC1"].snapshot_as_of == counted_at
+            assert found["DC1"].snapshot_as_of.utcoffset() == timedelta(0)
+            assert found["DC2"].snapshot_as_of is None
+            assert sorted(found.values(), key=_key) == stored(reader, "A")
+        finally:
+            reader.close()
+    finally:
+        writer.close()
+
+
 def test_a_bulk_count_is_seen_by_the_next_read(application: Application) -> None:
     with application.ctx.uow() as uow:
         uow.locations.put(a_location("DC1"))

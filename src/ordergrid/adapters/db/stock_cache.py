@@ -29,11 +29,11 @@ import json
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
-from itertools import groupby
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select, text, tuple_
+from sqlalchemy import Connection, Select, Text, bindparam, cast, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
@@ -59,8 +59,24 @@ _CHANGED_BY_TXID = (
     .limit(bindparam("most"))
 )
 _OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)))
-#: Each SKU's rows together (in whatever order the database collates SKUs).
-_OF_SKUS_BY_SKU = _OF_SKUS.order_by(P.c.sku)
+#: Each SKU's positions as columns: one row per SKU holding a JSON array per field, in
+#: one order (the same rows feed every aggregate of a group). Rows as rows cost a Python
+#: object each, and a SKU held network-wide has a row per store; one JSON text per field
+#: is parsed in C.
+_FIELDS = (P.c.location_id, P.c.on_hand, P.c.reserved, P.c.safety_stock, P.c.snapshot_as_of)
+_SKU_COLUMNS_SQLITE = (
+    select(P.c.sku, *(func.json_group_array(c) for c in _FIELDS))
+    .where(P.c.sku.in_(bindparam("skus", expanding=True)))
+    .group_by(P.c.sku)
+)
+_SKU_COLUMNS_POSTGRES = (
+    select(
+        P.c.sku,
+        *(cast(func.json_agg(aggregate_order_by(c, P.c.location_id)), Text) for c in _FIELDS),
+    )
+    .where(P.c.sku.in_(bindparam("skus", expanding=True)))
+    .group_by(P.c.sku)
+)
 #: Positions re-read per statement when many changed at once.
 _CHUNK = 500
 #: SQLite scans the whole table for `(location_id, sku) IN (...)`; a join from the keys,
@@ -72,6 +88,12 @@ _AT_KEYS_SQLITE = text(
 ).columns(*_COLUMNS)
 
 Key = tuple[str, str]
+
+
+def _stored_time(text: str) -> datetime:
+    """A timestamp as JSON gives it (SQLite: as stored, UTC without an offset;
+    PostgreSQL: ISO 8601 with one) made what `UtcDateTime` returns."""
+    return utc(datetime.fromisoformat(text))
 
 
 class StockCache:
@@ -224,17 +246,24 @@ class SqlStockReads:
         if not skus:
             return
         cache, ids = self.cache, self.cache.ids
-        rows = self.conn.execute(_OF_SKUS_BY_SKU, {"skus": skus}).all()
+        query = _SKU_COLUMNS_POSTGRES if self.postgres else _SKU_COLUMNS_SQLITE
         loaded = dict.fromkeys(skus, False)
-        # A SKU held network-wide has a row per store: its columns are split out of the
-        # rows by `zip`, not a call per row.
-        for sku, run in groupby(rows, key=itemgetter(1)):
-            locs, _, on_hand, reserved, safety, as_of = zip(*run, strict=True)
-            sku_id = ids.setdefault(sku, sku)
-            shared = tuple(map(ids.setdefault, locs, locs))
-            if any(a is not None for a in as_of):
-                as_of = tuple(None if a is None else utc(a) for a in as_of)
-            cache.add(SkuStock.of_columns(sku_id, shared, on_hand, reserved, safety, as_of))
+        for sku, locs, on_hand, reserved, safety, as_of in self.conn.execute(query, {"skus": skus}):
+            # One string per location id, shared by every SKU (a parser makes new ones).
+            held = [ids.setdefault(loc, loc) for loc in json.loads(locs)]
+            dates = json.loads(as_of)
+            if any(dates):
+                dates = [None if d is None else _stored_time(d) for d in dates]
+            cache.add(
+                SkuStock.of_columns(
+                    ids.setdefault(sku, sku),
+                    held,
+                    json.loads(on_hand),
+                    json.loads(reserved),
+                    json.loads(safety),
+                    dates,
+                )
+            )
             loaded[sku] = True
         for sku, found in loaded.items():
             if not found:
