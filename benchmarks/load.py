@@ -5,6 +5,7 @@ processes); webhook delivery (and NATS relay) lag at that load; a profile of the
     python benchmarks/load.py [--quick] [--backend sqlite|postgresql|all]
                               [--rate-sqlite 1000] [--rate-postgresql 800]
                               [--clients 16] [--pg-processes 2,4] [--no-profile]
+                              [--profile-waits]
 
 Per configuration, on a fresh copy of a database holding network M (`networks.py`, loaded
 by bulk inserts), through `ordergrid serve --workers N` with a webhook subscribed to every
@@ -16,7 +17,8 @@ event at a local receiver process (`webhook_receiver.py`):
    throughput and lag (event created -> first arrival at the receiver, de-duplicated by
    event id); with ORDERGRID_NATS_URL, the relay's lag (events not yet in JetStream) too;
 3. closed loop (`loadgen.py`): `--clients` clients back to back, the saturation rate,
-   with py-spy sampling the server (`server_profile.py`);
+   with py-spy sampling the server (`server_profile.py`): the thread holding the GIL, or
+   with `--profile-waits` every busy thread (waits for the database included);
 4. the bare database (`bare_db.py`): the same writes straight through SQLAlchemy Core,
    as many threads as clients: the ratio is what the API costs on top.
 
@@ -89,6 +91,7 @@ class Options:
     orders: int
     nats_url: str | None
     profile: bool
+    profile_waits: bool
     profile_dir: Path | None
     drain_s: float
 
@@ -115,6 +118,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--open-threads", type=int, default=48, help="sending threads per process")
     p.add_argument("--no-profile", action="store_true", help="do not run py-spy")
     p.add_argument("--profile-dir", type=Path, help="keep py-spy's raw stacks here")
+    p.add_argument(
+        "--profile-waits",
+        action="store_true",
+        help="sample every busy thread, not only the one holding the GIL",
+    )
     # run_all.py passes every benchmark the same arguments: ignore the others' options.
     a, ignored = p.parse_known_args(argv)
     if ignored:
@@ -136,6 +144,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         orders=20_000 if a.quick else 60_000,
         nats_url=os.environ.get("ORDERGRID_NATS_URL"),
         profile=not a.no_profile,
+        profile_waits=a.profile_waits,
         profile_dir=a.profile_dir,
         drain_s=30.0 if a.quick else 120.0,
     )
@@ -217,7 +226,7 @@ def closed_phase(
     profiler: list[subprocess.Popen[bytes] | None] = [None]
 
     def sample_the_window() -> None:
-        profiler[0] = start_profile(server.pid, opts.duration_s, out)
+        profiler[0] = start_profile(server.pid, opts.duration_s, out, opts.profile_waits)
 
     def on_release(now: float) -> None:
         cpu.start(now)
@@ -351,7 +360,7 @@ def measure(
         for phase, (since, until) in opened:
             phase.webhooks |= arrivals.summary(since, until)
             _print_events(phase)
-        print_profile(config.label, closed.profile)
+        print_profile(config.label, closed.profile, opts.profile_waits)
         stock = check_stock(url)  # before the bare-DB replay tops the stock up
         closed.stock = asdict(stock) | {"ok": stock.ok}
         console.print(

@@ -1,6 +1,11 @@
 """Where the API's time goes under load: py-spy samples the server's processes (attached
 by pid, without pausing them) and the stacks are summed by the code they were in.
 
+By default only the thread holding the GIL is sampled: what the interpreter runs. Time
+in C code that lets go of the GIL (SQLite's statements, psycopg waiting for PostgreSQL,
+sockets) is then not in the profile; `waits=True` samples every thread that is not
+idle, which counts those waits but also threads woken and waiting for the GIL.
+
 Self time goes to the innermost frame's package (time in C code, such as a database
 driver call, is counted at the Python frame that called it); inclusive time is shown for
 the ordergrid functions the samples passed through. Without py-spy (the `dev` extra)
@@ -66,12 +71,15 @@ def _py_spy() -> str | None:
     return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
-def start(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
+def start(
+    pid: int, seconds: float, out: Path, waits: bool = False
+) -> subprocess.Popen[bytes] | None:
     """py-spy recording `pid` and its children for `seconds`, into `out` (raw stacks)."""
     exe = _py_spy()
     if exe is None:
         return None
     cmd = [exe, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+    cmd += [] if waits else ["--gil"]
     cmd += ["--rate", "50", "--duration", str(max(1, round(seconds))), "--format", "raw"]
     cmd += ["--output", str(out)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -138,11 +146,14 @@ def _ordergrid_function(frame: str) -> str | None:
     return f"{module['module'].replace('/', '.')}.{match['func']}"
 
 
-def print_profile(label: str, profile: Profile | None) -> None:
+def print_profile(label: str, profile: Profile | None, waits: bool = False) -> None:
     if profile is None:
         console.print(f"  {label}: not profiled (py-spy missing or failed)")
         return
-    console.print(f"  where the API's time goes ({label}, {profile.samples} samples, self time):")
+    what = "every busy thread" if waits else "the thread holding the GIL"
+    console.print(
+        f"  where the API's time goes ({label}, {what}, {profile.samples} samples, self time):"
+    )
     for name, share in profile.by_category:
         if share >= 0.005:
             console.print(f"    {share:6.1%}  {name}")
