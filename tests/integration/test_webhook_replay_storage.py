@@ -69,6 +69,19 @@ def events_of(ctx: Context, prefix: str) -> list[StoredEvent]:
         return [e for e in uow.outbox.after((0, 0), 10_000) if e.type.startswith(prefix)]
 
 
+def in_view(world: World, types: list[str]) -> list[StoredEvent]:
+    """The events of these types (one each), once outbox readers see them all: on
+    PostgreSQL, when every older transaction on the server has ended."""
+    deadline = time.monotonic() + 10
+    while True:
+        with world.uow() as uow:
+            found = [e for e in uow.outbox.after((0, 0), 1000) if e.type in types]
+        if len(found) == len(types):
+            return found
+        assert time.monotonic() < deadline, "events stayed invisible"
+        time.sleep(0.05)
+
+
 def all_deliveries(ctx: Context, webhook_id: str) -> list[WebhookDelivery]:
     return webhooks.deliveries(ctx, webhook_id, 500, None).items
 
@@ -257,8 +270,8 @@ def test_the_window_selects_types_with_literal_wildcards_and_times(world: World)
         for n, event_type in enumerate(types):
             uow.outbox.append([Event(event_type, {"n": n})], at + timedelta(seconds=n))
         uow.commit()
+    mine = in_view(world, types)
     with world.uow() as uow:
-        mine = [e for e in uow.outbox.after((0, 0), 1000) if e.type in types]
         end = mine[-1].cursor
         window = EventWindow((0, 0), end, selected_types(["a_b.*", "c.d"]))
         assert [e.type for e in uow.outbox.window(window, 100)] == ["a_b.one", "a_b.two", "c.d"]

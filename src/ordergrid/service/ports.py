@@ -568,7 +568,8 @@ class WebhookRepository(Protocol):
         ...
 
     def settle(self, delivery: WebhookDelivery, claim: str) -> bool:
-        """Record the outcome of `claim`'s attempt and release it; False, recording
+        """Record the outcome of `claim`'s attempt (status, attempts, next attempt, last
+        error, delivered at: nothing else changes) and release it; False, recording
         nothing, when the claim no longer holds the delivery."""
         ...
 

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.upsert import insert_on
@@ -15,6 +15,21 @@ from ordergrid.service.ports import Page, Webhook, WebhookDelivery
 
 W = t.webhooks
 D = t.webhook_deliveries
+#: An attempt's outcome, recorded while the claim still holds the delivery: only what an
+#: attempt changes (the body, often the largest column, is never written again), by one
+#: statement built once (each order's events are settled one by one).
+_SETTLE = (
+    update(D)
+    .where(D.c.id == bindparam("b_id"), D.c.claim_id == bindparam("b_claim"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next", type_=D.c.next_attempt_at.type),
+        last_error=bindparam("b_error"),
+        delivered_at=bindparam("b_delivered", type_=D.c.delivered_at.type),
+        claim_id=None,
+    )
+)
 _WAITING = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
 
 
@@ -142,10 +157,17 @@ class SqlWebhooks:
         return {str(r.id) for r in self.conn.execute(renewed)}
 
     def settle(self, delivery: WebhookDelivery, claim: str) -> bool:
-        row = _row(delivery) | {"claim_id": None}
-        del row["id"]
-        mine = update(D).where(D.c.id == delivery.id, D.c.claim_id == claim)
-        return self.conn.execute(mine.values(**row)).rowcount > 0
+        d = delivery
+        params = {
+            "b_id": d.id,
+            "b_claim": claim,
+            "b_status": d.status,
+            "b_attempts": d.attempts,
+            "b_next": d.next_attempt_at,
+            "b_error": d.last_error,
+            "b_delivered": d.delivered_at,
+        }
+        return self.conn.execute(_SETTLE, params).rowcount > 0
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
         row = _row(delivery) | {"claim_id": None}
