@@ -53,16 +53,11 @@ def patched(
 
 
 @contextmanager
-def running(
-    app: Application,
-    relay: Callable[[object], int],
-    handle: Callable[[object], int],
-    queue: Callable[[object], int] = nothing,
-    send: Callable[[object], int] = nothing,
-) -> Iterator[Worker]:
-    """The patched worker started; stopped, and the application closed, at the end."""
+def running(app: Application, *hooks: Callable[[object], int]) -> Iterator[Worker]:
+    """The worker `patched` with these hooks, started; stopped, and the application
+    closed, at the end."""
     try:
-        with patched(app, relay, handle, queue, send) as worker:
+        with patched(app, *hooks) as worker:
             worker.start()
             yield worker
     finally:

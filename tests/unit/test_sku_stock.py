@@ -140,3 +140,13 @@ def test_a_sku_laid_out_once_does_not_keep_an_old_network_alive() -> None:
     assert gone() is None
     rows, available = stock.columns(index_of(NETWORK))  # laid out again for the new one
     assert (rows.tolist(), available.tolist()) == ([0], [2])
+
+
+def test_positions_made_once_are_carried_to_the_next_version_with_only_the_changed_new() -> None:
+    old = SkuStock.of_positions("S1", [Position("A", "S1", 2), Position("B", "S1", 4)])
+    made = old.positions()
+    assert old.positions() is made  # made once
+    new = old.with_changes({"B": Position("B", "S1", 3, 1)})
+    assert new.positions()["A"] is made["A"]
+    assert new.positions()["B"] == Position("B", "S1", 3, 1)
+    assert made["B"] == Position("B", "S1", 4)  # the old version as it was

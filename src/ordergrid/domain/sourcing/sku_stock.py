@@ -39,8 +39,8 @@ class SkuStock:
     as_of: tuple[datetime | None, ...]
     #: Worked out on first use and kept (each whole, then stored at once, as readers on
     #: other threads may look): the slot of each location id (shared by the versions
-    #: that hold the same locations) and the engine's columns for the last network
-    #: index asked for.
+    #: that hold the same locations), the positions, and the engine's columns for the
+    #: last network index asked for.
     _made: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -103,9 +103,16 @@ class SkuStock:
             self.as_of[i],
         )
 
-    def positions(self) -> dict[str, Position]:
-        """Every position, by location id (made anew: kept, they would take several times
-        the memory of the arrays)."""
+    def positions(self) -> Mapping[str, Position]:
+        """Every position, by location id: made on first use and kept, and carried over
+        to the next version with only the changed ones new (order placement reads the
+        positions of the SKUs it sources, and each order changes some of them)."""
+        made: dict[str, Position] | None = self._made.get("positions")
+        if made is None:
+            made = self._made["positions"] = self._made_positions()
+        return made
+
+    def _made_positions(self) -> dict[str, Position]:
         sku = self.sku
         return {
             loc: Position(loc, sku, on_hand, reserved, safety, as_of)
@@ -152,22 +159,22 @@ class SkuStock:
                 i = slots[loc]
                 on_hand[i], reserved[i], safety[i] = p.on_hand, p.reserved, p.safety_stock
                 as_of[i] = p.snapshot_as_of
+            made: dict[str, Any] = {"slots": slots}
+            if "positions" in self._made:
+                made["positions"] = self._changed_positions(changes)
             return SkuStock(
-                self.sku,
-                self.location_ids,
-                on_hand,
-                reserved,
-                safety,
-                tuple(as_of),
-                {"slots": slots},
+                self.sku, self.location_ids, on_hand, reserved, safety, tuple(as_of), made
             )
-        kept = self.positions()
+        return SkuStock.of_positions(self.sku, self._changed_positions(changes).values())
+
+    def _changed_positions(self, changes: Mapping[str, Position | None]) -> dict[str, Position]:
+        kept = dict(self.positions())
         for loc, p in changes.items():
             if p is None:
                 kept.pop(loc, None)
             else:
                 kept[loc] = p
-        return SkuStock.of_positions(self.sku, kept.values())
+        return kept
 
 
 class PositionsBySku(Mapping[tuple[str, str], Position]):
