@@ -20,7 +20,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("unit of work: open and close", "adapters/db/uow.py", "__exit__"),
     ("counters and active policies", "adapters/db/policies_repo.py", "active"),
     ("view: stock, tags, load, stock rules", "service/sourcing.py", "build_batch_view"),
-    ("  of which stock positions (cache, reads)", "adapters/db/stock_cache.py", "positions"),
+    ("  of which stock positions (cache, reads)", "adapters/db/stock_cache.py", "by_sku"),
     ("  of which product tags", "adapters/db/catalogue_repo.py", "tags"),
     ("cart stock as columns", "domain/promise/quote.py", "stock"),
     ("ship options", "domain/promise/quote.py", "ship_options"),

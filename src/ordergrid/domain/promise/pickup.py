@@ -10,8 +10,9 @@ missing units sourced as a shipment to the store under the ship policy.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
 
 import numpy as np
 
@@ -236,12 +237,12 @@ def transfer_arrivals(
 def _sourced_transfer(
     cart: Cart, store: Location, missing: dict[str, int], view: PromiseView, now: datetime
 ) -> Transfer:
-    store_cart = replace(cart, destination=(store.lat, store.lon), timezone=calendar_of(store).tz)
-    policy = select_policy(view.policies, store_cart.facts("ship", "standard"))
+    at = (store.lat, store.lon)
+    policy = select_policy(view.policies, cart.facts("ship", "standard", at=at))
     rules = policy.promise
     service = rules.transfer_service
     units = tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(missing.items()))
-    facts = store_cart.facts("ship", service)
+    facts = cart.facts("ship", service, at=at)
     req = transfer_request(PROMISE_ORDER_ID, cart.channel, store, units, frozenset(), facts)
     plan = source(req, view.for_skus(req.skus), view.rules(policy, service), now).plan
     if plan.units < sum(missing.values()):
@@ -276,37 +277,39 @@ def _answer(
     cart: Cart, store: Location, km: float, how: Collection, view: PromiseView, now: datetime
 ) -> PickupOption:
     method, rules = how.method, how.policy.promise
-    missing, placed = _at_store(cart, store, how, view, now)
-    base = PickupOption(store.id, store.name, method, round(km, 1), False, how.policy.id)
-    if not missing:
-        return replace(
-            base, available=True, ready_by=ready_now(store, method, now, rules), mode=NOW
+
+    def option(available: bool, **answer: Any) -> PickupOption:
+        return PickupOption(
+            store.id, store.name, method, round(km, 1), available, how.policy.id, **answer
         )
+
+    missing, placed = _at_store(cart, store, how, view, now)
+    if not missing:
+        return option(True, ready_by=ready_now(store, method, now, rules), mode=NOW)
     if _refused(cart, store, placed, view):
-        return replace(
-            base,
+        return option(
+            False,
             reason="location_cannot_serve",
             detail="the routing policy does not let this store hand over the cart",
         )
     if not rules.pickup_transfers:
         short = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
-        return replace(
-            base,
+        return option(
+            False,
             reason="insufficient_stock",
             detail=f"the store lacks {short} and the policy sends no transfers for pick-up",
         )
     moved = _transfer(cart, store, missing, view, now)
     if moved is None:
         short = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
-        return replace(
-            base,
+        return option(
+            False,
             reason="insufficient_stock",
             detail=f"neither the store nor a transfer can supply: {short}",
         )
     arrival, sources = moved
-    return replace(
-        base,
-        available=True,
+    return option(
+        True,
         ready_by=ready_after_arrival(store, arrival, method, rules),
         mode=AFTER_TRANSFER,
         transfer_from=sources,

@@ -62,7 +62,7 @@ class Cart:
     #: What the methods below answer, worked out once: a quote asks for them for every
     #: option and store.
     _units: tuple[UnitsToPlace, ...] = field(init=False, repr=False, compare=False)
-    _facts: dict[tuple[str, str, bool], OrderFacts] = field(
+    _facts: dict[tuple[str, str, bool, tuple[float, float] | None], OrderFacts] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -83,8 +83,17 @@ class Cart:
             wanted[sku] = wanted.get(sku, 0) + q
         return wanted
 
-    def facts(self, method: str, level: str, destination: bool = True) -> OrderFacts:
-        key = (method, level, destination)
+    def facts(
+        self,
+        method: str,
+        level: str,
+        destination: bool = True,
+        at: tuple[float, float] | None = None,
+    ) -> OrderFacts:
+        """What selectors see of the cart sent by `method` at `level`: to its
+        destination, to the point `at` (a transfer to a pick-up store) or, with
+        `destination` false, collected."""
+        key = (method, level, destination, at)
         found = self._facts.get(key)
         if found is None:
             found = self._facts[key] = OrderFacts(
@@ -94,7 +103,7 @@ class Cart:
                 country=(self.country or "").upper() or None if destination else None,
                 postal_code=self.postal_code if destination else None,
                 value=self.value,
-                destination=self.destination if destination else None,
+                destination=(self.destination if at is None else at) if destination else None,
                 region=self.region if destination else None,
             )
         return found

@@ -278,7 +278,8 @@ def _search(p: Problem, *, whole: bool = True) -> Outcome:
     allowed = _allowed_rows(p)
     complete = where((alone.units == p.total) & allowed)
     bound = float(alone.cost.take(complete).min()) if len(complete) else inf
-    no_split = min(p.max_shipments, len(p)) < 2 or p.budget < 1
+    # One unit, or room for one location only: no plan has two shipments.
+    no_split = p.total < 2 or min(p.max_shipments, len(p)) < 2 or p.budget < 1
     if len(complete) and (no_split or not _split_can_help(p, bound)):
         return _one_location(p, alone, allowed, complete)
     plans = _best_singles(p, alone, allowed)
