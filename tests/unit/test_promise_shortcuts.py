@@ -1,5 +1,6 @@
-"""Pick-up answers read from the screening columns equal the answers of the engine run
-for every store and transfer, on random networks, stock, product tags and policies."""
+"""Pick-up answers read from the screening columns, and transfers searched from one
+screen per quote, equal the answers of the engine run for every store and transfer, on
+random networks, stock, product tags and policies."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from hypothesis import strategies as st
 from tests.unit.promise_worlds import NOW, World, worlds
 
 from ordergrid.domain.orders import DeliveryMethod
-from ordergrid.domain.promise.pickup import pickup_facts, pickup_options
+from ordergrid.domain.promise.pickup import pickup_facts, pickup_options, transfer_request
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, PromiseView, ship_options
-from ordergrid.domain.promise.shortcuts import Screens, placed_at_store, transfer_cannot_fill
+from ordergrid.domain.promise.shortcuts import (
+    Screens,
+    TransferScreens,
+    placed_at_store,
+    transfer_cannot_fill,
+    transfer_plan,
+)
 from ordergrid.domain.sourcing import SourcingRequest, source
+from ordergrid.domain.sourcing.view import UnitsToPlace
 
 
 @settings(max_examples=300, deadline=None)
@@ -49,6 +57,30 @@ def test_units_placed_at_a_store_are_those_the_engine_places(world: World, metho
             for a in shipment.allocations:
                 engine[a.sku] = engine.get(a.sku, 0) + a.quantity
         assert found == engine
+
+
+@settings(max_examples=300, deadline=None)
+@given(world=worlds(), excluded=st.booleans())
+def test_a_transfer_to_each_store_is_the_plan_the_engine_chooses(
+    world: World, excluded: bool
+) -> None:
+    cart, view, chosen = world
+    policy = chosen[-1]
+    units = tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(cart.demand().items()))
+    facts = cart.facts("ship", "standard")
+    screens: TransferScreens = {}  # shared by the stores, as in a quote
+    for store in sorted(view.locations):
+        failed = frozenset(sorted(view.locations)[:1]) if excluded else frozenset()
+        req = transfer_request(
+            PROMISE_ORDER_ID, cart.channel, view.locations[store], units, failed, facts
+        )
+        found = transfer_plan(req, view, policy, NOW, screens)
+        if found is None:
+            continue  # left to the engine
+        plan = source(req, view, policy, NOW).plan
+        complete = plan.units == sum(u.quantity for u in units)
+        shipments = tuple((s.location_id, s.distance_km) for s in plan.shipments)
+        assert found.shipments == (shipments if complete else None)
 
 
 @settings(max_examples=300, deadline=None)

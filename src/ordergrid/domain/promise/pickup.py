@@ -9,7 +9,7 @@ missing units sourced as a shipment to the store under the ship policy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
@@ -23,7 +23,11 @@ from ordergrid.domain.promise.carrier_calendar import DeliveryArea
 from ordergrid.domain.promise.dates import ShipmentDates, calendar_of, shipment_dates
 from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
-from ordergrid.domain.promise.shortcuts import placed_at_store, transfer_cannot_fill
+from ordergrid.domain.promise.shortcuts import (
+    placed_at_store,
+    transfer_cannot_fill,
+    transfer_plan,
+)
 from ordergrid.domain.sourcing import (
     OrderFacts,
     Policy,
@@ -221,16 +225,28 @@ def transfer_arrivals(
 ) -> dict[str, datetime] | None:
     """When each shipment of a transfer plan arrives at the store at the latest (by
     origin); None when an origin has no working day ahead."""
+    shipments = ((s.location_id, s.distance_km) for s in plan.shipments)
+    return arrivals_from(shipments, locations, store, service, now, rules, dates_of)
+
+
+def arrivals_from(
+    shipments: Iterable[tuple[str, float | None]],
+    locations: Mapping[str, Location],
+    store: Location,
+    service: str,
+    now: datetime,
+    rules: PromiseRules,
+    dates_of: DatesOf = shipment_dates,
+) -> dict[str, datetime] | None:
+    """`transfer_arrivals` for shipments given as (origin, km)."""
     area = DeliveryArea.of(store.address.country, store.address.region)
     tz = calendar_of(store).tz
     arrivals = {}
-    for s in plan.shipments:
-        loc = locations[s.location_id]
-        km = s.distance_km or 0.0
-        dates = dates_of(loc, km, service, now, rules, tz, area)
+    for origin, km in shipments:
+        dates = dates_of(locations[origin], km or 0.0, service, now, rules, tz, area)
         if dates is None:
             return None
-        arrivals[s.location_id] = dates.latest
+        arrivals[origin] = dates.latest
     return arrivals
 
 
@@ -244,14 +260,24 @@ def _sourced_transfer(
     units = tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(missing.items()))
     facts = cart.facts("ship", service, at=at)
     req = transfer_request(PROMISE_ORDER_ID, cart.channel, store, units, frozenset(), facts)
-    plan = source(req, view.for_skus(req.skus), view.rules(policy, service), now).plan
-    if plan.units < sum(missing.values()):
+    columns, quoted = view.for_skus(req.skus), view.rules(policy, service)
+    found = None
+    if view.shortcuts:
+        found = transfer_plan(req, columns, quoted, now, view.transfer_screens)
+    if found is None:
+        plan = source(req, columns, quoted, now).plan
+        if plan.units < sum(missing.values()):
+            return None
+        shipments = tuple((s.location_id, s.distance_km) for s in plan.shipments)
+    elif found.shipments is None:
         return None
+    else:
+        shipments = found.shipments
     locations = view.sourcing.locations
-    arrivals = transfer_arrivals(plan, locations, store, service, now, rules, view.dates)
+    arrivals = arrivals_from(shipments, locations, store, service, now, rules, view.dates)
     if arrivals is None:
         return None
-    return max(arrivals.values()), tuple(s.location_id for s in plan.shipments)
+    return max(arrivals.values()), tuple(origin for origin, _ in shipments)
 
 
 def pickup_option(

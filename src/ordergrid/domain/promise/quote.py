@@ -19,7 +19,7 @@ from ordergrid.domain.promise.incoming import (
     supply_use,
 )
 from ordergrid.domain.promise.rules import PromiseRules
-from ordergrid.domain.promise.shortcuts import Screens, ship_run_key
+from ordergrid.domain.promise.shortcuts import Screens, TransferScreens, ship_run_key
 from ordergrid.domain.promise.stock import CartStock
 from ordergrid.domain.sourcing import (
     OrderFacts,
@@ -132,6 +132,8 @@ class PromiseView:
     ship_runs: dict[tuple[object, ...], Decision] = field(default_factory=dict)
     #: The screens every pick-up store of the quote is read from.
     pickup_screens: Screens = field(default_factory=dict)
+    #: The screens every transfer of the quote starts from.
+    transfer_screens: TransferScreens = field(default_factory=dict)
     #: Free units on their way per SKU, for policies that let orders wait for supply.
     incoming: IncomingBySku = field(default_factory=dict)
     #: Shipment dates worked out for this quote, with the location and rules they are

@@ -10,6 +10,11 @@ decision) only where the outcome is open.
   placing as many units differently are left to the engine) or back-orders everything.
 - A transfer the network cannot fill: no plan places more units of a SKU than the other
   locations may give, whatever the rules.
+- A transfer to a store: the screen of the missing SKUs is the same for every store of
+  the quote but for the store's own row and the distances, so it is made once; each
+  store's attempts then price and search as the engine does (`build_problem`,
+  `search`), the first complete one deciding, without the decision and its
+  explanation, which a quote does not show.
 
 - Ship options that differ only in their service level: standard, express and next-day
   go as far as each other under the default transit tables, so the engine sees the same
@@ -24,13 +29,16 @@ runs the engine.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import numpy as np
 
 from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView
 from ordergrid.domain.sourcing.policy import Fallback
+from ordergrid.domain.sourcing.pricing import build_problem
 from ordergrid.domain.sourcing.screening import Screen, screen
+from ordergrid.domain.sourcing.search import search
 from ordergrid.domain.sourcing.selection import matches
 
 
@@ -106,6 +114,73 @@ def placed_at_store(
     most = max(sum(p.values()) for p in attempts)
     best = {tuple(sorted(p.items())) for p in attempts if sum(p.values()) == most}
     return dict(best.pop()) if len(best) == 1 else None
+
+
+#: Transfer screens with no store named, per (policy, attempt, SKUs).
+TransferScreens = dict[tuple[int, int, frozenset[str]], Screen]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPlan:
+    """What the engine decides for a transfer: the shipments of its plan as (location,
+    km) in location order, or None when no attempt places every unit."""
+
+    shipments: tuple[tuple[str, float], ...] | None
+
+
+def _row(screened: Screen, location_id: str) -> int | None:
+    j = screened.index.position.get(location_id)
+    if j is None:
+        return None
+    i = int(np.searchsorted(screened.candidates, j))
+    return i if i < len(screened.candidates) and screened.candidates[i] == j else None
+
+
+def _to_store(req: SourcingRequest, base: Screen, rules: Policy) -> Screen:
+    """The screen `screen(req, ...)` gives, from the one with no store named: the
+    excluded store's row is not eligible, and the distances are to the store."""
+    assert req.destination is not None
+    km = base.index.distances_km(base.candidates, req.destination)
+    eligible = base.eligible.copy()
+    for location_id in req.excluded_locations:
+        i = _row(base, location_id)
+        if i is not None:
+            eligible[i] = False
+    limit = rules.constraints.max_distance_km
+    if limit is not None:
+        eligible &= km <= limit
+    return replace(base, distance=km, eligible=eligible)
+
+
+def transfer_plan(
+    req: SourcingRequest,
+    view: SourcingView,
+    policy: Policy,
+    now: datetime,
+    screens: TransferScreens,
+) -> TransferPlan | None:
+    """The plan the engine would choose for a transfer request (a shipment to a store),
+    attempt by attempt as `source` makes them; None where only the engine can tell (the
+    exact solver would decide). `screens` keeps the screens for the other stores of the
+    quote."""
+    if req.destination is None:
+        return None
+    for attempt, rules in _rules_tried(req, policy):
+        key = (id(policy), attempt, req.skus)
+        base = screens.get(key)
+        if base is None:
+            anywhere = replace(req, destination=None, excluded_locations=frozenset())
+            base = screens[key] = screen(anywhere, view, rules)
+        problem = build_problem(req, view, rules, _to_store(req, base, rules), now)
+        if problem.total == 0:
+            return None
+        outcome = search(problem)
+        if outcome.needs_mip is not None:
+            return None
+        if outcome.plans and outcome.plans[0].units == problem.total:
+            rows = sorted({row for row, _ in outcome.plans[0].take})
+            return TransferPlan(tuple((problem.location_id(r), problem.km(r)) for r in rows))
+    return TransferPlan(None)
 
 
 def transfer_cannot_fill(
