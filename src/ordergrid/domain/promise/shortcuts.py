@@ -56,7 +56,7 @@ def _rules_tried(req: SourcingRequest, policy: Policy) -> list[tuple[int, Policy
 
 #: Screens of the network for collection at any store, per (policy, method): one per
 #: attempt the engine makes, in order.
-Screens = dict[tuple[int, str], list[Screen]]
+Screens = dict[tuple[int, str], tuple[Policy, list[Screen]]]
 
 
 def _network_screen(req: SourcingRequest, view: SourcingView, rules: Policy) -> Screen:
@@ -99,10 +99,12 @@ def placed_at_store(
     kept: Screens = {} if screens is None else screens
     key = (id(policy), req.method.value)
     if key not in kept:
-        kept[key] = [_network_screen(req, view, rules) for _, rules in _rules_tried(req, policy)]
+        # The entry holds its policy: no other object takes the policy's id meanwhile.
+        tried = _rules_tried(req, policy)
+        kept[key] = (policy, [_network_screen(req, view, rules) for _, rules in tried])
     total = sum(demand.values())
     attempts: list[dict[str, int]] = []
-    for screened in kept[key]:
+    for screened in kept[key][1]:
         placed = _placed_by(screened, store, demand)
         if placed is None:
             return None
@@ -116,8 +118,9 @@ def placed_at_store(
     return dict(best.pop()) if len(best) == 1 else None
 
 
-#: Transfer screens with no store named, per (policy, attempt, SKUs).
-TransferScreens = dict[tuple[int, int, frozenset[str]], Screen]
+#: Transfer screens with no store named, per (policy, attempt, SKUs); each entry holds
+#: its policy, so no other object takes the policy's id while the entry lives.
+TransferScreens = dict[tuple[int, int, frozenset[str]], tuple[Policy, Screen]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +170,11 @@ def transfer_plan(
         return None
     for attempt, rules in _rules_tried(req, policy):
         key = (id(policy), attempt, req.skus)
-        base = screens.get(key)
-        if base is None:
+        kept = screens.get(key)
+        if kept is None:
             anywhere = replace(req, destination=None, excluded_locations=frozenset())
-            base = screens[key] = screen(anywhere, view, rules)
+            kept = screens[key] = (policy, screen(anywhere, view, rules))
+        base = kept[1]
         problem = build_problem(req, view, rules, _to_store(req, base, rules), now)
         if problem.total == 0:
             return None
