@@ -70,6 +70,7 @@ class Application:
     def close(self) -> None:
         if self.stream_relay is not None:
             self.stream_relay.publisher.close()
+        self.ctx.webhooks.attempts.close()
         self.engine.dispose()
 
 

@@ -234,6 +234,34 @@ def test_a_replay_that_cannot_start_says_which_field_is_wrong(world: World) -> N
         replay(ctx, "no-such-hook", ReplayRequest(since=now))
 
 
+def test_a_rounds_outcomes_are_recorded_together_for_the_deliveries_its_claim_holds(
+    world: World,
+) -> None:
+    ctx = wired(world, Receiver())
+    hook = webhooks.subscribe(ctx, STOCK, ["inventory.changed"], SECRET)
+    stock_events(world, 3)
+    queue_all(ctx)
+    now = world.clock.now()
+    lease = now + timedelta(seconds=6)
+    with ctx.uow() as uow:
+        mine = uow.webhooks.claim_due(now, 2, lease, "A")
+        [theirs] = uow.webhooks.claim_due(now, 10, lease, "B")
+        uow.commit()
+    failed = [
+        replace(d, status="failed", attempts=1, last_error="HTTP 500", next_attempt_at=lease)
+        for d in (*mine, theirs)
+    ]
+    with ctx.uow() as uow:
+        uow.webhooks.settle_all(failed, "A")
+        uow.commit()
+    stored = {d.id: d for d in all_deliveries(ctx, hook.id)}
+    assert [stored[d.id] for d in failed[:2]] == failed[:2]
+    # B still holds it: nothing of A's outcome for it is recorded.
+    assert (stored[theirs.id].status, stored[theirs.id].attempts) == (theirs.status, 0)
+    with ctx.uow() as uow:  # A's claim was released with its outcomes
+        assert not uow.webhooks.settle(failed[0], "A")
+
+
 def test_claims_are_renewed_and_settled_only_by_their_holder(world: World) -> None:
     ctx = wired(world, Receiver())
     hook = webhooks.subscribe(ctx, STOCK, ["inventory.changed"], SECRET)

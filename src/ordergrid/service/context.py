@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ordergrid.domain.reservations import ReservationLimits
+from ordergrid.service.attempt_pool import AttemptPool
 from ordergrid.service.ports import (
     Clock,
     Geocoder,
@@ -91,6 +92,8 @@ class WebhookOptions:
     allow_private: bool = False
     #: Deliveries sent at once in a round; a slow receiver holds up one of them only.
     concurrency: int = 8
+    #: The threads they are sent on, kept between rounds.
+    attempts: AttemptPool = field(default_factory=AttemptPool)
 
 
 def _nobody_listens() -> None:

@@ -573,6 +573,10 @@ class WebhookRepository(Protocol):
         nothing, when the claim no longer holds the delivery."""
         ...
 
+    def settle_all(self, deliveries: Sequence[WebhookDelivery], claim: str) -> None:
+        """`settle` each of a round's outcomes, in one statement where the store can."""
+        ...
+
     def save_delivery(self, delivery: WebhookDelivery) -> None:
         """Store a delivery as given (a requeue), releasing any claim on it: an attempt
         still running records nothing."""

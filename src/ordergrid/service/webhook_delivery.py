@@ -6,7 +6,6 @@ or dead receiver holds up only its own deliveries."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -138,16 +137,13 @@ def _send(
     ctx: Context, claim: str, claimed: list[WebhookDelivery], webhooks: dict[str, Webhook]
 ) -> list[str | None]:
     """Attempt every claimed delivery, several at once, their leases kept meanwhile."""
-    workers = max(1, min(ctx.webhooks.concurrency, len(claimed)))
-    with (
-        LeaseKeeper(ctx, claim, [d.id for d in claimed]) as leases,
-        ThreadPoolExecutor(workers, thread_name_prefix="ordergrid-webhook") as pool,
-    ):
+    with LeaseKeeper(ctx, claim, [d.id for d in claimed]) as leases:
 
         def attempt(d: WebhookDelivery) -> str | None:
             return leases.attempt(d.id, lambda: _attempt(ctx, d, webhooks.get(d.webhook_id)))
 
-        return list(pool.map(attempt, claimed))
+        options = ctx.webhooks
+        return options.attempts.map(attempt, claimed, max(1, options.concurrency))
 
 
 def send_due(ctx: Context, limit: int = SEND_BATCH) -> int:
@@ -165,8 +161,8 @@ def send_due(ctx: Context, limit: int = SEND_BATCH) -> int:
         return 0
     errors = _send(ctx, claim, claimed, webhooks)
     done = ctx.clock.now()
+    outcomes = [_outcome(ctx, d, error, done) for d, error in zip(claimed, errors, strict=True)]
     with ctx.uow() as uow:
-        for delivery, error in zip(claimed, errors, strict=True):
-            uow.webhooks.settle(_outcome(ctx, delivery, error, done), claim)
+        uow.webhooks.settle_all(outcomes, claim)
         uow.commit()
     return len(claimed)

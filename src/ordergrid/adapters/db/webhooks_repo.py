@@ -33,6 +33,19 @@ _SETTLE = (
 _WAITING = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
 
 
+def _outcome(d: WebhookDelivery, claim: str) -> dict[str, Any]:
+    """`_SETTLE`'s parameters: what an attempt changes, for the claim that made it."""
+    return {
+        "b_id": d.id,
+        "b_claim": claim,
+        "b_status": d.status,
+        "b_attempts": d.attempts,
+        "b_next": d.next_attempt_at,
+        "b_error": d.last_error,
+        "b_delivered": d.delivered_at,
+    }
+
+
 def _webhook(r: Any) -> Webhook:
     return Webhook(r.id, r.url, tuple(r.events), r.secret, r.created_at)
 
@@ -157,17 +170,12 @@ class SqlWebhooks:
         return {str(r.id) for r in self.conn.execute(renewed)}
 
     def settle(self, delivery: WebhookDelivery, claim: str) -> bool:
-        d = delivery
-        params = {
-            "b_id": d.id,
-            "b_claim": claim,
-            "b_status": d.status,
-            "b_attempts": d.attempts,
-            "b_next": d.next_attempt_at,
-            "b_error": d.last_error,
-            "b_delivered": d.delivered_at,
-        }
-        return self.conn.execute(_SETTLE, params).rowcount > 0
+        return self.conn.execute(_SETTLE, _outcome(delivery, claim)).rowcount > 0
+
+    def settle_all(self, deliveries: Sequence[WebhookDelivery], claim: str) -> None:
+        if deliveries:
+            # One executemany: a statement per delivery cost more than its row.
+            self.conn.execute(_SETTLE, [_outcome(d, claim) for d in deliveries])
 
     def save_delivery(self, delivery: WebhookDelivery) -> None:
         row = _row(delivery) | {"claim_id": None}

@@ -93,6 +93,10 @@ class InMemoryWebhooks(_Repo):
         self._t.deliveries[delivery.id] = delivery
         return True
 
+    def settle_all(self, deliveries: Sequence[WebhookDelivery], claim: str) -> None:
+        for d in deliveries:
+            self.settle(d, claim)
+
     def save_delivery(self, delivery: WebhookDelivery) -> None:
         if delivery.id in self._t.deliveries:
             self._t.deliveries[delivery.id] = delivery
