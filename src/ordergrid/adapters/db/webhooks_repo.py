@@ -17,7 +17,7 @@ W = t.webhooks
 D = t.webhook_deliveries
 #: An attempt's outcome, recorded while the claim still holds the delivery: only what an
 #: attempt changes (the body, often the largest column, is never written again), by one
-#: statement built once (each order's events are settled one by one).
+#: statement built once, run for a whole round's outcomes at a time (`settle_all`).
 _SETTLE = (
     update(D)
     .where(D.c.id == bindparam("b_id"), D.c.claim_id == bindparam("b_claim"))

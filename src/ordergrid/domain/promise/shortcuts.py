@@ -163,9 +163,9 @@ def transfer_plan(
     screens: TransferScreens,
 ) -> TransferPlan | None:
     """The plan the engine would choose for a transfer request (a shipment to a store),
-    attempt by attempt as `source` makes them; None where only the engine can tell (the
-    exact solver would decide). `screens` keeps the screens for the other stores of the
-    quote."""
+    attempt by attempt as `source` makes them; None where the engine is to answer (the
+    exact solver would decide, nothing is left to place, or no destination is given).
+    `screens` keeps the screens for the other stores of the quote."""
     if req.destination is None:
         return None
     for attempt, rules in _rules_tried(req, policy):

@@ -64,7 +64,7 @@ class NetworkIndex:
 
     def distances_km(self, idx: IntArray, destination: tuple[float, float]) -> FloatArray:
         """Great-circle km from the locations at `idx` to a point: 2R·asin(c/2) for the
-        chord c between their unit vectors (the haversine's value to ~1e-11 km, and exact
+        chord c between their unit vectors (the haversine's value to within 1e-9 km, and exact
         near 0: the chord is measured, not derived from a cosine). Few numpy calls: on
         the engine's short columns each costs more than its arithmetic."""
         lat, lon = math.radians(destination[0]), math.radians(destination[1])
