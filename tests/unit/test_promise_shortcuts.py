@@ -4,13 +4,20 @@ random networks, stock, product tags and policies."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.promise_worlds import NOW, World, worlds
 
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.pickup import pickup_facts, pickup_options, transfer_request
-from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, PromiseView, ship_options
+from ordergrid.domain.promise.quote import (
+    PROMISE_ORDER_ID,
+    PromiseView,
+    quote_rules,
+    ship_options,
+)
 from ordergrid.domain.promise.shortcuts import (
     Screens,
     TransferScreens,
@@ -18,7 +25,8 @@ from ordergrid.domain.promise.shortcuts import (
     transfer_cannot_fill,
     transfer_plan,
 )
-from ordergrid.domain.sourcing import SourcingRequest, source
+from ordergrid.domain.sourcing import Policy, SourcingRequest, source
+from ordergrid.domain.sourcing.policy import Constraints
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
 
@@ -60,12 +68,20 @@ def test_units_placed_at_a_store_are_those_the_engine_places(world: World, metho
 
 
 @settings(max_examples=300, deadline=None)
-@given(world=worlds(), excluded=st.booleans())
+@given(
+    world=worlds(promise_rules=True),
+    excluded=st.booleans(),
+    limit_km=st.sampled_from([None, 12.0, 25.0]),
+)
 def test_a_transfer_to_each_store_is_the_plan_the_engine_chooses(
-    world: World, excluded: bool
+    world: World, excluded: bool, limit_km: float | None
 ) -> None:
     cart, view, chosen = world
-    policy = chosen[-1]
+    # As a quote applies it (the distance limit tightened to where the service goes),
+    # and with a tighter limit still: some stores then have no origin near enough.
+    policy = quote_rules(chosen[-1], "standard")
+    if limit_km is not None:
+        policy = within(policy, limit_km)
     units = tuple(UnitsToPlace(sku, sku, n) for sku, n in sorted(cart.demand().items()))
     facts = cart.facts("ship", "standard")
     screens: TransferScreens = {}  # shared by the stores, as in a quote
@@ -81,6 +97,16 @@ def test_a_transfer_to_each_store_is_the_plan_the_engine_chooses(
         complete = plan.units == sum(u.quantity for u in units)
         shipments = tuple((s.location_id, s.distance_km) for s in plan.shipments)
         assert found.shipments == (shipments if complete else None)
+
+
+def within(policy: Policy, km: float) -> Policy:
+    """The policy with every set of constraints limited to `km`."""
+
+    def limit(c: Constraints) -> Constraints:
+        return replace(c, max_distance_km=km)
+
+    strategies = tuple(replace(s, constraints=limit(s.constraints)) for s in policy.strategies)
+    return replace(policy, constraints=limit(policy.constraints), strategies=strategies)
 
 
 @settings(max_examples=300, deadline=None)
