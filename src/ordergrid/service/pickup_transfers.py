@@ -17,7 +17,12 @@ from ordergrid.domain.errors import Conflict, InvalidTransition, NotFound, Stock
 from ordergrid.domain.events import Event
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod, Order
-from ordergrid.domain.promise.pickup import ready_after_arrival, transfer_arrivals, transfer_request
+from ordergrid.domain.promise.pickup import (
+    origins,
+    ready_after_arrival,
+    transfer_arrivals,
+    transfer_request,
+)
 from ordergrid.domain.sourcing import OrderFacts, Policy, select_policy, source
 from ordergrid.domain.sourcing.decision import Allocation, Plan
 from ordergrid.domain.sourcing.view import UnitsToPlace
@@ -88,7 +93,7 @@ def request_pickup_transfers(
         return []
     service = ship_policy.promise.transfer_service
     locations = {loc.id: loc for loc in uow.locations.all()}
-    arrivals = transfer_arrivals(plan, locations, store, service, now, ship_policy.promise)
+    arrivals = transfer_arrivals(origins(plan), locations, store, service, now, ship_policy.promise)
     if arrivals is None:
         return []
     created = [

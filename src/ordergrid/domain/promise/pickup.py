@@ -214,22 +214,12 @@ DatesOf = Callable[
 ]
 
 
+def origins(plan: Plan) -> tuple[tuple[str, float | None], ...]:
+    """A transfer plan's shipments as (origin, km), what their arrivals depend on."""
+    return tuple((s.location_id, s.distance_km) for s in plan.shipments)
+
+
 def transfer_arrivals(
-    plan: Plan,
-    locations: Mapping[str, Location],
-    store: Location,
-    service: str,
-    now: datetime,
-    rules: PromiseRules,
-    dates_of: DatesOf = shipment_dates,
-) -> dict[str, datetime] | None:
-    """When each shipment of a transfer plan arrives at the store at the latest (by
-    origin); None when an origin has no working day ahead."""
-    shipments = ((s.location_id, s.distance_km) for s in plan.shipments)
-    return arrivals_from(shipments, locations, store, service, now, rules, dates_of)
-
-
-def arrivals_from(
     shipments: Iterable[tuple[str, float | None]],
     locations: Mapping[str, Location],
     store: Location,
@@ -238,7 +228,8 @@ def arrivals_from(
     rules: PromiseRules,
     dates_of: DatesOf = shipment_dates,
 ) -> dict[str, datetime] | None:
-    """`transfer_arrivals` for shipments given as (origin, km)."""
+    """When each shipment of a transfer (origin, km) arrives at the store at the latest
+    (by origin); None when an origin has no working day ahead."""
     area = DeliveryArea.of(store.address.country, store.address.region)
     tz = calendar_of(store).tz
     arrivals = {}
@@ -268,13 +259,13 @@ def _sourced_transfer(
         plan = source(req, columns, quoted, now).plan
         if plan.units < sum(missing.values()):
             return None
-        shipments = tuple((s.location_id, s.distance_km) for s in plan.shipments)
+        shipments = origins(plan)
     elif found.shipments is None:
         return None
     else:
         shipments = found.shipments
     locations = view.sourcing.locations
-    arrivals = arrivals_from(shipments, locations, store, service, now, rules, view.dates)
+    arrivals = transfer_arrivals(shipments, locations, store, service, now, rules, view.dates)
     if arrivals is None:
         return None
     return max(arrivals.values()), tuple(origin for origin, _ in shipments)
