@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from ordergrid.adapters.db import json_codec
+from ordergrid.adapters.db.driver import sqlite_rows
 from ordergrid.adapters.db.postgres_limits import (
     AnsweringConnection,
     ConnectionLimits,
@@ -33,8 +34,10 @@ def _sqlite_setup(engine: Engine) -> None:
         # Take the write lock at BEGIN: two readers upgrading to writers would otherwise
         # fail with "database is locked" instead of waiting their turn. Read-only units of
         # work keep WAL's concurrent readers.
+        # On the driver connection: SQLAlchemy's statement path costs more than the
+        # BEGIN itself, and every unit of work pays it.
         readonly = conn.get_execution_options().get("ordergrid_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        sqlite_rows(conn, "BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def _postgres_setup(engine: Engine, answer_seconds: float | None) -> None:

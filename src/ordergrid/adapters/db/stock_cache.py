@@ -37,6 +37,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.catalogue_repo import MetaCounters
+from ordergrid.adapters.db.driver import sqlite_rows
 from ordergrid.adapters.db.tables import utc
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.sourcing.sku_stock import SkuStock
@@ -44,7 +46,6 @@ from ordergrid.domain.sourcing.sku_stock import SkuStock
 P = t.positions
 L = t.ledger
 _COLUMNS = position_rows.COLUMNS
-_TOP_ID = select(func.coalesce(func.max(L.c.id), 0))
 _CHANGED_BY_ID = (
     select(L.c.location_id, L.c.sku)
     .where(L.c.id > bindparam("mark"), L.c.id <= bindparam("top"))
@@ -64,10 +65,13 @@ _OF_SKUS = select(*_COLUMNS).where(P.c.sku.in_(bindparam("skus", expanding=True)
 #: object each, and a SKU held network-wide has a row per store; one JSON text per field
 #: is parsed in C.
 _FIELDS = (P.c.location_id, P.c.on_hand, P.c.reserved, P.c.safety_stock, P.c.snapshot_as_of)
+#: On SQLite the SKUs go in as one JSON array: one SQL text whatever their number, run
+#: on the driver (see `driver`).
 _SKU_COLUMNS_SQLITE = (
-    select(P.c.sku, *(func.json_group_array(c) for c in _FIELDS))
-    .where(P.c.sku.in_(bindparam("skus", expanding=True)))
-    .group_by(P.c.sku)
+    "SELECT sku, json_group_array(location_id), json_group_array(on_hand), "
+    "json_group_array(reserved), json_group_array(safety_stock), "
+    "json_group_array(snapshot_as_of) FROM positions "
+    "WHERE sku IN (SELECT value FROM json_each(?)) GROUP BY sku"
 )
 _SKU_COLUMNS_POSTGRES = (
     select(
@@ -144,8 +148,8 @@ class SqlStockReads:
     changes stock itself, from the database after that (the cache holds only what is
     committed, and must never take in what this transaction may still roll back)."""
 
-    def __init__(self, conn: Connection, cache: StockCache) -> None:
-        self.conn, self.cache = conn, cache
+    def __init__(self, conn: Connection, cache: StockCache, counters: MetaCounters) -> None:
+        self.conn, self.cache, self.counters = conn, cache, counters
         self.postgres = conn.dialect.name == "postgresql"
         #: Set by the repositories that change positions in this transaction.
         self.changed_stock = False
@@ -195,7 +199,7 @@ class SqlStockReads:
 
     def _catch_up_by_id(self) -> bool:
         cache = self.cache
-        top = int(self.conn.execute(_TOP_ID).scalar_one())
+        top = self.counters.ledger_top()
         if cache.mark is None or not cache.skus:
             cache.mark = top
             return True
@@ -246,9 +250,12 @@ class SqlStockReads:
         if not skus:
             return
         cache, ids = self.cache, self.cache.ids
-        query = _SKU_COLUMNS_POSTGRES if self.postgres else _SKU_COLUMNS_SQLITE
+        if self.postgres:
+            rows = self.conn.execute(_SKU_COLUMNS_POSTGRES, {"skus": skus}).all()
+        else:
+            rows = sqlite_rows(self.conn, _SKU_COLUMNS_SQLITE, (json.dumps(skus),))
         loaded = dict.fromkeys(skus, False)
-        for sku, locs, on_hand, reserved, safety, as_of in self.conn.execute(query, {"skus": skus}):
+        for sku, locs, on_hand, reserved, safety, as_of in rows:
             # One string per location id, shared by every SKU (a parser makes new ones).
             held = [ids.setdefault(loc, loc) for loc in json.loads(locs)]
             dates = json.loads(as_of)

@@ -168,7 +168,7 @@ class SqlUnitOfWork:
         counters = MetaCounters(conn)
         self.locations = SqlLocations(conn, self.cache, counters, now)
         self.products = SqlProducts(conn, self.tag_cache, counters, now)
-        self.stock_reads = reads = SqlStockReads(conn, self.stock_cache)
+        self.stock_reads = reads = SqlStockReads(conn, self.stock_cache, counters)
         self.inventory = SqlInventory(conn, reads)
         self.orders = SqlOrders(conn, outbox)
         self.decisions = SqlDecisions(conn)
