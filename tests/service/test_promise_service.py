@@ -99,7 +99,9 @@ def test_more_than_the_network_holds_is_unavailable_with_the_reason(world: World
 
 def test_same_day_needs_a_same_day_location_within_reach(world: World) -> None:
     world.stock("DC-ATL", "A", 5)
-    assert option(quote(world, ("A", 1)), "same_day").reason == "no_location_can_serve"
+    nowhere = option(quote(world, ("A", 1)), "same_day")
+    assert nowhere.reason == "no_location_can_serve"
+    assert "no location may serve same_day on channel 'web'" in (nowhere.detail or "")
     put_store(world, "ST-MAN", 40.76, -73.98, {"ship", "same_day"})
     world.stock("ST-MAN", "A", 1)
     same_day = option(quote(world, ("A", 1)), "same_day")

@@ -26,7 +26,9 @@ from ordergrid.domain.promise.shortcuts import (
     transfer_plan,
 )
 from ordergrid.domain.sourcing import Policy, SourcingRequest, source
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.policy import Constraints
+from ordergrid.domain.sourcing.screening import serves_nowhere
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
 
@@ -118,6 +120,28 @@ def test_ship_options_sharing_engine_runs_equal_the_engines(
     fast = ship_options(cart, PromiseView(view, chosen, shortcuts=True), NOW)
     engine = ship_options(cart, PromiseView(view, chosen, shortcuts=False), NOW)
     assert fast == engine
+
+
+@settings(max_examples=300, deadline=None)
+@given(world=worlds(promise_rules=True), method=st.sampled_from(["ship", "same_day"]))
+def test_a_method_no_location_may_serve_is_one_the_engine_places_nothing_by(
+    world: World, method: str
+) -> None:
+    cart, view, chosen = world
+    for policy in chosen:
+        rules = quote_rules(policy, None)
+        how = DeliveryMethod(method)
+        if not serves_nowhere(rules, index_of(view.locations), cart.channel, how):
+            continue
+        req = SourcingRequest(
+            PROMISE_ORDER_ID,
+            cart.channel,
+            how,
+            cart.units(),
+            cart.destination,
+            facts=cart.facts(method, "standard"),
+        )
+        assert source(req, view, rules, NOW).plan.units == 0
 
 
 def test_a_transfer_needs_the_units_outside_the_store() -> None:

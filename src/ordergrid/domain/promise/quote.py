@@ -32,6 +32,7 @@ from ordergrid.domain.sourcing import (
 from ordergrid.domain.sourcing.decision import Decision
 from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.policy import Constraints
+from ordergrid.domain.sourcing.screening import serves_nowhere
 from ordergrid.domain.sourcing.sku_stock import PositionsBySku
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
@@ -261,12 +262,14 @@ def shortage(cart: Cart, view: PromiseView) -> dict[str, int]:
     return {sku: q - held.get(sku, 0) for sku, q in cart.demand().items() if q > held.get(sku, 0)}
 
 
-def unavailable_reason(cart: Cart, view: PromiseView, decision: Decision) -> tuple[str, str]:
+def unavailable_reason(cart: Cart, view: PromiseView, cannot_serve: str) -> tuple[str, str]:
+    """Why an option is unavailable: the network lacks stock, or else no location may
+    serve it (`cannot_serve` says why)."""
     missing = shortage(cart, view)
     if missing:
         worst = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
         return "insufficient_stock", f"the network does not hold enough: {worst}"
-    return "no_location_can_serve", decision.summary
+    return "no_location_can_serve", cannot_serve
 
 
 def _ship_run(
@@ -295,6 +298,17 @@ def ship_option(
     rules = policy.promise
     if service not in rules.offer:
         return None
+    if serves_nowhere(
+        view.rules(policy, service),
+        index_of(view.sourcing.locations),
+        cart.channel,
+        DeliveryMethod(method),
+    ):
+        # No engine run: every candidate would be screened out (a service no location
+        # offers, as same-day often is), and supply on its way would not change that.
+        nowhere = f"no location may serve {service} on channel {cart.channel!r} under the policy"
+        reason, detail = unavailable_reason(cart, view, nowhere)
+        return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
     req = SourcingRequest(
         order_id=PROMISE_ORDER_ID,
         channel=cart.channel,
@@ -307,7 +321,7 @@ def ship_option(
     plan = decision.plan
     waits: dict[str, SupplyUse] = {}
     if plan.units < sum(q for _, q in cart.lines):
-        reason, detail = unavailable_reason(cart, view, decision)
+        reason, detail = unavailable_reason(cart, view, decision.summary)
         later = _from_incoming(req, view, policy, service, now) if view.incoming else None
         if later is None or reason != "insufficient_stock":
             return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)

@@ -236,6 +236,25 @@ def _fit(loc: Location, req: SourcingRequest, found: Exclusion | None) -> Exclus
     return found
 
 
+def _fits(index: NetworkIndex, c: Constraints, channel: str, method: DeliveryMethod) -> BoolArray:
+    """The locations that may serve the channel and method under the constraints,
+    whatever the order (status and rules only)."""
+    return index.mask(
+        ("fit", c, channel, method),
+        lambda loc: _status(loc) is None and _fit_rules(loc, channel, method, c) is None,
+    )
+
+
+def serves_nowhere(
+    policy: Policy, index: NetworkIndex, channel: str, method: DeliveryMethod
+) -> bool:
+    """No location of the network may serve the channel and method under any of the
+    policy's sets of constraints (its own, each strategy's): every request so made is
+    screened to no eligible location, whatever its SKUs and destination."""
+    constraints = (policy.constraints, *(s.constraints for s in policy.strategies))
+    return not any(_fits(index, c, channel, method).any() for c in constraints)
+
+
 def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:
     """Screen every candidate at once (`Screen.explain` spells out each verdict)."""
     index = index_of(view.locations)
@@ -247,11 +266,7 @@ def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:
     if pickup is not None and pickup not in set(candidates.tolist()):
         candidates, available = _with_row(candidates, available, pickup)
     c = policy.constraints
-    fits = index.mask(
-        ("fit", c, req.channel, req.method),
-        lambda loc: _status(loc) is None and _fit_rules(loc, req.channel, req.method, c) is None,
-    )
-    eligible = fits.take(candidates)
+    eligible = _fits(index, c, req.channel, req.method).take(candidates)
     _order_specific(eligible, candidates, index, req, view, policy)
     distance = None
     if req.destination is not None:
