@@ -2,6 +2,7 @@
 
     python benchmarks/promise.py [--quick] [--networks M,L] [--calls N] [--seed 7]
                                  [--processes N] [--full-l] [--no-http] [--profile]
+                                 [--cold-cache]
 
 Per network: generate it (`networks.py`, the sourcing benchmark's generator), load it into
 a fresh SQLite database (migrated by the product; locations, products and positions by
@@ -15,7 +16,10 @@ machine quotes, as `serve --workers N` on PostgreSQL spreads it), and over HTTP 
 10M store positions; unless `--full-l` is given only the positions of the SKUs the carts
 use are loaded (every location holding them, so each
 quote sees exactly what it would see on the full network; the other SKUs' rows only make
-the position index larger). With `--profile`, the same carts are quoted once more under
+the position index larger). Each application warms its stock and tag caches first, as
+`ordergrid serve` does at start (every position, when the cache can hold them all: not on
+the full L); with `--cold-cache` it does not, and each SKU is read at its first quote.
+With `--profile`, the same carts are quoted once more under
 cProfile on a fresh application (`promise_phases.py`): where a quote's time goes. Prints a
 table and one `BENCH {json}` line per network and mode, last. Nothing asserts on timings.
 """
@@ -50,8 +54,9 @@ from networks import NETWORKS, Network, Order, build_network, generate_orders
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import location_doc
 from ordergrid.adapters.memory import FixedClock
-from ordergrid.bootstrap import bootstrap
+from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.service.promise import Destination, PromiseLine, QuotePromise, quote_promise
+from ordergrid.service.stock_warmup import warm_stock_cache
 from ordergrid.settings import Settings
 from promise_phases import print_phases, profiled
 
@@ -70,6 +75,7 @@ class Options:
     http: bool
     profile: bool
     processes: int
+    warm: bool = True
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -81,6 +87,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--full-l", action="store_true", help="load all 10M positions of L")
     p.add_argument("--no-http", action="store_true", help="in-process only")
     p.add_argument("--profile", action="store_true", help="where a quote's time goes (cProfile)")
+    p.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="do not warm the caches first (serve warms them at start): each SKU is read "
+        "from the database at its first quote",
+    )
     p.add_argument(
         "--processes",
         type=int,
@@ -98,7 +110,15 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
     calls = a.calls or (500 if quick else 3000)
     return Options(
-        quick, networks, calls, a.seed, a.full_l, not a.no_http, bool(a.profile), a.processes
+        quick,
+        networks,
+        calls,
+        a.seed,
+        a.full_l,
+        not a.no_http,
+        bool(a.profile),
+        a.processes,
+        not a.cold_cache,
     )
 
 
@@ -189,24 +209,39 @@ def body(net: Network, cart: Order) -> dict[str, Any]:
     }
 
 
-def in_process(url: str, net: Network, work: list[Order], warmup: int) -> dict[str, Any]:
+def started(url: str, warm: bool) -> tuple[Application, float | None]:
+    """An application on the database, its caches warmed as `serve` warms them (None:
+    not warmed, or too many positions for the cache) and how long that took."""
     app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    if not warm:
+        return app, None
+    began = time.perf_counter()
+    skus = warm_stock_cache(app.ctx)
+    return app, (round(time.perf_counter() - began, 2) if skus else None)
+
+
+def in_process(
+    url: str, net: Network, work: list[Order], warmup: int, warm: bool
+) -> dict[str, Any]:
+    app, warmed_s = started(url, warm)
     try:
         for cart in work[:warmup]:
             quote_promise(command(net, cart), app.ctx)
         timed = work[warmup:]
         latencies, options = [], 0
         gc.collect()
-        started, cpu = time.perf_counter(), time.process_time()
+        began, cpu = time.perf_counter(), time.process_time()
         for cart in timed:
             t0 = time.perf_counter()
             q = quote_promise(command(net, cart), app.ctx)
             latencies.append(time.perf_counter() - t0)
             options += sum(o.available for o in q.options) + sum(p.available for p in q.pickup)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     finally:
         app.close()
     return {
+        "cache_warmed": warmed_s is not None,
+        "warm_s": warmed_s,
         "calls": len(timed),
         "calls_per_s": round(len(timed) / wall, 1),
         **latency_ms(latencies),
@@ -217,35 +252,35 @@ def in_process(url: str, net: Network, work: list[Order], warmup: int) -> dict[s
 
 
 def _quoting(
-    job: tuple[str, list[QuotePromise], list[QuotePromise]], barrier: Any, out: Any
+    job: tuple[str, bool, list[QuotePromise], list[QuotePromise]], barrier: Any, out: Any
 ) -> None:
     """One of several processes: warm up on its own carts, wait for the others, quote."""
-    url, warm, timed = job
-    app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    url, warm_caches, warm, timed = job
+    app, _ = started(url, warm_caches)
     try:
         for cmd in warm:
             quote_promise(cmd, app.ctx)
         gc.collect()
         barrier.wait()
         latencies = []
-        started, cpu = time.monotonic(), time.process_time()
+        began, cpu = time.monotonic(), time.process_time()
         for cmd in timed:
             t0 = time.perf_counter()
             quote_promise(cmd, app.ctx)
             latencies.append(time.perf_counter() - t0)
-        out.put((started, time.monotonic(), time.process_time() - cpu, latencies))
+        out.put((began, time.monotonic(), time.process_time() - cpu, latencies))
     finally:
         app.close()
 
 
 def in_processes(
-    url: str, net: Network, work: list[Order], warmup: int, processes: int
+    url: str, net: Network, work: list[Order], warmup: int, processes: int, warm_caches: bool
 ) -> dict[str, Any]:
     """`processes` processes quoting at once, the timed carts dealt out between them;
     calls/s over the span from the first start to the last finish."""
     warm = [command(net, c) for c in work[:warmup]]
     timed = [command(net, c) for c in work[warmup:]]
-    jobs = [(url, warm, timed[i::processes]) for i in range(processes)]
+    jobs = [(url, warm_caches, warm, timed[i::processes]) for i in range(processes)]
     with Lockstep(_quoting, jobs) as quoting:
         results = quoting.release(timeout_s=600)
     span = max(r[1] for r in results) - min(r[0] for r in results)
@@ -259,10 +294,10 @@ def in_processes(
     }
 
 
-def profile(url: str, net: Network, work: list[Order], warmup: int) -> None:
+def profile(url: str, net: Network, work: list[Order], warmup: int, warm: bool) -> None:
     """The timed carts quoted again under cProfile, on a fresh application (its caches as
-    cold as the timed run's)."""
-    app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    the timed run's)."""
+    app, _ = started(url, warm)
     try:
         for cart in work[:warmup]:
             quote_promise(command(net, cart), app.ctx)
@@ -273,10 +308,14 @@ def profile(url: str, net: Network, work: list[Order], warmup: int) -> None:
     print_phases(stats, len(timed), net.spec.name)
 
 
-def over_http(url: str, net: Network, work: list[Order], warmup: int, logs: Path) -> dict[str, Any]:
+def over_http(
+    url: str, net: Network, work: list[Order], warmup: int, logs: Path, warm: bool
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {TOKEN}"}
+    env = {"ORDERGRID_STOCK_CACHE_WARM": "true" if warm else "false"}
+    log = logs / f"promise-{net.spec.name}.log"
     with (
-        api_server(url, free_port(), 1, logs / f"promise-{net.spec.name}.log") as server,
+        api_server(url, free_port(), 1, log, env) as server,
         httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client,
     ):
         return one_call_at_a_time(
@@ -306,14 +345,17 @@ def run_network(name: str, opts: Options, workdir: Path) -> list[dict[str, Any]]
     )
     base = {"bench": "promise", "network": name, "backend": "sqlite", "seed": opts.seed}
     base |= {"lines_max": MAX_LINES, "skus_loaded": len(skus), "full_network": full}
-    records = [{**base, "http": False, "processes": 1, **in_process(url, net, work, warmup)}]
+    one = in_process(url, net, work, warmup, opts.warm)
+    records = [{**base, "http": False, "processes": 1, **one}]
+    base["cache_warmed"] = one["cache_warmed"]
     if opts.processes > 1:
-        several = in_processes(url, net, work, warmup, opts.processes)
+        several = in_processes(url, net, work, warmup, opts.processes, opts.warm)
         records.append({**base, "http": False, **several})
     if opts.http:
-        records.append({**base, "http": True, **over_http(url, net, work, warmup, workdir)})
+        served = over_http(url, net, work, warmup, workdir, opts.warm)
+        records.append({**base, "http": True, **served})
     if opts.profile:
-        profile(url, net, work, warmup)
+        profile(url, net, work, warmup, opts.warm)
     return records
 
 
@@ -324,11 +366,27 @@ def _mode(r: dict[str, Any]) -> str:
     return "in-process" if n == 1 else f"in-process, {n} processes"
 
 
+def _caches(r: dict[str, Any]) -> str:
+    if not r.get("cache_warmed"):
+        return "cold"
+    return f"warmed in {r['warm_s']:.1f} s" if r.get("warm_s") is not None else "warmed"
+
+
 def report(records: list[dict[str, Any]]) -> None:
     table = Table(
         title="POST /v1/promise (targets: in-process >= 1500/s and p99 <= 25 ms; HTTP p99 <= 50 ms)"
     )
-    columns = ("network", "mode", "SKUs loaded", "calls", "calls/s", "p50 ms", "p99 ms", "max ms")
+    columns = (
+        "network",
+        "mode",
+        "SKUs loaded",
+        "caches",
+        "calls",
+        "calls/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+    )
     for col in (*columns, "CPU ms/call"):
         table.add_column(col, justify="right")
     for r in records:
@@ -336,6 +394,7 @@ def report(records: list[dict[str, Any]]) -> None:
             r["network"],
             _mode(r),
             f"{r['skus_loaded']}{'' if r['full_network'] else ' (reduced)'}",
+            _caches(r),
             str(r["calls"]),
             f"{r['calls_per_s']:.0f}",
             f"{r['p50_ms']:.2f}",

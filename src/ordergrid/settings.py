@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         description="positions each process keeps for promise and availability reads "
         "(about 120 bytes each; 0: read them from the database every time)",
     )
+    stock_cache_warm: bool = Field(
+        True,
+        description="API processes read every position and product tag into their caches "
+        "at start, before answering, when the stock cache can hold every position",
+    )
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
     gc_young_threshold: int = Field(
         50_000,

@@ -297,6 +297,12 @@ class StockReads(Protocol):
         """The same positions as arrays per SKU (every SKU asked for, held or not)."""
         ...
 
+    def warm(self, after: str | None, count: int) -> list[str]:
+        """Read the next `count` SKUs holding positions, in SKU order after `after`,
+        into the adapter's cache ahead of use; the SKUs read (none: nothing more to
+        read, or no cache that could hold every position)."""
+        ...
+
 
 class StockRuleRepository(Protocol):
     def put(self, rule: StockRule) -> bool: ...  # True when created

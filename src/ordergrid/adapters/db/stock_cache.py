@@ -81,6 +81,14 @@ _SKU_COLUMNS_POSTGRES = (
     .where(P.c.sku.in_(bindparam("skus", expanding=True)))
     .group_by(P.c.sku)
 )
+_POSITIONS = select(func.count()).select_from(P)
+_NEXT_SKUS = (
+    select(P.c.sku)
+    .where(P.c.sku > bindparam("after"))
+    .group_by(P.c.sku)
+    .order_by(P.c.sku)
+    .limit(bindparam("count"))
+)
 #: Positions re-read per statement when many changed at once.
 _CHUNK = 500
 #: SQLite scans the whole table for `(location_id, sku) IN (...)`; a join from the keys,
@@ -172,6 +180,23 @@ class SqlStockReads:
         for p in self._read(wanted):
             rows[p.sku].append(p)
         return {sku: SkuStock.of_positions(sku, rows[sku]) for sku in wanted}
+
+    def warm(self, after: str | None, count: int) -> list[str]:
+        """Read the next `count` SKUs holding positions (in SKU order, after `after`)
+        whole into the cache; the SKUs read, none when there are no more, or when the
+        cache cannot hold every position (it then fills with what is asked for)."""
+        cache = self.cache
+        if not cache.max_positions or self.changed_stock:
+            return []
+        if after is None and self.conn.execute(_POSITIONS).scalar_one() > cache.max_positions:
+            return []
+        skus = list(self.conn.execute(_NEXT_SKUS, {"after": after or "", "count": count}).scalars())
+        with cache.lock:
+            if not self._catch_up():
+                return []
+            self._load([sku for sku in skus if sku not in cache.skus])
+            cache.evict(keep=0)
+        return skus
 
     def _held(self, wanted: list[str]) -> dict[str, SkuStock] | None:
         """The cached stock of these SKUs, brought up to date; None when the cache may not

@@ -114,3 +114,6 @@ class InMemoryStockReads(_Repo):
         for p in self.positions(wanted):
             held[p.sku].append(p)
         return {sku: SkuStock.of_positions(sku, found) for sku, found in held.items()}
+
+    def warm(self, after: str | None, count: int) -> list[str]:
+        return []  # nothing cached, nothing to warm

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +32,9 @@ from ordergrid.entrypoints.api import (
 from ordergrid.entrypoints.api.middleware import EdgeMiddleware
 from ordergrid.entrypoints.scarcity import ScarcityRefresher
 from ordergrid.entrypoints.worker import Worker
+from ordergrid.service.stock_warmup import warm_stock_cache
+
+log = logging.getLogger("ordergrid.api")
 
 DESCRIPTION = """Order orchestration: where each unit of every order is fulfilled from,
 reserved, handed to the location and followed to the customer.
@@ -37,11 +43,20 @@ Authenticate with `Authorization: Bearer <token>`. Errors are
 `{"error": {"code", "message", "details"}}`."""
 
 
+def _warm(application: Application) -> None:
+    started = time.monotonic()
+    skus = warm_stock_cache(application.ctx)
+    if skus:
+        log.info("stock cache warmed: %d SKUs in %.1f s", skus, time.monotonic() - started)
+
+
 def create_app(application: Application, *, embedded_worker: bool = False) -> FastAPI:
     """The API; with `embedded_worker` the outbox relay runs in this process too."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if application.settings.stock_cache_warm:
+            await asyncio.to_thread(_warm, application)
         worker = Worker(application) if embedded_worker else None
         refresher = ScarcityRefresher(application)
         if worker is not None:
