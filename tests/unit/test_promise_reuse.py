@@ -30,7 +30,9 @@ from ordergrid.domain.promise.quote import (
     unavailable_reason,
 )
 from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView, select_policy, source
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.domain.sourcing.policy import Constraints
+from ordergrid.domain.sourcing.screening import serves_nowhere
 
 SERVICES = ("standard", "express", "next_day", "same_day")
 AREAS = (DeliveryArea(), DeliveryArea.of("US", None), DeliveryArea.of("US", "CA"))
@@ -50,6 +52,11 @@ def option_alone(cart: Cart, world: World, method: str, level: str) -> ShipOptio
     service = service_key(method, level)
     if service not in policy.promise.offer:
         return None
+    rules = for_quote(policy, service)
+    if serves_nowhere(rules, index_of(view.locations), cart.channel, DeliveryMethod(method)):
+        nowhere = f"no location may serve {service} on channel {cart.channel!r} under the policy"
+        reason, detail = unavailable_reason(cart, PromiseView(fresh(view), chosen), nowhere)
+        return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
     req = SourcingRequest(
         PROMISE_ORDER_ID,
         cart.channel,
@@ -58,10 +65,11 @@ def option_alone(cart: Cart, world: World, method: str, level: str) -> ShipOptio
         cart.destination,
         facts=facts,
     )
-    decision = source(req, fresh(view), for_quote(policy, service), NOW)
+    decision = source(req, fresh(view), rules, NOW)
     plan = decision.plan
     if plan.units < sum(q for _, q in cart.lines):
-        reason, detail = unavailable_reason(cart, PromiseView(fresh(view), chosen), decision)
+        promise = PromiseView(fresh(view), chosen)
+        reason, detail = unavailable_reason(cart, promise, decision.summary)
         return ShipOption(method, level, False, policy.id, reason=reason, detail=detail)
     shipments = []
     for s in plan.shipments:

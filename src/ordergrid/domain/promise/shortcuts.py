@@ -35,6 +35,7 @@ from datetime import datetime
 import numpy as np
 
 from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView
+from ordergrid.domain.sourcing.decide import rules_of
 from ordergrid.domain.sourcing.policy import Fallback
 from ordergrid.domain.sourcing.pricing import build_problem
 from ordergrid.domain.sourcing.screening import Screen, screen
@@ -47,7 +48,7 @@ def _rules_tried(req: SourcingRequest, policy: Policy) -> list[tuple[int, Policy
     strategy whose conditions fit (by its place in the policy), else the policy's own
     (-1)."""
     tried = [
-        (i, replace(policy, constraints=s.constraints, costs=s.costs))
+        (i, rules_of(policy, s))
         for i, s in enumerate(policy.strategies_to_try())
         if req.facts is None or matches(s.when, req.facts)
     ]

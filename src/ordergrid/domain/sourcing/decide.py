@@ -22,7 +22,7 @@ _RULES_KEPT = 64
 _rules_made: dict[tuple[int, int], tuple[Policy, Strategy, Policy]] = {}
 
 
-def _rules_of(policy: Policy, strategy: Strategy) -> Policy:
+def rules_of(policy: Policy, strategy: Strategy) -> Policy:
     """The policy with a strategy's constraints and costs; made once per pair (policies
     are immutable, and every decision under them asks again)."""
     if strategy.constraints is policy.constraints and strategy.costs is policy.costs:
@@ -53,7 +53,7 @@ def source(req: SourcingRequest, view: SourcingView, policy: Policy, now: dateti
         if req.facts is not None and not matches(strategy.when, req.facts):
             tried.append({"strategy": strategy.name, "result": "conditions_not_met"})
             continue
-        attempt = evaluate(req, view, _rules_of(policy, strategy), now)
+        attempt = evaluate(req, view, rules_of(policy, strategy), now)
         if attempt.complete or attempt.total == 0:
             return decision_of(attempt, req, policy, strategy.name, tuple(tried))
         tried.append(
