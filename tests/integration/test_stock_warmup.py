@@ -4,7 +4,7 @@ as before."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +19,6 @@ from ordergrid.entrypoints.api.app import create_app
 from ordergrid.service.stock_warmup import warm_stock_cache
 from ordergrid.settings import Settings
 
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SKUS = ("A", "B", "C", "D", "E")
 
 
@@ -131,5 +130,18 @@ def test_the_api_leaves_its_caches_cold_when_told_to(database_url: str) -> None:
     try:
         with TestClient(create_app(app)):
             assert cache_of(app).stock_cache.size == 0
+    finally:
+        app.close()
+
+
+def test_the_api_starts_with_cold_caches_when_the_database_is_down_at_start(
+    tmp_path: Path,
+) -> None:
+    gone = tmp_path / "not-there" / "ordergrid.db"  # no directory: SQLite cannot open it
+    app = bootstrap(Settings(database_url=f"sqlite:///{gone}"), check_schema=False)
+    try:
+        with TestClient(create_app(app)) as client:
+            assert client.get("/healthz").status_code == 200
+            assert client.get("/readyz").status_code == 503
     finally:
         app.close()

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from ordergrid import __version__
 from ordergrid.bootstrap import Application
+from ordergrid.domain.errors import Unavailable
 from ordergrid.entrypoints.api import (
     errors,
     routes_exceptions,
@@ -32,6 +33,7 @@ from ordergrid.entrypoints.api import (
 from ordergrid.entrypoints.api.middleware import EdgeMiddleware
 from ordergrid.entrypoints.scarcity import ScarcityRefresher
 from ordergrid.entrypoints.worker import Worker
+from ordergrid.service.ports import ConcurrentUpdate
 from ordergrid.service.stock_warmup import warm_stock_cache
 
 log = logging.getLogger("ordergrid.api")
@@ -45,7 +47,13 @@ Authenticate with `Authorization: Bearer <token>`. Errors are
 
 def _warm(application: Application) -> None:
     started = time.monotonic()
-    skus = warm_stock_cache(application.ctx)
+    try:
+        skus = warm_stock_cache(application.ctx)
+    except (Unavailable, ConcurrentUpdate) as exc:
+        # A database down at start is answered 503 until it is back, as at any other
+        # time: the caches then fill at first use.
+        log.warning("stock cache not warmed: %s", exc)
+        return
     if skus:
         log.info("stock cache warmed: %d SKUs in %.1f s", skus, time.monotonic() - started)
 
