@@ -45,6 +45,46 @@ Authenticate with `Authorization: Bearer <token>`. Errors are
 `{"error": {"code", "message", "details"}}`."""
 
 
+#: In the order requests are matched against them: each router's routes are tried in
+#: turn, whether or not its prefix fits (about 1.5 µs a route, so a promise matched
+#: last of 79 routes spent 170 µs there), so the endpoints called per cart and per order
+#: come first. No route of one router matches a path of another's (a test holds it), so
+#: the order changes no answer.
+ROUTERS = (
+    routes_promise,
+    routes_orders,
+    routes_fulfilments,
+    routes_reservations,
+    routes_stock,
+    routes_inventory,
+    routes_snapshot_import,
+    routes_system,
+    routes_network,
+    routes_exceptions,
+    routes_policies,
+    routes_webhooks,
+    routes_supply,
+    routes_shopify,
+)
+#: The sections of the API documentation, in reading order (not the matching order).
+DOCUMENTED_TAGS = (
+    "operations",
+    "tokens",
+    "network and catalogue",
+    "inventory",
+    "orders",
+    "fulfilments",
+    "exception queue",
+    "routing policies",
+    "webhooks",
+    "availability",
+    "reservations",
+    "promise",
+    "supply",
+    "connectors",
+)
+
+
 def _warm(application: Application) -> None:
     started = time.monotonic()
     try:
@@ -78,26 +118,15 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
                 worker.stop()
 
     api = FastAPI(
-        title="ordergrid", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="ordergrid",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[{"name": tag} for tag in DOCUMENTED_TAGS],
     )
     api.state.ordergrid = application
     errors.install(api)
-    for module in (
-        routes_system,
-        routes_network,
-        routes_snapshot_import,
-        routes_inventory,
-        routes_orders,
-        routes_fulfilments,
-        routes_exceptions,
-        routes_policies,
-        routes_webhooks,
-        routes_stock,
-        routes_reservations,
-        routes_promise,
-        routes_supply,
-        routes_shopify,
-    ):
+    for module in ROUTERS:
         api.include_router(module.router)
     api.add_middleware(
         EdgeMiddleware,
