@@ -30,6 +30,15 @@ def stocked(app: Application) -> None:
     change(app, *(receipt(loc, sku, 3) for sku in SKUS for loc in ("DC1", "DC2")))
 
 
+def stocked_before_start(url: str) -> None:
+    """Products and stock written by another process before this one starts."""
+    writer = wire(url)
+    try:
+        stocked(writer)
+    finally:
+        writer.close()
+
+
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The SKUs each first read of the stock cache asks the database for."""
     asked: list[list[str]] = []
@@ -53,9 +62,7 @@ def cache_of(app: Application) -> SqlUnitOfWork:
 def test_warming_reads_every_sku_once_so_first_reads_go_to_the_cache(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = wire(database_url)
-    stocked(first)
-    first.close()
+    stocked_before_start(database_url)
     app = wire(database_url)  # a process starting with empty caches
     try:
         asked = loads(monkeypatch)
@@ -95,9 +102,7 @@ def test_changes_after_the_warm_up_are_seen_at_the_next_read(database_url: str) 
 def test_a_cache_too_small_for_every_position_is_not_warmed(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = wire(database_url)
-    stocked(first)
-    first.close()
+    stocked_before_start(database_url)
     small = bootstrap(Settings(database_url=database_url, stock_cache_positions=9))
     try:
         asked = loads(monkeypatch)
@@ -110,9 +115,7 @@ def test_a_cache_too_small_for_every_position_is_not_warmed(
 
 
 def test_the_api_warms_its_caches_before_it_answers(database_url: str) -> None:
-    first = wire(database_url)
-    stocked(first)
-    first.close()
+    stocked_before_start(database_url)
     app = wire(database_url)
     try:
         with TestClient(create_app(app)) as client:
@@ -123,9 +126,7 @@ def test_the_api_warms_its_caches_before_it_answers(database_url: str) -> None:
 
 
 def test_the_api_leaves_its_caches_cold_when_told_to(database_url: str) -> None:
-    first = wire(database_url)
-    stocked(first)
-    first.close()
+    stocked_before_start(database_url)
     app = bootstrap(Settings(database_url=database_url, stock_cache_warm=False))
     try:
         with TestClient(create_app(app)):

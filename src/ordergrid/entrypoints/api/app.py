@@ -46,8 +46,8 @@ Authenticate with `Authorization: Bearer <token>`. Errors are
 
 
 #: In the order requests are matched against them: each router's routes are tried in
-#: turn, whether or not its prefix fits (about 1.5 µs a route, so a promise matched
-#: last of 79 routes spent 170 µs there), so the endpoints called per cart and per order
+#: turn, whether or not its prefix fits (about 1.5 µs a route: a promise matched behind
+#: 15 other routers spent 168 µs there), so the endpoints called per cart and per order
 #: come first. No route of one router matches a path of another's (a test holds it), so
 #: the order changes no answer.
 ROUTERS = (
