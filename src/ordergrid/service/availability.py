@@ -52,12 +52,12 @@ def as_seen_by(
     return out
 
 
-def held_positions(uow: UnitOfWork, skus: Iterable[str], read_only: bool) -> Positions:
-    """The SKUs' positions: `read_only`, the committed ones (which the process may cache)
-    read through per-SKU arrays; else as this transaction sees and locks them."""
-    if read_only:
-        return PositionsBySku(uow.stock_reads.by_sku(skus))
-    return {(p.location_id, p.sku): p for p in uow.inventory.positions(skus)}
+def held_positions(uow: UnitOfWork, skus: Iterable[str]) -> Positions:
+    """The SKUs' positions as this transaction sees them, read through per-SKU arrays:
+    the engine lays them out without a call per position, and a position is made only
+    where one is looked up. Until the transaction changes stock itself they may come
+    from the process's cache; reservations stay conditional updates either way."""
+    return PositionsBySku(uow.stock_reads.by_sku(skus))
 
 
 def with_safety_stock(uow: UnitOfWork, positions: Iterable[Position]) -> list[Position]:
@@ -102,16 +102,13 @@ def _policy(uow: UnitOfWork, q: AvailabilityQuery, method: str) -> Policy:
     return select_policy(uow.policies.active(), facts)
 
 
-def channel_view(
-    uow: UnitOfWork, skus: Iterable[str], channel: str, *, read_only: bool = False
-) -> SourcingView:
-    """The network and the SKUs' stock as the channel may sell it (`read_only`: from the
-    committed positions the process may cache)."""
+def channel_view(uow: UnitOfWork, skus: Iterable[str], channel: str) -> SourcingView:
+    """The network and the SKUs' stock as the channel may sell it."""
     wanted = sorted(set(skus))
     locations = {loc.id: loc for loc in uow.locations.all()}
     tags = uow.products.tags(wanted)
     positions = as_seen_by(
-        held_positions(uow, wanted, read_only), rules_for(uow, wanted), locations, tags, [channel]
+        held_positions(uow, wanted), rules_for(uow, wanted), locations, tags, [channel]
     )
     # Built once: delivery and pick-up screen the same SKUs.
     columns = StockColumns.of_positions(positions, index_of(locations), wanted)
@@ -128,7 +125,7 @@ def availability(ctx: Context, q: AvailabilityQuery) -> list[SkuAvailability]:
                 raise InvalidInput(
                     f"unknown SKU {sku!r}", code="unknown_sku", field=f"skus.{index}"
                 )
-        view = channel_view(uow, q.skus, q.channel, read_only=True)
+        view = channel_view(uow, q.skus, q.channel)
         delivery = for_delivery(q.skus, view, _policy(uow, q, "ship"), q.channel, q.destination)
         settings = uow.channels.get(q.channel)
         radius = q.radius_km or (

@@ -142,7 +142,7 @@ def quote_promise(cmd: QuotePromise, ctx: Context) -> Quote:
     )
     with ctx.uow(readonly=True) as uow:
         policies = uow.policies.active()
-        sourcing = build_batch_view(uow, [probe], now, policies, read_only=True)
+        sourcing = build_batch_view(uow, [probe], now, policies)
         incoming = _incoming(uow, policies, sourcing.product_tags, now)
     # The view's product tags hold every known SKU asked for (and only those).
     for i, line in enumerate(cmd.lines):

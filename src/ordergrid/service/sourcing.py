@@ -45,15 +45,11 @@ def build_batch_view(
     reqs: Sequence[SourcingRequest],
     now: datetime,
     policies: Sequence[Policy],
-    *,
-    read_only: bool = False,
 ) -> SourcingView:
-    """One view for several requests: the stock of all their SKUs. `read_only` views
-    (nothing will be reserved on them) take the stock from the committed positions the
-    process may cache."""
+    """One view for several requests: the stock of all their SKUs."""
     skus = frozenset().union(*(r.skus for r in reqs))
     locations = uow.locations.by_id()
-    positions = held_positions(uow, skus, read_only)
+    positions = held_positions(uow, skus)
     # Capacity days are UTC days. Only locations that could serve the orders matter, and
     # of those only the ones with a daily limit: screening and pricing read no other's.
     limited = index_of(locations).ids_where("daily_limit", _limited)
