@@ -35,22 +35,31 @@ def table_positions(app: Application, skus: list[str]) -> list[Position]:
 
 
 def sqlite_plans(app: Application, action: Callable[[], object], marker: str) -> list[str]:
-    """SQLite's query plan of every statement `action` runs whose SQL holds `marker`."""
-    seen: list[tuple[str, Any]] = []
+    """SQLite's query plan of every statement `action` runs whose SQL holds `marker`,
+    whether through SQLAlchemy or straight on the driver connection (`driver`): each is
+    traced by SQLite itself, with its parameters in place."""
+    seen: list[str] = []
+    traced: list[Any] = []
 
-    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if marker in statement:
-            seen.append((statement, params))
+    def capture(sql: str) -> None:
+        if marker in sql:
+            seen.append(sql)
 
-    event.listen(app.engine, "before_cursor_execute", capture)
+    def trace(dbapi_conn: Any, *_: Any) -> None:
+        dbapi_conn.set_trace_callback(capture)
+        traced.append(dbapi_conn)
+
+    event.listen(app.engine, "checkout", trace)
     try:
         action()
     finally:
-        event.remove(app.engine, "before_cursor_execute", capture)
+        event.remove(app.engine, "checkout", trace)
+        for dbapi_conn in traced:
+            dbapi_conn.set_trace_callback(None)
     with app.engine.connect() as conn:
         return [
-            " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ps))
-            for sql, ps in seen
+            " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            for sql in seen
         ]
 
 

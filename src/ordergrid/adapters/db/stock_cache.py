@@ -46,11 +46,12 @@ from ordergrid.domain.sourcing.sku_stock import SkuStock
 P = t.positions
 L = t.ledger
 _COLUMNS = position_rows.COLUMNS
-_CHANGED_BY_ID = (
-    select(L.c.location_id, L.c.sku)
-    .where(L.c.id > bindparam("mark"), L.c.id <= bindparam("top"))
-    .distinct()
-    .limit(bindparam("most"))
+#: On SQLite the positions changed since the mark and their rows (NULL: gone) in one
+#: statement on the driver: the changed keys, then each looked up by primary key.
+_CHANGED_ROWS_SQLITE = (
+    "SELECT k.location_id, k.sku, p.on_hand, p.reserved, p.safety_stock, p.snapshot_as_of "
+    "FROM (SELECT DISTINCT location_id, sku FROM ledger WHERE id > ? AND id <= ? LIMIT ?) AS k "
+    "LEFT JOIN positions AS p ON p.location_id = k.location_id AND p.sku = k.sku"
 )
 _HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 _CHANGED_BY_TXID = (
@@ -91,13 +92,6 @@ _NEXT_SKUS = (
 )
 #: Positions re-read per statement when many changed at once.
 _CHUNK = 500
-#: SQLite scans the whole table for `(location_id, sku) IN (...)`; a join from the keys,
-#: passed as one JSON array, looks each one up through the primary key.
-_AT_KEYS_SQLITE = text(
-    "SELECT p.location_id, p.sku, p.on_hand, p.reserved, p.safety_stock, p.snapshot_as_of "
-    "FROM json_each(:keys) AS k CROSS JOIN positions AS p "
-    "ON p.location_id = json_extract(k.value, '$[0]') AND p.sku = json_extract(k.value, '$[1]')"
-).columns(*_COLUMNS)
 
 Key = tuple[str, str]
 
@@ -231,10 +225,30 @@ class SqlStockReads:
         if top < cache.mark:
             return False
         if top > cache.mark:
-            params = {"mark": cache.mark, "top": top, "most": cache.max_changes + 1}
-            self._refresh(self._changed(_CHANGED_BY_ID, params))
+            params = (cache.mark, top, cache.max_changes + 1)
+            rows = sqlite_rows(self.conn, _CHANGED_ROWS_SQLITE, params)
+            if len(rows) > cache.max_changes:
+                cache.clear()
+            else:
+                self._take(rows)
             cache.mark = top
         return True
+
+    def _take(self, rows: Sequence[Any]) -> None:
+        """Changed positions as read (a row of NULLs past the key: the position is gone),
+        into the SKUs the cache holds."""
+        changes: dict[str, dict[str, Position | None]] = defaultdict(dict)
+        for loc, sku, on_hand, reserved, safety, as_of in rows:
+            if sku in self.cache.skus:
+                changes[sku][loc] = (
+                    None
+                    if on_hand is None
+                    else self._kept(
+                        (loc, sku, on_hand, reserved, safety, as_of and _stored_time(as_of))
+                    )
+                )
+        for sku, at_locations in changes.items():
+            self.cache.change(sku, at_locations)
 
     def _catch_up_by_txid(self) -> bool:
         cache = self.cache
@@ -256,13 +270,10 @@ class SqlStockReads:
             self.cache.clear()
             return
         keys = sorted({key for key in changed if key[1] in self.cache.skus})
+        at = tuple_(P.c.location_id, P.c.sku)
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i : i + _CHUNK]
-            if self.postgres:
-                at = tuple_(P.c.location_id, P.c.sku)
-                rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
-            else:
-                rows = self.conn.execute(_AT_KEYS_SQLITE, {"keys": json.dumps(chunk)})
+            rows = self.conn.execute(select(*_COLUMNS).where(at.in_(chunk)))
             fresh = {(r.location_id, r.sku): self._kept(r) for r in rows}
             changes: dict[str, dict[str, Position | None]] = defaultdict(dict)
             for loc, sku in chunk:
