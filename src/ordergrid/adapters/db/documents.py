@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -20,10 +20,21 @@ from ordergrid.domain.orders import (
     ServiceLevel,
 )
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _flat(value: Address | FulfilmentLine | Parcel) -> dict[str, Any]:
+    """A value of plain fields as a dict: what `asdict` makes of it, without its deep
+    copy of each field (a stored order has several; every save writes them)."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    return {name: getattr(value, name) for name in names}
+
 
 def location_doc(loc: Location) -> dict[str, Any]:
     return {
-        "address": asdict(loc.address),
+        "address": _flat(loc.address),
         "capabilities": sorted(c.value for c in loc.capabilities),
         "handling_cost": loc.handling_cost,
         "orders_per_day": loc.orders_per_day,
@@ -60,8 +71,8 @@ def _fulfilment_doc(f: Fulfilment) -> dict[str, Any]:
         "status": f.status.value,
         "created_at": f.created_at.isoformat(),
         "updated_at": f.updated_at.isoformat(),
-        "lines": [asdict(fl) for fl in f.lines],
-        "parcels": [asdict(p) for p in f.parcels],
+        "lines": [_flat(fl) for fl in f.lines],
+        "parcels": [_flat(p) for p in f.parcels],
         "reason": f.reason,
         "history": f.history,
     }
@@ -74,7 +85,7 @@ def order_doc(order: Order) -> dict[str, Any]:
         "delivery": {
             "method": d.method.value,
             "service_level": d.service_level.value,
-            "address": None if d.address is None else asdict(d.address),
+            "address": None if d.address is None else _flat(d.address),
             "pickup_location_id": d.pickup_location_id,
         },
         "lines": [
