@@ -74,8 +74,7 @@ def _clients(job: OpenJob) -> list[httpx.Client]:
     arrival of the first seconds."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     return [
-        httpx.Client(base_url=job.base_url, headers=headers, timeout=30)
-        for _ in range(job.threads)
+        httpx.Client(base_url=job.base_url, headers=headers, timeout=30) for _ in range(job.threads)
     ]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, select, text, up
 
 from ordergrid.adapters.db import position_rows
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.driver import write
 from ordergrid.adapters.db.stock_cache import SqlStockReads
 from ordergrid.adapters.db.upsert import insert_ignore
 from ordergrid.domain.inventory import PHYSICAL, Movement, Position
@@ -215,7 +216,8 @@ class SqlInventory:
         if not entries:
             return
         self._changing()
-        self.conn.execute(
+        write(
+            self.conn,
             _RECORD[self.conn.dialect.name == "postgresql"],
             [
                 {

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.sql.dml import Insert
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.driver import write
 from ordergrid.adapters.db.upsert import insert_on
 
 W = t.location_load
@@ -60,7 +61,8 @@ class SqlLoad:
         return {location_id: (orders, units) for location_id, orders, units in rows}
 
     def add(self, location_id: str, day: date, orders: int, units: int) -> None:
-        self.conn.execute(
+        write(
+            self.conn,
             _add(self.conn.dialect.name),
             {"b_loc": location_id, "b_day": day.isoformat(), "b_orders": orders, "b_units": units},
         )

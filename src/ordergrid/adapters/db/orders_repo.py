@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, upda
 
 from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import order_doc, order_from
+from ordergrid.adapters.db.driver import write
 from ordergrid.adapters.db.outbox_repo import SqlOutbox
 from ordergrid.adapters.db.upsert import upsert
 from ordergrid.domain.fulfilments import Fulfilment
@@ -47,7 +48,8 @@ class SqlOrders:
 
     def add(self, order: Order) -> None:
         order.version = 1
-        self.conn.execute(
+        write(
+            self.conn,
             _INSERT,
             {
                 "id": order.id,
@@ -112,7 +114,7 @@ class SqlOrders:
             if x.backordered > 0 and not order.on_hold
         ]
         if waiting:
-            self.conn.execute(_INSERT_BACKORDERS, waiting)
+            write(self.conn, _INSERT_BACKORDERS, waiting)
         self.outbox.append(order.events, order.updated_at)
         order.events.clear()
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.driver import write
 from ordergrid.adapters.db.upsert import insert_on
 from ordergrid.domain.events import Event
 from ordergrid.domain.webhooks import EventTypes
@@ -82,7 +83,7 @@ class SqlOutbox:
             }
             for e in events
         ]
-        self.conn.execute(_APPEND[self.postgres], rows)
+        write(self.conn, _APPEND[self.postgres], rows)
 
     def for_order(self, order_id: str) -> list[StoredEvent]:
         rows = self.conn.execute(select(E).where(E.c.order_id == order_id).order_by(E.c.position))

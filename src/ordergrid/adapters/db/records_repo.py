@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.driver import write
 from ordergrid.domain.sourcing.decision import explanation_of_record
 from ordergrid.service.ports import ApiToken, Role, StoredDecision
 
@@ -20,7 +21,8 @@ class SqlDecisions:
         self.conn = conn
 
     def add(self, decision: StoredDecision) -> None:
-        self.conn.execute(
+        write(
+            self.conn,
             _INSERT_DECISION,
             {
                 "id": decision.id,

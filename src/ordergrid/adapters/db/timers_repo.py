@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from ordergrid.adapters.db import tables as t
+from ordergrid.adapters.db.driver import write
 from ordergrid.service.ports import Timer
 
 T = t.timers
@@ -25,7 +26,8 @@ class SqlTimers:
         self.postgres = conn.dialect.name == "postgresql"
 
     def add(self, timer: Timer) -> None:
-        self.conn.execute(
+        write(
+            self.conn,
             _INSERT,
             {
                 "id": timer.id,

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
+from ordergrid.adapters.db.driver import write
+
 #: The INSERT of either supported dialect; both know ON CONFLICT and `excluded`.
 ConflictInsert = postgresql.Insert | sqlite.Insert
 
@@ -33,7 +35,7 @@ def upsert(
         return
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
     stmt = _upsert(conn.dialect.name, table, tuple(keys), tuple(columns))
-    conn.execute(stmt, list(rows))
+    write(conn, stmt, rows)
 
 
 @lru_cache(maxsize=256)
