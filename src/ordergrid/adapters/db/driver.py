@@ -48,12 +48,11 @@ class _Prepared:
     converts: tuple[Callable[[Any], Any] | None, ...]
 
     def params(self, row: Row) -> tuple[Any, ...]:
-        fixed = self.fixed
-        return tuple(
-            value if convert is None else convert(value)
-            for name, convert in zip(self.names, self.converts, strict=True)
-            for value in (row[name] if name in row else fixed[name],)
-        )
+        values = []
+        for name, convert in zip(self.names, self.converts, strict=True):
+            value = row[name] if name in row else self.fixed[name]
+            values.append(value if convert is None else convert(value))
+        return tuple(values)
 
 
 @lru_cache(maxsize=256)

@@ -239,14 +239,13 @@ class SqlStockReads:
         into the SKUs the cache holds."""
         changes: dict[str, dict[str, Position | None]] = defaultdict(dict)
         for loc, sku, on_hand, reserved, safety, as_of in rows:
-            if sku in self.cache.skus:
-                changes[sku][loc] = (
-                    None
-                    if on_hand is None
-                    else self._kept(
-                        (loc, sku, on_hand, reserved, safety, as_of and _stored_time(as_of))
-                    )
-                )
+            if sku not in self.cache.skus:
+                continue
+            if on_hand is None:
+                changes[sku][loc] = None
+            else:
+                stored = None if as_of is None else _stored_time(as_of)
+                changes[sku][loc] = self._kept((loc, sku, on_hand, reserved, safety, stored))
         for sku, at_locations in changes.items():
             self.cache.change(sku, at_locations)
 
