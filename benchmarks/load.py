@@ -360,7 +360,8 @@ def measure(
         for phase, (since, until) in opened:
             phase.webhooks |= arrivals.summary(since, until)
             _print_events(phase)
-        print_profile(config.label, closed.profile, opts.profile_waits)
+        if opts.profile:
+            print_profile(config.label, closed.profile, opts.profile_waits)
         stock = check_stock(url)  # before the bare-DB replay tops the stock up
         closed.stock = asdict(stock) | {"ok": stock.ok}
         console.print(
