@@ -5,7 +5,8 @@
     python3 dev.py test     create .venv, install, run linters, type checks and every test
     python3 dev.py bench    run the benchmarks (add --quick for a short run)
 
-Anything after the command is passed on (to `ordergrid demo`, to pytest, to the benchmarks).
+Anything after the command is passed on (to `ordergrid demo`, to pytest, to the benchmarks);
+`test` spreads the tests over up to four cores unless given `-n` (`-n 0`: one process).
 """
 
 from __future__ import annotations
@@ -49,7 +50,15 @@ def test(args: list[str]) -> None:
     run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks")
     run(BIN / "mypy")
     run(BIN / "lint-imports")
-    run(BIN / "python", "-m", "pytest", *args)
+    run(BIN / "python", "-m", "pytest", *_spread(args), *args)
+
+
+def _spread(args: list[str]) -> list[str]:
+    """Spread the tests over the machine's cores (pytest-xdist), at most four, as the
+    end-to-end tests start servers and processes of their own; a `-n` given wins."""
+    if any(a.startswith(("-n", "--numprocesses")) for a in args):
+        return []
+    return ["-n", "auto", "--maxprocesses", "4"]
 
 
 def main() -> None:
