@@ -4,7 +4,8 @@ ordergrid's API, CPU per request and the most requests one core can answer.
     python benchmarks/http_floor.py [--quick] [--duration S] [--clients 8] [--seed 7]
 
 Each server runs in its own process, as `ordergrid serve` runs (uvicorn with its default
-event loop and HTTP parser, access log on, one process); a load process of `--clients`
+event loop and HTTP parser, one access-log line per request, one process: the bare
+application writes uvicorn's, ordergrid its own); a load process of `--clients`
 threads, one `httpx.Client` each, sends requests back to back. The server's CPU time
 over the measured span divided by the requests it answered is its cost per request;
 1,000 ms over that is the most one core (one API process: a Python process runs its

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +52,17 @@ class Settings(BaseSettings):
         "at start, before answering, when the stock cache can hold every position",
     )
     worker_poll_seconds: float = Field(0.2, gt=0, description="worker idle poll interval")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for a terminal, json for one JSON object per line"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="the least severe records written"
+    )
+    access_log: bool = Field(
+        True,
+        description="one record per HTTP request: method, path, route, status, duration, "
+        "request id",
+    )
     gc_young_threshold: int = Field(
         50_000,
         ge=0,

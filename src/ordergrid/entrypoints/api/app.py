@@ -134,5 +134,6 @@ def create_app(application: Application, *, embedded_worker: bool = False) -> Fa
         max_body=application.settings.max_body_bytes,
         large_bodies={routes_snapshot_import.PATH: application.settings.max_import_bytes},
         signed_paths=frozenset({routes_shopify.PATH}),
+        access_log=application.settings.access_log,
     )
     return api

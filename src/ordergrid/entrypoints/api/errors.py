@@ -96,9 +96,13 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(error_body("internal_error", "unexpected server error"), 500)
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Outside the edge middleware, so its request id comes from the request's state.
+    rid = getattr(request.state, "request_id", None)
+    log.exception("unhandled error", exc_info=exc, extra={"request_id": rid})
+    headers = None if rid is None else {"X-Request-Id": rid}
+    body = error_body("internal_error", "unexpected server error")
+    return JSONResponse(body, 500, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -1,9 +1,13 @@
-"""ASGI middleware: request metrics, the bearer-token gate and the request body size limit."""
+"""ASGI middleware: request ids, the access log, request metrics, the bearer-token gate
+and the request body size limit."""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
+import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,6 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ordergrid.adapters.metrics import Metrics
 from ordergrid.entrypoints.api.errors import error_body
+from ordergrid.entrypoints.logs import request_id
+
+access = logging.getLogger("ordergrid.access")
+#: A caller's own request id is kept when it is this tame (it goes into logs and headers).
+_GIVEN_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 class BodyTooLarge(HTTPException):
@@ -22,8 +31,10 @@ class BodyTooLarge(HTTPException):
 
 
 class EdgeMiddleware:
-    """Counts and times every request by route template; refuses oversized bodies with 413
-    before the application reads them."""
+    """Gives every request an id (the caller's `X-Request-Id` when it sends a tame one),
+    answers with it in `X-Request-Id`, logs the request when it is answered, counts and
+    times it by route template; refuses oversized bodies with 413 before the application
+    reads them."""
 
     def __init__(
         self,
@@ -32,8 +43,10 @@ class EdgeMiddleware:
         max_body: int,
         large_bodies: dict[str, int] | None = None,
         signed_paths: frozenset[str] = frozenset(),
+        access_log: bool = True,
     ) -> None:
         self.app, self.metrics, self.max_body = app, metrics, max_body
+        self.access_log = access_log
         # Bulk endpoints (by exact path) that accept more than `max_body`.
         self.large_bodies = large_bodies or {}
         # Webhook receivers (by exact path) whose callers cannot send a bearer token: the
@@ -44,9 +57,22 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"")
+        rid = given.decode() if _GIVEN_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        # For the handler of unexpected errors, which runs outside this middleware.
+        scope.setdefault("state", {})["request_id"] = rid
+        try:
+            await self._answer(scope, receive, _with_request_id(send, rid), headers)
+        finally:
+            request_id.reset(token)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]
+    ) -> None:
         started = time.perf_counter()
         status = {"code": 500}
-        headers = dict(scope.get("headers") or [])
         if (
             scope["path"].startswith("/v1/")
             and b"authorization" not in headers
@@ -88,6 +114,9 @@ class EdgeMiddleware:
         except BodyTooLarge:
             await self._too_large(send, limit)
             status["code"] = 413
+        except Exception:
+            self._observe(scope, 500, started)  # answered by the unexpected-error handler
+            raise
         self._observe(scope, status["code"], started)
 
     async def _too_large(self, send: Send, limit: int) -> None:
@@ -97,9 +126,42 @@ class EdgeMiddleware:
     def _observe(self, scope: Scope, status: int, started: float) -> None:
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        self.metrics.observe_request(
-            scope["method"], template, status, time.perf_counter() - started
-        )
+        seconds = time.perf_counter() - started
+        self.metrics.observe_request(scope["method"], template, status, seconds)
+        if self.access_log:
+            _log_request(scope, template, status, seconds)
+
+
+def _log_request(scope: Scope, template: str, status: int, seconds: float) -> None:
+    method, path, ms = scope["method"], scope["path"], round(seconds * 1000, 2)
+    client = scope.get("client")
+    access.info(
+        "%s %s %d %.2f ms",
+        method,
+        path,
+        status,
+        ms,
+        extra={
+            "method": method,
+            "path": path,
+            "route": template,
+            "status": status,
+            "duration_ms": ms,
+            "client": client[0] if client else None,
+            "request_id": request_id.get(),
+        },
+    )
+
+
+def _with_request_id(send: Send, rid: str) -> Send:
+    header = (b"x-request-id", rid.encode())
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), header]}
+        await send(message)
+
+    return sending
 
 
 async def _reply(

@@ -70,6 +70,8 @@ def serve(
     """
     import uvicorn
 
+    from ordergrid.entrypoints.logs import logging_config
+
     settings = _settings(database_url)
     if database_url:
         os.environ["ORDERGRID_DATABASE_URL"] = database_url  # for the API processes
@@ -91,18 +93,23 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logging_config(settings),
+        log_level=settings.log_level,
+        access_log=False,  # the API writes its own, with the route and the request id
     )
 
 
 @app.command(name="worker")
 def run_worker(database_url: DatabaseUrl = None) -> None:
     """Run the worker alone: timers, outbox relay and webhook deliveries until stopped."""
+    from ordergrid.entrypoints.logs import configure_logging
     from ordergrid.entrypoints.runtime import tune_garbage_collector
     from ordergrid.entrypoints.scarcity import ScarcityRefresher
     from ordergrid.entrypoints.worker import Worker
 
-    application = _wire(_settings(database_url))
+    settings = _settings(database_url)
+    configure_logging(settings)
+    application = _wire(settings)
     w = Worker(application)
     refresher = ScarcityRefresher(application)
     tune_garbage_collector(application.settings)
