@@ -44,7 +44,7 @@ from typing import Any
 import httpx
 from rich.table import Table
 
-from api_server import TOKEN, api_server
+from api_server import TOKEN, Server, api_server
 from common import (
     Lockstep,
     Tally,
@@ -110,14 +110,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 # ---------------------------------------------------------------------------- servers
 
 
-@dataclass(frozen=True)
-class Running:
-    base_url: str
-    pid: int
-
-
 @contextmanager
-def bare_server(log: Path) -> Iterator[Running]:
+def bare_server(log: Path) -> Iterator[Server]:
     """`bare_api.py` under uvicorn with its defaults, as `ordergrid serve` runs."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "bare_api:app", "--app-dir", str(HERE)]
@@ -128,7 +122,7 @@ def bare_server(log: Path) -> Iterator[Running]:
     try:
         if not wait_until(lambda: proc.poll() is not None or _answers(base_url), 60):
             raise RuntimeError(f"the bare API did not start: {log.read_text()[-2000:]}")
-        yield Running(base_url, proc.pid)
+        yield Server(base_url, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -142,10 +136,10 @@ def _answers(base_url: str) -> bool:
 
 
 @contextmanager
-def ordergrid_server(workdir: Path) -> Iterator[Running]:
+def ordergrid_server(workdir: Path) -> Iterator[Server]:
     url = f"sqlite:///{workdir / 'floor.db'}"
     with api_server(url, free_port(), 1, workdir / "ordergrid.log") as server:
-        yield Running(server.base_url, server.pid)
+        yield server
 
 
 # ------------------------------------------------------------------------------ load
@@ -188,7 +182,7 @@ def load_process(job: LoadJob, barrier: Any, results: Any) -> None:
 
 
 def measure(
-    target: Target, server: Running, opts: Options, bodies: list[dict[str, Any]]
+    target: Target, server: Server, opts: Options, bodies: list[dict[str, Any]]
 ) -> dict[str, Any]:
     window = Window(opts.warmup_s, opts.duration_s)
     job = LoadJob(server.base_url, target, opts.clients, window, tuple(bodies))
