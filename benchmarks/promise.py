@@ -16,9 +16,10 @@ machine quotes, as `serve --workers N` on PostgreSQL spreads it), and over HTTP 
 10M store positions; unless `--full-l` is given only the positions of the SKUs the carts
 use are loaded (every location holding them, so each
 quote sees exactly what it would see on the full network; the other SKUs' rows only make
-the position index larger). Each application warms its stock and tag caches first, as
-`ordergrid serve` does at start (every position, when the cache can hold them all: not on
-the full L); with `--cold-cache` it does not, and each SKU is read at its first quote.
+the position index larger). Each application starts as `ordergrid serve` does: the
+garbage collector tuned (`runtime.py`), then its stock and tag caches warmed (every
+position, when the cache can hold them all: not on the full L); with `--cold-cache` they
+are not, and each SKU is read at its first quote.
 With `--profile`, the same carts are quoted once more under
 cProfile on a fresh application (`promise_phases.py`): where a quote's time goes. Prints a
 table and one `BENCH {json}` line per network and mode, last. Nothing asserts on timings.
@@ -55,6 +56,7 @@ from ordergrid.adapters.db import tables as t
 from ordergrid.adapters.db.documents import location_doc
 from ordergrid.adapters.memory import FixedClock
 from ordergrid.bootstrap import Application, bootstrap
+from ordergrid.entrypoints.runtime import tune_garbage_collector
 from ordergrid.service.promise import Destination, PromiseLine, QuotePromise, quote_promise
 from ordergrid.service.stock_warmup import warm_stock_cache
 from ordergrid.settings import Settings
@@ -210,9 +212,11 @@ def body(net: Network, cart: Order) -> dict[str, Any]:
 
 
 def started(url: str, warm: bool) -> tuple[Application, float | None]:
-    """An application on the database, its caches warmed as `serve` warms them (None:
-    not warmed, or too many positions for the cache) and how long that took."""
+    """An application on the database, its runtime tuned and its caches warmed as
+    `serve` does at start, and how long warming took (None: not warmed, or too many
+    positions for the cache)."""
     app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW))
+    tune_garbage_collector(app.settings)
     if not warm:
         return app, None
     began = time.perf_counter()

@@ -10,11 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.integration.conftest import table_positions, wire
 from tests.integration.test_stock_cache import cached, change, receipt, reservation
+from tests.integration.test_storage_contract import a_location
 
 from ordergrid.adapters.db.stock_cache import SqlStockReads
 from ordergrid.adapters.db.uow import SqlUnitOfWork
 from ordergrid.bootstrap import Application, bootstrap
 from ordergrid.domain.catalogue import Product
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.entrypoints.api.app import create_app
 from ordergrid.service.stock_warmup import warm_stock_cache
 from ordergrid.settings import Settings
@@ -80,6 +82,41 @@ def test_warming_reads_every_sku_once_so_first_reads_go_to_the_cache(
         assert {sku: tags[sku] for sku in SKUS} == {s: frozenset({f"tag-{s}"}) for s in SKUS}
     finally:
         app.close()
+
+
+def test_warming_lays_out_each_sku_for_the_network_so_a_first_quote_does_not(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stocked_before_start(database_url)
+    app = wire(database_url)
+    try:
+        with app.ctx.uow() as uow:
+            uow.locations.put(a_location("DC1"))
+            uow.locations.put(a_location("DC2"))
+            uow.commit()
+        warm_stock_cache(app.ctx)
+        with app.ctx.uow(readonly=True) as uow:
+            index = index_of(uow.locations.by_id())
+            stocks = uow.stock_reads.by_sku(SKUS)
+        looked_up: list[str] = []
+        monkeypatch.setattr(index, "position", _Lookups(index.position, looked_up))
+        laid_out = {sku: stock.columns(index)[1].tolist() for sku, stock in stocks.items()}
+        assert laid_out == {sku: [3, 3] for sku in SKUS}
+        assert looked_up == []
+    finally:
+        app.close()
+
+
+class _Lookups(dict[str, int]):
+    """The network's location lookup, noting the ids it is asked for."""
+
+    def __init__(self, found: dict[str, int], asked: list[str]) -> None:
+        super().__init__(found)
+        self.asked = asked
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        self.asked.append(key)
+        return super().get(key, default)
 
 
 def test_changes_after_the_warm_up_are_seen_at_the_next_read(database_url: str) -> None:

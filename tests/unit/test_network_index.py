@@ -51,3 +51,40 @@ def test_ids_where_a_test_holds_are_worked_out_once_per_key() -> None:
     assert index.ids_where("stores", is_store) == frozenset({"B"})
     assert asked == ["A", "B"]
     assert index.ids_where("dcs", lambda loc: loc.type.value == "dc") == frozenset({"A"})
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    places=st.lists(st.tuples(latitudes, longitudes), min_size=1, max_size=6),
+    dest_lat=latitudes,
+    dest_lon=longitudes,
+)
+def test_distances_to_a_point_kept_are_the_distances_worked_out_each_time(
+    places: list[tuple[float, float]], dest_lat: float, dest_lon: float
+) -> None:
+    index = NetworkIndex.build(
+        {f"L{i}": location(f"L{i}", lat, lon) for i, (lat, lon) in enumerate(places)}
+    )
+    rows = np.arange(len(places))[::-1]
+    kept = index.distances_to((dest_lat, dest_lon))
+    assert kept.take(rows).tolist() == pytest.approx(
+        index.distances_km(rows, (dest_lat, dest_lon)).tolist(), rel=1e-12, abs=1e-9
+    )
+    assert index.distances_to((dest_lat, dest_lon)) is kept  # worked out once
+
+
+def test_distances_kept_cannot_be_changed_by_a_reader() -> None:
+    index = NetworkIndex.build({"A": location("A", 40.0, -75.0)})
+    kept = index.distances_to((41.0, -75.0))
+    with pytest.raises(ValueError, match="read-only"):
+        kept[0] = 0.0
+
+
+def test_only_the_last_points_asked_for_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ordergrid.domain.sourcing.network_index._POINTS_KEPT", 2)
+    index = NetworkIndex.build({"A": location("A", 40.0, -75.0)})
+    first = index.distances_to((41.0, -75.0))
+    index.distances_to((42.0, -75.0))
+    index.distances_to((43.0, -75.0))  # the first point goes
+    assert index.distances_to((41.0, -75.0)) is not first
+    assert index.distances_to((41.0, -75.0)).tolist() == first.tolist()

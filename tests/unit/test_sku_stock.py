@@ -8,6 +8,7 @@ import gc
 import weakref
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.unit.factories import location
@@ -150,3 +151,35 @@ def test_positions_made_once_are_carried_to_the_next_version_with_only_the_chang
     assert new.positions()["A"] is made["A"]
     assert new.positions()["B"] == Position("B", "S1", 3, 1)
     assert made["B"] == Position("B", "S1", 4)  # the old version as it was
+
+
+def test_a_change_at_the_same_locations_lays_out_its_column_without_looking_them_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = index_of(NETWORK)
+    old = SkuStock.of_positions(
+        "S1", [Position("A", "S1", 2), Position("Z", "S1", 5), Position("C", "S1", 4)]
+    )
+    old.columns(index)
+    new = old.with_changes({"C": Position("C", "S1", 0), "A": Position("A", "S1", 3, 1)})
+    looked_up: list[str] = []
+    monkeypatch.setattr(index, "position", _Spy(index.position, looked_up))
+    rows, available = new.columns(index)
+    assert looked_up == []
+    assert (rows.tolist(), available.tolist()) == ([0], [2])  # C has none on hand now
+    grown = new.with_changes({"B": Position("B", "S1", 1)})  # a location new to the SKU
+    rows, _ = grown.columns(index)
+    assert sorted(rows.tolist()) == [0, 1]
+    assert "B" in looked_up
+
+
+class _Spy(dict[str, int]):
+    """A location lookup that notes the ids it is asked for."""
+
+    def __init__(self, found: dict[str, int], asked: list[str]) -> None:
+        super().__init__(found)
+        self.asked = asked
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        self.asked.append(key)
+        return super().get(key, default)

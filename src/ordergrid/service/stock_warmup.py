@@ -4,6 +4,7 @@ deploy, a restart at peak) every first read of a SKU would otherwise go to the d
 
 from __future__ import annotations
 
+from ordergrid.domain.sourcing.network_index import index_of
 from ordergrid.service.context import Context
 
 #: SKUs read per unit of work: short transactions, so writers and other readers carry on.
@@ -11,8 +12,9 @@ BATCH = 1_000
 
 
 def warm_stock_cache(ctx: Context, batch: int = BATCH) -> int:
-    """Every SKU's positions and tags read into the process's caches, when the stock
-    cache can hold every position; the SKUs read (0: nothing to warm)."""
+    """Every SKU's positions and tags read into the process's caches, each SKU laid out
+    as the engine's column over the current network, when the stock cache can hold
+    every position; the SKUs read (0: nothing to warm)."""
     after: str | None = None
     read = 0
     while True:
@@ -20,6 +22,9 @@ def warm_stock_cache(ctx: Context, batch: int = BATCH) -> int:
             skus = uow.stock_reads.warm(after, batch)
             if skus:
                 uow.products.tags(skus)
+                index = index_of(uow.locations.by_id())
+                for stock in uow.stock_reads.by_sku(skus).values():
+                    stock.columns(index)
         if not skus:
             return read
         read += len(skus)

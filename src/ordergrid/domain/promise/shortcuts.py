@@ -144,7 +144,7 @@ def _to_store(req: SourcingRequest, base: Screen, rules: Policy) -> Screen:
     """The screen `screen(req, ...)` gives, from the one with no store named: the
     excluded store's row is not eligible, and the distances are to the store."""
     assert req.destination is not None
-    km = base.index.distances_km(base.candidates, req.destination)
+    km = base.index.distances_to(req.destination).take(base.candidates)
     eligible = base.eligible.copy()
     for location_id in req.excluded_locations:
         i = _row(base, location_id)

@@ -5,7 +5,7 @@ lacks), each time for the same SKUs or a subset of them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,8 @@ class CartStock:
     index: NetworkIndex
     columns: StockColumns  # every SKU of the cart
     held: BoolArray  # (holders, skus): on-hand > 0 there
+    #: The network's totals, summed on first use (a quote asks once per store).
+    _totals: list[Mapping[str, int]] = field(default_factory=list, repr=False)
 
     @classmethod
     def of(
@@ -52,7 +54,9 @@ class CartStock:
             return {}
         return dict(zip(self.columns.skus, self.columns.available[i].tolist(), strict=True))
 
-    def network_available(self) -> dict[str, int]:
+    def network_available(self) -> Mapping[str, int]:
         """Units of each SKU the whole network may give now."""
-        totals = self.columns.available.sum(axis=0).tolist()
-        return dict(zip(self.columns.skus, totals, strict=True))
+        if not self._totals:
+            totals = self.columns.available.sum(axis=0).tolist()
+            self._totals.append(dict(zip(self.columns.skus, totals, strict=True)))
+        return self._totals[0]

@@ -25,6 +25,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _CACHE_SIZE = 4
+#: Points whose distances to every location an index keeps (`distances_to`): the stores
+#: transfers go to. A few MB on a network of a thousand locations.
+_POINTS_KEPT = 1024
 #: Sums a squared chord's three parts and halves the chord (squared: a quarter).
 _QUARTERS = np.full(3, 0.25)
 
@@ -45,6 +48,7 @@ class NetworkIndex:
     #: one product and one arcsin per location, not the haversine's five transcendentals.
     xyz: FloatArray
     _memo: dict[Any, Any] = field(default_factory=dict)
+    _to_point: dict[tuple[float, float], FloatArray] = field(default_factory=dict)
 
     @classmethod
     def build(cls, locations: Mapping[str, Location]) -> NetworkIndex:
@@ -78,6 +82,20 @@ class NetworkIndex:
         np.arcsin(km, out=km)
         km *= 2 * EARTH_RADIUS_KM
         return km
+
+    def distances_to(self, point: tuple[float, float]) -> FloatArray:
+        """`distances_km` from every location to the point, remembered for the last
+        points asked for: each quote sends transfers to the same few stores near the
+        customer, and a store's row is then one `take`, not a trigonometric pass."""
+        found = self._to_point.get(point)
+        if found is None:
+            if len(self._to_point) >= _POINTS_KEPT:
+                # The oldest goes; another thread may have dropped it already.
+                self._to_point.pop(next(iter(self._to_point)), None)
+            found = self.distances_km(np.arange(len(self.ids)), point)
+            found.flags.writeable = False
+            self._to_point[point] = found
+        return found
 
     def per_location(self, key: Any, compute: Callable[[Location], Any]) -> list[Any]:
         """`compute` for every location, remembered under `key` (rules are immutable)."""

@@ -195,12 +195,16 @@ class Policy:
     #: Transit tables, processing times and pick-up rules that turn plans into dates.
     promise: PromiseRules = DEFAULT_PROMISE_RULES
     future_supply: FutureSupply = field(default_factory=FutureSupply)
+    #: What `strategies_to_try` answers, made once: every decision asks for it.
+    _to_try: tuple[Strategy, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        own = (Strategy(self.name, constraints=self.constraints, costs=self.costs),)
+        object.__setattr__(self, "_to_try", self.strategies or own)
 
     def strategies_to_try(self) -> tuple[Strategy, ...]:
-        """The strategies to try, in order."""
-        if self.strategies:
-            return self.strategies
-        return (Strategy(self.name, constraints=self.constraints, costs=self.costs),)
+        """The strategies to try, in order: the policy's, else one of its own rules."""
+        return self._to_try
 
 
 #: Matches every order, allows every location type whose capabilities fit the delivery

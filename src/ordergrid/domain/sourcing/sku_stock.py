@@ -134,12 +134,25 @@ class SkuStock:
         made = self._made.get("columns")
         if made is not None and made[0]() is index:
             return made[1], made[2]
-        n = len(self.location_ids)
-        rows = np.fromiter(map(index.position.get, self.location_ids, repeat(-1, n)), np.int64, n)
+        rows = self._index_rows(index)
         held = (rows >= 0) & (self.on_hand > 0)
         available = np.maximum(self.on_hand - self.reserved - self.safety_stock, 0)
         self._made["columns"] = found = (ref(index), rows[held], available[held])
         return found[1], found[2]
+
+    def _index_rows(self, index: NetworkIndex) -> IntArray:
+        """Each location's row in the index (-1: not in it), kept for the last index
+        asked for and shared by the versions that hold the same locations: a change of
+        stock then lays out its column without a lookup per location."""
+        made = self._made.get("index_rows")
+        if made is not None and made[0]() is index:
+            found: IntArray = made[1]
+            return found
+        n = len(self.location_ids)
+        rows = np.fromiter(map(index.position.get, self.location_ids, repeat(-1, n)), np.int64, n)
+        rows.flags.writeable = False
+        self._made["index_rows"] = (ref(index), rows)
+        return rows
 
     def free_at(self) -> frozenset[str]:
         """The locations where some of the SKU is available."""
@@ -160,6 +173,8 @@ class SkuStock:
                 on_hand[i], reserved[i], safety[i] = p.on_hand, p.reserved, p.safety_stock
                 as_of[i] = p.snapshot_as_of
             made: dict[str, Any] = {"slots": slots}
+            if "index_rows" in self._made:
+                made["index_rows"] = self._made["index_rows"]
             if "positions" in self._made:
                 made["positions"] = self._changed_positions(changes)
             return SkuStock(
