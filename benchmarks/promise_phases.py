@@ -26,7 +26,8 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("ship options", "domain/promise/quote.py", "ship_options"),
     ("  of which engine runs", "domain/promise/quote.py", "_ship_run"),
     ("pick-up options", "domain/promise/pickup.py", "pickup_options"),
-    ("  of which stores near the destination", "domain/promise/pickup.py", "nearby_stores"),
+    ("  of which stores near the destination", "domain/promise/pickup.py", "stores_near"),
+    ("  of which stores near the destination", "domain/promise/pickup.py", "within"),
     ("  of which what a store can hand over", "domain/promise/pickup.py", "_at_store"),
     (
         "  of which transfers (engine runs, arrivals)",

@@ -179,6 +179,24 @@ def test_pickup_stores_are_those_within_the_radius_and_usable(world: World) -> N
     assert ids == {"ST-NY1"}  # ST-NY2 is paused, ST-CHI is 1,100 km away
 
 
+def test_each_collection_method_lists_only_stores_with_its_capability_and_channel(
+    world: World,
+) -> None:
+    put_store(world, "ST-CURB", 40.75, -73.99, {"curbside"})
+    put_store(world, "ST-BOTH", 40.74, -73.99, {"pickup", "curbside"})
+    put_store(world, "ST-APP", 40.73, -73.99, {"pickup", "curbside"}, channels=frozenset({"app"}))
+    for store in ("ST-CURB", "ST-BOTH", "ST-APP"):
+        world.stock(store, "A", 2)
+    q = quote(world, ("A", 1))
+    by_method = {
+        m: [p.location_id for p in q.pickup if p.method == m] for m in ("pickup", "curbside")
+    }
+    assert by_method["pickup"][0] == "ST-BOTH"  # nearest first; ST-CURB has no counter
+    assert "ST-CURB" not in by_method["pickup"]
+    assert by_method["curbside"][:2] == ["ST-CURB", "ST-BOTH"]
+    assert "ST-APP" not in by_method["pickup"] + by_method["curbside"]  # another channel's
+
+
 def test_the_policy_promise_section_decides_what_is_offered(world: World) -> None:
     world.stock("DC-ATL", "A", 5)
     world.bus.handle(

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-import numpy as np
-
 from ordergrid.domain.calendar import ClosedForGood
 from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
@@ -37,11 +35,18 @@ from ordergrid.domain.sourcing import (
     source,
 )
 from ordergrid.domain.sourcing.decision import Plan
-from ordergrid.domain.sourcing.network_index import index_of
+from ordergrid.domain.sourcing.network_index import (
+    FloatArray,
+    IntArray,
+    NetworkIndex,
+    index_of,
+    where,
+)
 from ordergrid.domain.sourcing.view import UnitsToPlace
 
 NOW = "now"
 AFTER_TRANSFER = "after_transfer"
+CAPABILITY = {"pickup": Capability.PICKUP, "curbside": Capability.CURBSIDE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,29 +72,50 @@ def pickup_facts(cart: Cart, method: str) -> OrderFacts:
     return cart.facts(method, "standard", destination=False)
 
 
-def _collects(capability: Capability, channel: str) -> Callable[[Location], bool]:
+def _collects(capability: Capability | None, channel: str) -> Callable[[Location], bool]:
+    """Usable, serving the channel, and collecting by `capability` (None: by either)."""
+    wanted = frozenset(CAPABILITY.values()) if capability is None else {capability}
+
     def test(loc: Location) -> bool:
         return (
             loc.usable
-            and capability in loc.capabilities
+            and not wanted.isdisjoint(loc.capabilities)
             and (not loc.channels or channel in loc.channels)
         )
 
     return test
 
 
-def nearby_stores(
-    locations: Mapping[str, Location], cart: Cart, capability: Capability, radius_km: float
-) -> list[tuple[float, Location]]:
-    """Usable locations with the capability that serve the channel, within the radius,
-    nearest first (then by id)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class StoresNear:
+    """How far the destination is from every location where the cart could be
+    collected (either method): measured once for pick-up and curbside."""
+
+    index: NetworkIndex
+    channel: str
+    rows: IntArray
+    km: FloatArray
+
+    def within(self, capability: Capability, radius_km: float) -> list[tuple[float, Location]]:
+        """Usable locations with the capability that serve the channel, within the
+        radius, nearest first (then by id)."""
+        test = _collects(capability, self.channel)
+        fits = self.index.mask(("collects", capability, self.channel), test).take(self.rows)
+        near = fits & (self.km <= radius_km)
+        locations = self.index.locations
+        found = [
+            (d, locations[j])
+            for j, d in zip(self.rows[near].tolist(), self.km[near].tolist(), strict=True)
+        ]
+        return sorted(found, key=lambda pair: (pair[0], pair[1].id))
+
+
+def stores_near(locations: Mapping[str, Location], cart: Cart) -> StoresNear:
+    """Every location where the cart could be collected, and its distance from the
+    destination."""
     index = index_of(locations)
-    fits = index.mask(("collects", capability, cart.channel), _collects(capability, cart.channel))
-    rows = np.flatnonzero(fits)
-    km = index.distances_km(rows, cart.destination)
-    near = km <= radius_km
-    found = [(float(d), index.locations[j]) for j, d in zip(rows[near], km[near], strict=True)]
-    return sorted(found, key=lambda pair: (pair[0], pair[1].id))
+    rows = where(index.mask(("collects", None, cart.channel), _collects(None, cart.channel)))
+    return StoresNear(index, cart.channel, rows, index.distances_km(rows, cart.destination))
 
 
 def ready_now(store: Location, method: str, now: datetime, rules: PromiseRules) -> datetime:
@@ -333,19 +359,17 @@ def _answer(
     )
 
 
-CAPABILITY = {"pickup": Capability.PICKUP, "curbside": Capability.CURBSIDE}
-
-
 def pickup_options(cart: Cart, view: PromiseView, now: datetime) -> list[PickupOption]:
     """Pick-up then curbside answers of the nearest stores the pick-up policy allows."""
-    stores = view.sourcing.locations
+    reach: StoresNear | None = None
     out: list[PickupOption] = []
     for method in ("pickup", "curbside"):
         how = Collection.of(cart, method, view)
         rules = how.policy.promise
         if method not in rules.offer:
             continue
-        near = nearby_stores(stores, cart, CAPABILITY[method], rules.pickup_radius_km)
+        reach = reach or stores_near(view.sourcing.locations, cart)
+        near = reach.within(CAPABILITY[method], rules.pickup_radius_km)
         for km, store in near[: rules.pickup_locations]:
             out.append(pickup_option(cart, store, km, how, view, now))
     return out
