@@ -81,7 +81,7 @@ def test_distances_kept_cannot_be_changed_by_a_reader() -> None:
 
 
 def test_only_the_last_points_asked_for_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ordergrid.domain.sourcing.network_index._POINTS_KEPT", 2)
+    monkeypatch.setattr("ordergrid.domain.sourcing.network_index._DISTANCES_KEPT", 2)
     index = NetworkIndex.build({"A": location("A", 40.0, -75.0)})
     first = index.distances_to((41.0, -75.0))
     index.distances_to((42.0, -75.0))
