@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from ordergrid.demo.calendars import thanksgiving
 from ordergrid.demo.sample import (
     OrderStream,
     SampleNetwork,
@@ -14,6 +17,8 @@ from ordergrid.demo.sample import (
     load_cities,
     popularity_order,
 )
+from ordergrid.domain.calendar import calendar_from_document
+from ordergrid.entrypoints.api.schemas_calendar import CalendarIn
 
 LOCATION_TYPES = {"dc", "store", "dark_store", "3pl", "dropship", "marketplace"}
 CAPABILITIES = {"ship", "pickup", "same_day", "curbside", "returns"}
@@ -448,3 +453,47 @@ def test_channel_mix_rejects_unknown_channel_and_zero_total(
         OrderStream(network, channel_mix={"fax": 1.0})
     with pytest.raises(ValueError):
         OrderStream(network, channel_mix={"web": 0.0})
+
+
+def test_every_location_has_a_calendar_the_api_accepts(network: SampleNetwork) -> None:
+    for location_id, body in network.locations:
+        parsed = CalendarIn.model_validate(body["calendar"])
+        assert parsed.opening_hours, location_id
+
+
+def test_stores_work_in_their_city_time_zone_and_dcs_in_their_hub(
+    network: SampleNetwork,
+) -> None:
+    zones = {c.postal_code: c.timezone for c in load_cities()}
+    for body in _by_type(network, "store").values():
+        assert body["calendar"]["timezone"] == zones[body["address"]["postal_code"]]
+    dcs = _by_type(network, "dc")
+    assert dcs["DC-PHX"]["calendar"]["timezone"] == "America/Phoenix"  # no daylight saving
+    assert dcs["DC-ABE"]["calendar"]["timezone"] == "America/New_York"
+    assert dcs["DC-ONT"]["calendar"]["timezone"] == "America/Los_Angeles"
+
+
+def test_stores_open_every_day_and_close_on_thanksgiving_and_christmas(
+    network: SampleNetwork,
+) -> None:
+    store = calendar_from_document(_by_type(network, "store")["ST-NYC-03"]["calendar"])
+    sunday, monday = date(2026, 11, 29), date(2026, 11, 30)
+    [(opens, closes)] = store.windows(monday)
+    assert (opens.hour, closes.hour, opens.tzinfo) == (10, 20, ZoneInfo("America/New_York"))
+    assert [(w[0].hour, w[1].hour) for w in store.windows(sunday)] == [(11, 18)]
+    assert thanksgiving(2026) == date(2026, 11, 26)
+    assert not store.is_working_day(date(2026, 11, 26))
+    assert not store.is_working_day(date(2026, 12, 25))
+
+
+def test_dcs_rest_on_sundays_and_pack_express_parcels_before_the_carrier_collects(
+    network: SampleNetwork,
+) -> None:
+    dc = calendar_from_document(_by_type(network, "dc")["DC-CHI"]["calendar"])
+    assert not dc.is_working_day(date(2026, 11, 29))  # a Sunday
+    monday = date(2026, 11, 30)
+    express, standard = dc.cutoff(monday, "express"), dc.cutoff(monday, "standard")
+    assert express is not None
+    assert standard is not None
+    assert (express.hour, standard.hour) == (15, 17)
+    assert not dc.is_working_day(date(2027, 1, 1))

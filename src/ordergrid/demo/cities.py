@@ -1,4 +1,4 @@
-"""The bundled US city list: centre points, central ZIPs and populations."""
+"""The bundled US city list: centre points, central ZIPs, populations and time zones."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ __all__ = ["City", "load_cities"]
 
 @dataclass(frozen=True)
 class City:
-    """A US city from the bundled data: centre point, central ZIP, 2020 population."""
+    """A US city from the bundled data: centre point, central ZIP, 2020 population and
+    the IANA time zone of that ZIP."""
 
     city: str
     state: str
@@ -21,6 +22,7 @@ class City:
     lat: float
     lon: float
     population: int
+    timezone: str
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +40,7 @@ def _city_from_row(row: Mapping[str, str]) -> City:
         lat=float(row["lat"]),
         lon=float(row["lon"]),
         population=int(row["population"]),
+        timezone=row["timezone"],
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ordergrid.demo.calendars import dc_calendar, dropship_calendar, store_calendar
 from ordergrid.demo.catalogue import build_products
 from ordergrid.demo.cities import City, load_cities
 from ordergrid.demo.geography import DC_STREETS, STREETS, address_body, jitter, street_line
@@ -29,21 +30,32 @@ class _Hub:
     state: str
     lat: float
     lon: float
+    timezone: str
 
 
+_EAST, _CENTRAL, _PACIFIC = "America/New_York", "America/Chicago", "America/Los_Angeles"
 _DC_HUBS = (
-    _Hub("ATL", "Atlanta", "McDonough", "30253", "GA", 33.4473, -84.1469),
-    _Hub("DFW", "Dallas", "Lancaster", "75146", "TX", 32.5921, -96.7561),
-    _Hub("CHI", "Chicago", "Romeoville", "60446", "IL", 41.6475, -88.0895),
-    _Hub("CMH", "Columbus", "Groveport", "43125", "OH", 39.8784, -82.8838),
-    _Hub("RNO", "Reno", "Sparks", "89434", "NV", 39.5538, -119.7160),
-    _Hub("ONT", "Inland Empire", "Ontario", "91761", "CA", 34.0340, -117.6050),
-    _Hub("MEM", "Memphis", "Memphis", "38118", "TN", 35.0451, -89.9297),
-    _Hub("ABE", "Lehigh Valley", "Breinigsville", "18031", "PA", 40.5365, -75.6310),
-    _Hub("PHX", "Phoenix", "Goodyear", "85338", "AZ", 33.4353, -112.3577),
-    _Hub("MCI", "Kansas City", "Edgerton", "66021", "KS", 38.7645, -95.0080),
+    _Hub("ATL", "Atlanta", "McDonough", "30253", "GA", 33.4473, -84.1469, _EAST),
+    _Hub("DFW", "Dallas", "Lancaster", "75146", "TX", 32.5921, -96.7561, _CENTRAL),
+    _Hub("CHI", "Chicago", "Romeoville", "60446", "IL", 41.6475, -88.0895, _CENTRAL),
+    _Hub("CMH", "Columbus", "Groveport", "43125", "OH", 39.8784, -82.8838, _EAST),
+    _Hub("RNO", "Reno", "Sparks", "89434", "NV", 39.5538, -119.7160, _PACIFIC),
+    _Hub("ONT", "Inland Empire", "Ontario", "91761", "CA", 34.0340, -117.6050, _PACIFIC),
+    _Hub("MEM", "Memphis", "Memphis", "38118", "TN", 35.0451, -89.9297, _CENTRAL),
+    _Hub("ABE", "Lehigh Valley", "Breinigsville", "18031", "PA", 40.5365, -75.6310, _EAST),
+    _Hub("PHX", "Phoenix", "Goodyear", "85338", "AZ", 33.4353, -112.3577, "America/Phoenix"),
+    _Hub("MCI", "Kansas City", "Edgerton", "66021", "KS", 38.7645, -95.0080, _CENTRAL),
 )
-_DROPSHIP_HUB = _Hub("SUMMIT", "Indianapolis", "Plainfield", "46168", "IN", 39.7042, -86.3994)
+_DROPSHIP_HUB = _Hub(
+    "SUMMIT",
+    "Indianapolis",
+    "Plainfield",
+    "46168",
+    "IN",
+    39.7042,
+    -86.3994,
+    "America/Indiana/Indianapolis",
+)
 
 _STORE_CAPABILITIES = ("ship", "pickup", "same_day", "curbside", "returns")
 
@@ -144,6 +156,7 @@ def _location_body(
     capabilities: Sequence[str],
     orders_per_day: int,
     handling_cost: float,
+    calendar: dict[str, Any],
     status: str = "active",
     tags: Sequence[str] = (),
 ) -> dict[str, Any]:
@@ -156,6 +169,7 @@ def _location_body(
         "status": status,
         "handling_cost": handling_cost,
         "tags": list(tags),
+        "calendar": calendar,
     }
 
 
@@ -175,6 +189,7 @@ def _dc_locations(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
             capabilities=("ship", "returns"),
             orders_per_day=rng.randint(8, 24) * 500,
             handling_cost=round(rng.uniform(1.0, 1.5), 2),
+            calendar=dc_calendar(hub.timezone),
         )
         locations.append((f"DC-{hub.code}", body))
     return locations
@@ -192,6 +207,7 @@ def _dropship_location(rng: random.Random) -> tuple[str, dict[str, Any]]:
         orders_per_day=2500,
         handling_cost=round(rng.uniform(5.0, 6.5), 2),
         tags=("vendor",),
+        calendar=dropship_calendar(hub.timezone),
     )
     return f"DS-{hub.code}", body
 
@@ -258,7 +274,9 @@ def _store_location(
         handling_cost=round(rng.uniform(2.5, 4.0), 2),
         status="paused" if paused else "active",
         tags=_store_tags(rng, slot, no_ecom),
+        calendar={},  # by the store's kind, once its tags are drawn
     )
+    body["calendar"] = store_calendar(city.timezone, body["tags"])
     return f"ST-{slot.code}-{slot.number:02d}", body
 
 
