@@ -16,8 +16,10 @@ from rich.progress import Progress
 
 from ordergrid.bootstrap import Application
 from ordergrid.demo.sample import OrderStream, SampleNetwork
+from ordergrid.domain.calendar import LocationCalendar, calendar_from_document
 from ordergrid.domain.network import Address
 from ordergrid.entrypoints.api.app import create_app
+from ordergrid.entrypoints.api.schemas_calendar import CalendarIn
 from ordergrid.service.commands import (
     AdjustInventory,
     AdjustmentInput,
@@ -27,6 +29,13 @@ from ordergrid.service.commands import (
 )
 
 STOCK_BATCH = 2000
+
+
+def _calendar(body: dict[str, Any] | None) -> LocationCalendar | None:
+    """A location body's calendar, checked as `PUT /v1/locations/{id}` checks it."""
+    if body is None:
+        return None
+    return calendar_from_document(CalendarIn.model_validate(body).model_dump(mode="json"))
 
 
 def load_network(app: Application, network: SampleNetwork, console: Console) -> None:
@@ -48,6 +57,7 @@ def load_network(app: Application, network: SampleNetwork, console: Console) -> 
                     handling_cost=body["handling_cost"],
                     orders_per_day=body["capacity"].get("orders_per_day"),
                     tags=frozenset(body["tags"]),
+                    calendar=_calendar(body.get("calendar")),
                 )
             )
             progress.advance(task)
