@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from tests.integration.conftest import table_positions, wire
 from tests.integration.test_stock_cache import cached, change, receipt, reservation
 from tests.integration.test_storage_contract import a_location
+from tests.unit.factories import LookupSpy
 
 from ordergrid.adapters.db.stock_cache import SqlStockReads
 from ordergrid.adapters.db.uow import SqlUnitOfWork
@@ -99,24 +100,12 @@ def test_warming_lays_out_each_sku_for_the_network_so_a_first_quote_does_not(
             index = index_of(uow.locations.by_id())
             stocks = uow.stock_reads.by_sku(SKUS)
         looked_up: list[str] = []
-        monkeypatch.setattr(index, "position", _Lookups(index.position, looked_up))
+        monkeypatch.setattr(index, "position", LookupSpy(index.position, looked_up))
         laid_out = {sku: stock.columns(index)[1].tolist() for sku, stock in stocks.items()}
         assert laid_out == {sku: [3, 3] for sku in SKUS}
         assert looked_up == []
     finally:
         app.close()
-
-
-class _Lookups(dict[str, int]):
-    """The network's location lookup, noting the ids it is asked for."""
-
-    def __init__(self, found: dict[str, int], asked: list[str]) -> None:
-        super().__init__(found)
-        self.asked = asked
-
-    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        self.asked.append(key)
-        return super().get(key, default)
 
 
 def test_changes_after_the_warm_up_are_seen_at_the_next_read(database_url: str) -> None:

@@ -143,3 +143,16 @@ def accounting_holds(o: Order) -> bool:
         ):
             return False
     return True
+
+
+class LookupSpy(dict[str, int]):
+    """A network index's location lookup (`NetworkIndex.position`) that notes the ids it
+    is asked for, to tell whether a layout looked locations up."""
+
+    def __init__(self, found: dict[str, int], asked: list[str]) -> None:
+        super().__init__(found)
+        self.asked = asked
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        self.asked.append(key)
+        return super().get(key, default)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.unit.factories import location
+from tests.unit.factories import LookupSpy, location
 
 from ordergrid.domain.inventory import Position
 from ordergrid.domain.sourcing.network_index import NetworkIndex, index_of
@@ -163,7 +163,7 @@ def test_a_change_at_the_same_locations_lays_out_its_column_without_looking_them
     old.columns(index)
     new = old.with_changes({"C": Position("C", "S1", 0), "A": Position("A", "S1", 3, 1)})
     looked_up: list[str] = []
-    monkeypatch.setattr(index, "position", _Spy(index.position, looked_up))
+    monkeypatch.setattr(index, "position", LookupSpy(index.position, looked_up))
     rows, available = new.columns(index)
     assert looked_up == []
     assert (rows.tolist(), available.tolist()) == ([0], [2])  # C has none on hand now
@@ -171,15 +171,3 @@ def test_a_change_at_the_same_locations_lays_out_its_column_without_looking_them
     rows, _ = grown.columns(index)
     assert sorted(rows.tolist()) == [0, 1]
     assert "B" in looked_up
-
-
-class _Spy(dict[str, int]):
-    """A location lookup that notes the ids it is asked for."""
-
-    def __init__(self, found: dict[str, int], asked: list[str]) -> None:
-        super().__init__(found)
-        self.asked = asked
-
-    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        self.asked.append(key)
-        return super().get(key, default)

@@ -42,18 +42,25 @@ def _closed(new_year: bool) -> list[str]:
     return [d.isoformat() for d in days]
 
 
+def _calendar(
+    timezone: str, hours: dict[str, list[list[str]]], holidays: list[str], cutoffs: dict[str, str]
+) -> dict[str, Any]:
+    """A location's `calendar` body."""
+    return {
+        "timezone": timezone,
+        "opening_hours": hours,
+        "holidays": holidays,
+        "cutoffs": dict(cutoffs),
+    }
+
+
 def store_calendar(timezone: str, tags: list[str]) -> dict[str, Any]:
     """A store's hours by its kind (flagship, mall, outlet, else high street); closed on
     Thanksgiving and Christmas Day."""
     kind = next((t for t in ("flagship", "mall", "outlet") if t in tags), "store")
     week, sunday = _STORE_HOURS[kind]
     hours = {day: [list(week)] for day in (*_WEEKDAYS, "sat")} | {"sun": [list(sunday)]}
-    return {
-        "timezone": timezone,
-        "opening_hours": hours,
-        "holidays": _closed(new_year=False),
-        "cutoffs": dict(_STORE_CUTOFFS),
-    }
+    return _calendar(timezone, hours, _closed(new_year=False), _STORE_CUTOFFS)
 
 
 def dc_calendar(timezone: str) -> dict[str, Any]:
@@ -61,19 +68,10 @@ def dc_calendar(timezone: str) -> dict[str, Any]:
     day and express parcels must be packed earlier); closed on New Year's Day,
     Thanksgiving and Christmas Day."""
     hours = {day: [["06:00", "22:00"]] for day in _WEEKDAYS} | {"sat": [["07:00", "13:00"]]}
-    return {
-        "timezone": timezone,
-        "opening_hours": hours,
-        "holidays": _closed(new_year=True),
-        "cutoffs": dict(_DC_CUTOFFS),
-    }
+    return _calendar(timezone, hours, _closed(new_year=True), _DC_CUTOFFS)
 
 
 def dropship_calendar(timezone: str) -> dict[str, Any]:
     """A vendor's office hours, orders in by noon leave the same day."""
-    return {
-        "timezone": timezone,
-        "opening_hours": {day: [["08:00", "17:00"]] for day in _WEEKDAYS},
-        "holidays": _closed(new_year=True),
-        "cutoffs": {"default": "12:00"},
-    }
+    hours = {day: [["08:00", "17:00"]] for day in _WEEKDAYS}
+    return _calendar(timezone, hours, _closed(new_year=True), {"default": "12:00"})
