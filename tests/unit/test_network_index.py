@@ -1,4 +1,5 @@
-"""The network index's distances: the great circle, exact at and near a location."""
+"""The network index's distances: the great circle, exact at and near a location; and
+where a location is among a sorted array of positions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tests.unit.factories import location
 
 from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.network import Location
-from ordergrid.domain.sourcing.network_index import NetworkIndex
+from ordergrid.domain.sourcing.network_index import NetworkIndex, row_in
 
 latitudes = st.floats(-80.0, 80.0)
 longitudes = st.floats(-179.0, 179.0)
@@ -88,3 +89,15 @@ def test_only_the_last_points_asked_for_are_kept(monkeypatch: pytest.MonkeyPatch
     index.distances_to((43.0, -75.0))  # the first point goes
     assert index.distances_to((41.0, -75.0)) is not first
     assert index.distances_to((41.0, -75.0)).tolist() == first.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    positions=st.sets(st.integers(0, 60), max_size=25).map(sorted),
+    position=st.integers(0, 60),
+)
+def test_row_in_finds_a_position_among_sorted_positions_or_says_it_is_absent(
+    positions: list[int], position: int
+) -> None:
+    found = row_in(np.array(positions, dtype=np.int64), position)
+    assert found == (positions.index(position) if position in positions else None)

@@ -32,10 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import numpy as np
-
 from ordergrid.domain.sourcing import Policy, SourcingRequest, SourcingView
 from ordergrid.domain.sourcing.decide import rules_of
+from ordergrid.domain.sourcing.network_index import row_in
 from ordergrid.domain.sourcing.policy import Fallback
 from ordergrid.domain.sourcing.pricing import build_problem
 from ordergrid.domain.sourcing.screening import Screen, screen
@@ -73,10 +72,8 @@ def _placed_by(screened: Screen, store: str, demand: Mapping[str, int]) -> dict[
     j = screened.index.position.get(store)
     if j is None:
         return None
-    i = int(np.searchsorted(screened.candidates, j))
-    if i >= len(screened.candidates) or screened.candidates[i] != j:
-        return {}
-    if not screened.eligible[i]:
+    i = row_in(screened.candidates, j)
+    if i is None or not screened.eligible[i]:
         return {}
     have = dict(zip(screened.skus, screened.available[i].tolist(), strict=True))
     placed = {sku: min(units, have.get(sku, 0)) for sku, units in demand.items()}
@@ -134,10 +131,7 @@ class TransferPlan:
 
 def _row(screened: Screen, location_id: str) -> int | None:
     j = screened.index.position.get(location_id)
-    if j is None:
-        return None
-    i = int(np.searchsorted(screened.candidates, j))
-    return i if i < len(screened.candidates) and screened.candidates[i] == j else None
+    return None if j is None else row_in(screened.candidates, j)
 
 
 def _to_store(req: SourcingRequest, base: Screen, rules: Policy) -> Screen:

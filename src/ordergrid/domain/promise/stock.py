@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ordergrid.domain.inventory import Position
-from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex
+from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex, row_in
 from ordergrid.domain.sourcing.view import StockColumns
 
 
@@ -47,10 +45,8 @@ class CartStock:
     def at(self, location_id: str) -> dict[str, int]:
         """What one location may give of each SKU (nothing when it holds none)."""
         row = self.index.position.get(location_id)
-        if row is None:
-            return {}
-        i = int(np.searchsorted(self.columns.holders, row))
-        if i >= len(self.columns.holders) or self.columns.holders[i] != row:
+        i = None if row is None else row_in(self.columns.holders, row)
+        if i is None:
             return {}
         return dict(zip(self.columns.skus, self.columns.available[i].tolist(), strict=True))
 

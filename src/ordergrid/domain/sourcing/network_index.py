@@ -39,6 +39,13 @@ def where(mask: BoolArray) -> IntArray:
     return found
 
 
+def row_in(positions: IntArray, position: int) -> int | None:
+    """Where a network position is in an ascending array of positions (None: absent).
+    The array's own `searchsorted`: `np.searchsorted` costs four times as much."""
+    i = int(positions.searchsorted(position))
+    return i if i < len(positions) and positions[i] == position else None
+
+
 @dataclass(eq=False)
 class NetworkIndex:
     ids: tuple[str, ...]

@@ -171,7 +171,7 @@ def build_problem(
         service_level=level,
         weights=weights,
         ship_alone=ship_alone,
-        shadow=np.zeros_like(unit) if shadow is None else shadow,
+        shadow=np.zeros(unit.shape, order="F") if shadow is None else shadow,
         fixed_columns=fixed_columns,
         protects=bool(keep) and bool(extra.any()),
     )

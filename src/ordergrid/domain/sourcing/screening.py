@@ -16,6 +16,7 @@ from ordergrid.domain.sourcing.network_index import (
     IntArray,
     NetworkIndex,
     index_of,
+    row_in,
 )
 from ordergrid.domain.sourcing.policy import Constraints, Policy
 from ordergrid.domain.sourcing.product_rules import BUILT_IN_RULES, ProductRule
@@ -300,10 +301,7 @@ def _order_specific(
 
     def row(loc_id: str | None) -> int | None:
         j = index.position.get(loc_id or "")
-        if j is None:
-            return None
-        i = int(np.searchsorted(candidates, j))
-        return i if i < len(candidates) and candidates[i] == j else None
+        return None if j is None else row_in(candidates, j)
 
     for loc_id in req.excluded_locations:
         i = row(loc_id)

@@ -187,7 +187,7 @@ def _floor(p: Problem) -> tuple[float, FloatArray]:
         if need == 0:
             continue
         cost, units = _tiers(p, col)
-        cheapest = int(np.argmin(np.where(units > 0, cost, inf)))
+        cheapest = int(np.where(units > 0, cost, inf).argmin())
         if units[cheapest] >= need:  # the usual case: one location's units suffice
             total += float(cost[cheapest]) * need
             marginal[col] = cost[cheapest]
@@ -324,7 +324,7 @@ def _one_location(p: Problem, alone: Singles, allowed: BoolArray, complete: IntA
     """One location covers the order and no split can cost less: the cheapest of them
     (to the micro-unit, then by id); the runner-ups only if the explanation asks."""
     micro = np.rint(alone.cost.take(complete) * 1e6)
-    best = alone.plan(p, int(complete[int(np.argmin(micro))]))
+    best = alone.plan(p, int(complete[int(micro.argmin())]))
 
     def later() -> list[Found]:
         return [f for f in best_first(_best_singles(p, alone, allowed)) if f.rows != best.rows]
@@ -363,7 +363,7 @@ def _greedy_cover(p: Problem) -> tuple[int, ...] | None:
         if gain.max() <= 0:
             return None
         best = where(gain == gain.max())
-        row = int(best[np.argmin(p.fixed[best])])
+        row = int(best[p.fixed[best].argmin()])
         chosen.append(row)
         new += int(not p.used[row])
         missing = np.maximum(missing - p.available[row], 0)
@@ -397,7 +397,7 @@ def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _
     capped = np.minimum(p.available[rows], p.demand)
     held = capped > 0
     wanted = where(p.demand > 0)
-    scarcest = wanted[np.argmin(held[:, wanted].sum(axis=0))]
+    scarcest = wanted[held[:, wanted].sum(axis=0).argmin()]
     anchors = where(held[:, scarcest])
     if len(anchors) * len(rows) > MAX_PAIRS:
         return False
@@ -464,7 +464,7 @@ class _Sets:
         branch = self.rows  # covered already: a further location may still lower the cost
         if len(wanted):
             held = self.capped[np.ix_(self.rows, wanted)] > 0
-            scarcest = wanted[int(np.argmin(held.sum(axis=0)))]
+            scarcest = wanted[int(held.sum(axis=0).argmin())]
             branch = self.rows[self.capped[self.rows, scarcest] > 0]
         for r in branch.tolist():
             if r in chosen:
