@@ -11,7 +11,12 @@ from tests.unit.factories import location
 
 from ordergrid.domain.geo import great_circle_km
 from ordergrid.domain.network import Location
-from ordergrid.domain.sourcing.network_index import NetworkIndex, row_in
+from ordergrid.domain.sourcing.network_index import (
+    NetworkIndex,
+    half_chord_within,
+    km_of_half_chords,
+    row_in,
+)
 
 latitudes = st.floats(-80.0, 80.0)
 longitudes = st.floats(-179.0, 179.0)
@@ -101,3 +106,57 @@ def test_row_in_finds_a_position_among_sorted_positions_or_says_it_is_absent(
 ) -> None:
     found = row_in(np.array(positions, dtype=np.int64), position)
     assert found == (positions.index(position) if position in positions else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    places=st.lists(st.tuples(latitudes, longitudes), min_size=1, max_size=8),
+    dest_lat=latitudes,
+    dest_lon=longitudes,
+    radius=st.floats(0.0, 25_000.0),
+)
+def test_half_chords_within_a_radius_pick_every_location_that_close(
+    places: list[tuple[float, float]], dest_lat: float, dest_lon: float, radius: float
+) -> None:
+    index = NetworkIndex.build(
+        {f"L{i}": location(f"L{i}", lat, lon) for i, (lat, lon) in enumerate(places)}
+    )
+    rows = np.arange(len(places))
+    km = index.distances_km(rows, (dest_lat, dest_lon))
+    half = index.half_chords(rows, (dest_lat, dest_lon))
+    picked = half <= half_chord_within(radius)
+    assert picked[km <= radius].all()
+    # Measured from the half-chords, the distances are those worked out at once.
+    assert km_of_half_chords(half.copy()).tolist() == km.tolist()
+
+
+@given(
+    places=st.lists(st.tuples(latitudes, longitudes), min_size=1, max_size=8),
+    dest_lat=latitudes,
+    dest_lon=longitudes,
+    radius=st.floats(0.0, 25_000.0),
+)
+def test_half_chords_far_beyond_a_radius_are_not_picked(
+    places: list[tuple[float, float]], dest_lat: float, dest_lon: float, radius: float
+) -> None:
+    index = NetworkIndex.build(
+        {f"L{i}": location(f"L{i}", lat, lon) for i, (lat, lon) in enumerate(places)}
+    )
+    rows = np.arange(len(places))
+    km = index.distances_km(rows, (dest_lat, dest_lon))
+    picked = index.half_chords(rows, (dest_lat, dest_lon)) <= half_chord_within(radius)
+    assert not picked[km > radius * 1.001 + 0.01].any()
+
+
+def test_an_answer_remembered_under_a_key_is_worked_out_once() -> None:
+    index = NetworkIndex.build({"A": location("A", 40.0, -75.0)})
+    asked: list[str] = []
+
+    def answer(value: bool) -> bool:
+        asked.append("x")
+        return value
+
+    assert index.remembered(("k", 1), lambda: answer(False)) is False
+    assert index.remembered(("k", 1), lambda: answer(True)) is False
+    assert index.remembered(("k", 2), lambda: answer(True)) is True
+    assert asked == ["x", "x"]

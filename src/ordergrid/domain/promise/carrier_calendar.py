@@ -83,17 +83,25 @@ class DeliveryArea:
     def of(cls, country: str | None, region: str | None) -> DeliveryArea:
         """The area of an address: the country upper-cased, the region as an ISO 3166-2
         code (`"CA"` in the US is `"US-CA"`)."""
-        nation = (country or "").strip().upper() or None
-        sub = (region or "").strip().upper() or None
-        if sub is not None and nation is not None and not sub.startswith(f"{nation}-"):
-            sub = f"{nation}-{sub}"
-        return cls(nation, sub)
+        return _area(country, region)
 
     def holiday_keys(self) -> tuple[str, ...]:
         return tuple(k for k in (self.country, self.region) if k)
 
 
 NOWHERE = DeliveryArea()
+
+
+@lru_cache(maxsize=4096)
+def _area(country: str | None, region: str | None) -> DeliveryArea:
+    """`DeliveryArea.of`, remembered: a quote asks for the area of each store it sends a
+    transfer to, and of the customer for each option."""
+    nation = (country or "").strip().upper() or None
+    sub = (region or "").strip().upper() or None
+    if sub is not None and nation is not None and not sub.startswith(f"{nation}-"):
+        sub = f"{nation}-{sub}"
+    return DeliveryArea(nation, sub)
+
 
 #: A key's holidays: fixed dates, or the name of a rule set in `HOLIDAY_RULES`.
 HolidaySource = frozenset[date] | str

@@ -39,7 +39,9 @@ from ordergrid.domain.sourcing.network_index import (
     FloatArray,
     IntArray,
     NetworkIndex,
+    half_chord_within,
     index_of,
+    km_of_half_chords,
     where,
 )
 from ordergrid.domain.sourcing.view import UnitsToPlace
@@ -89,33 +91,35 @@ def _collects(capability: Capability | None, channel: str) -> Callable[[Location
 @dataclass(frozen=True, slots=True, eq=False)
 class StoresNear:
     """How far the destination is from every location where the cart could be
-    collected (either method): measured once for pick-up and curbside."""
+    collected (either method), as half-chords (`NetworkIndex.half_chords`): measured
+    once for pick-up and curbside, and turned into km only for those within a radius."""
 
     index: NetworkIndex
     channel: str
     rows: IntArray
-    km: FloatArray
+    half_chords: FloatArray
 
     def within(self, capability: Capability, radius_km: float) -> list[tuple[float, Location]]:
         """Usable locations with the capability that serve the channel, within the
         radius, nearest first (then by id)."""
         test = _collects(capability, self.channel)
         fits = self.index.mask(("collects", capability, self.channel), test).take(self.rows)
-        near = fits & (self.km <= radius_km)
+        close = where(fits & (self.half_chords <= half_chord_within(radius_km)))
+        km = km_of_half_chords(self.half_chords.take(close))
         locations = self.index.locations
         found = [
             (d, locations[j])
-            for j, d in zip(self.rows[near].tolist(), self.km[near].tolist(), strict=True)
+            for j, d in zip(self.rows.take(close).tolist(), km.tolist(), strict=True)
+            if d <= radius_km
         ]
         return sorted(found, key=lambda pair: (pair[0], pair[1].id))
 
 
 def stores_near(locations: Mapping[str, Location], cart: Cart) -> StoresNear:
-    """Every location where the cart could be collected, and its distance from the
-    destination."""
+    """Every location where the cart could be collected, and how far the destination is."""
     index = index_of(locations)
     rows = where(index.mask(("collects", None, cart.channel), _collects(None, cart.channel)))
-    return StoresNear(index, cart.channel, rows, index.distances_km(rows, cart.destination))
+    return StoresNear(index, cart.channel, rows, index.half_chords(rows, cart.destination))
 
 
 def ready_now(store: Location, method: str, now: datetime, rules: PromiseRules) -> datetime:

@@ -3,10 +3,11 @@ with that method and service level would be, and its chosen plan turned into dat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from types import MappingProxyType
 
 from ordergrid.domain.network import Location
 from ordergrid.domain.orders import DeliveryMethod
@@ -66,10 +67,15 @@ class Cart:
     _facts: dict[tuple[str, str, bool, tuple[float, float] | None], OrderFacts] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _demand: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         units = tuple(UnitsToPlace(str(i), sku, q) for i, (sku, q) in enumerate(self.lines))
         object.__setattr__(self, "_units", units)
+        wanted: dict[str, int] = {}
+        for sku, q in self.lines:
+            wanted[sku] = wanted.get(sku, 0) + q
+        object.__setattr__(self, "_demand", MappingProxyType(wanted))
 
     @property
     def area(self) -> DeliveryArea:
@@ -78,11 +84,9 @@ class Cart:
     def units(self) -> tuple[UnitsToPlace, ...]:
         return self._units
 
-    def demand(self) -> dict[str, int]:
-        wanted: dict[str, int] = {}
-        for sku, q in self.lines:
-            wanted[sku] = wanted.get(sku, 0) + q
-        return wanted
+    def demand(self) -> Mapping[str, int]:
+        """Units of each SKU the cart holds (lines of one SKU summed)."""
+        return self._demand
 
     def facts(
         self,
@@ -189,7 +193,7 @@ class PromiseView:
         """The view with its stock columns ready for a request of these SKUs."""
         found = self._views.get(skus)
         if found is None:
-            found = replace(self.sourcing, columns=self.stock().for_skus(skus))
+            found = self.sourcing.with_columns(self.stock().for_skus(skus))
             self._views[skus] = found
         return found
 

@@ -147,7 +147,9 @@ def _to_store(req: SourcingRequest, base: Screen, rules: Policy) -> Screen:
     limit = rules.constraints.max_distance_km
     if limit is not None:
         eligible &= km <= limit
-    return replace(base, distance=km, eligible=eligible)
+    # Made directly, not by `replace`: each store of a quote makes one, and `replace`
+    # reads every field by name first.
+    return Screen(base.index, base.skus, base.candidates, km, base.available, eligible, base.rules)
 
 
 def transfer_plan(

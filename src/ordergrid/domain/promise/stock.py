@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ordergrid.domain.inventory import Position
-from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex, row_in
+from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex, row_in, where
 from ordergrid.domain.sourcing.view import StockColumns
 
 
@@ -19,6 +21,8 @@ class CartStock:
     held: BoolArray  # (holders, skus): on-hand > 0 there
     #: The network's totals, summed on first use (a quote asks once per store).
     _totals: list[Mapping[str, int]] = field(default_factory=list, repr=False)
+    #: What each location asked about may give (a quote asks twice per store).
+    _at: dict[str, Mapping[str, int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -39,11 +43,22 @@ class CartStock:
             return full
         order = tuple(sorted(skus))
         cols = [full.skus.index(s) for s in order]
-        keep = self.held[:, cols].any(axis=1)
-        return StockColumns(order, full.holders[keep], full.available[keep][:, cols])
+        # One SKU (a store's usual shortfall) is a column of `held` as it is.
+        if len(cols) == 1:  # a store's usual shortfall: a column of `held` as it is
+            rows = where(self.held[:, cols[0]])
+        else:
+            rows = where(np.logical_or.reduce(self.held[:, cols], axis=1))
+        available = full.available.take(rows, axis=0)[:, cols]
+        return StockColumns(order, full.holders.take(rows), available)
 
-    def at(self, location_id: str) -> dict[str, int]:
+    def at(self, location_id: str) -> Mapping[str, int]:
         """What one location may give of each SKU (nothing when it holds none)."""
+        found = self._at.get(location_id)
+        if found is None:
+            found = self._at[location_id] = self._at_row(location_id)
+        return found
+
+    def _at_row(self, location_id: str) -> Mapping[str, int]:
         row = self.index.position.get(location_id)
         i = None if row is None else row_in(self.columns.holders, row)
         if i is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,8 @@ import numpy.typing as npt
 from ordergrid.domain.network import Location
 
 EARTH_RADIUS_KM = 6371.0088
+
+T = TypeVar("T")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -78,17 +80,19 @@ class NetworkIndex:
         chord c between their unit vectors (the haversine's value to within 1e-9 km, and exact
         near 0: the chord is measured, not derived from a cosine). Few numpy calls: on
         the engine's short columns each costs more than its arithmetic."""
+        return km_of_half_chords(self.half_chords(idx, destination))
+
+    def half_chords(self, idx: IntArray, destination: tuple[float, float]) -> FloatArray:
+        """(c/2)² for the chord c from each location at `idx` to the point: what
+        `distances_km` turns into km. It grows with the distance, so comparing it with
+        `half_chord_within` picks the locations near a point without an arcsin each."""
         lat, lon = math.radians(destination[0]), math.radians(destination[1])
         cos_lat = math.cos(lat)
         apart = self.xyz.take(idx, axis=0)
         apart -= (cos_lat * math.cos(lon), cos_lat * math.sin(lon), math.sin(lat))
         apart *= apart
-        km: FloatArray = apart @ _QUARTERS  # (c/2)², worked in place below
-        np.minimum(km, 1.0, out=km)
-        np.sqrt(km, out=km)
-        np.arcsin(km, out=km)
-        km *= 2 * EARTH_RADIUS_KM
-        return km
+        quarter: FloatArray = apart @ _QUARTERS
+        return quarter
 
     def distances_to(self, point: tuple[float, float]) -> FloatArray:
         """`distances_km` from every location to the point, remembered for the last
@@ -103,6 +107,16 @@ class NetworkIndex:
             found.flags.writeable = False
             self._to_point[point] = found
         return found
+
+    def remembered(self, key: Any, compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key`: for what depends only on the network
+        and the (immutable) rules named in the key."""
+        memo_key = ("remembered", key)
+        if memo_key in self._memo:
+            found: T = self._memo[memo_key]
+            return found
+        made = self._memo[memo_key] = compute()
+        return made
 
     def per_location(self, key: Any, compute: Callable[[Location], Any]) -> list[Any]:
         """`compute` for every location, remembered under `key` (rules are immutable)."""
@@ -135,6 +149,23 @@ class NetworkIndex:
             found = frozenset(loc.id for loc in self.locations if test(loc))
             self._memo[("ids", key)] = found
         return found
+
+
+def km_of_half_chords(quarter: FloatArray) -> FloatArray:
+    """The great-circle km of `half_chords` (worked in place: the array becomes km)."""
+    np.minimum(quarter, 1.0, out=quarter)
+    np.sqrt(quarter, out=quarter)
+    np.arcsin(quarter, out=quarter)
+    quarter *= 2 * EARTH_RADIUS_KM
+    return quarter
+
+
+def half_chord_within(km: float) -> float:
+    """The `half_chords` value of a point `km` away, a hair more: every location within
+    `km` has at most this (rounding aside), so it picks them out, and a few at the edge
+    are then measured."""
+    angle = min(km * (1 + 1e-9) + 1e-6, math.pi * EARTH_RADIUS_KM) / (2 * EARTH_RADIUS_KM)
+    return math.sin(angle) ** 2
 
 
 _recent: list[tuple[Mapping[str, Location], NetworkIndex]] = []

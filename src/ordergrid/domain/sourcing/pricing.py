@@ -150,7 +150,7 @@ def build_problem(
     fixed_columns = _fixed_columns(costs, index, net, km, level, view.load, now)
     if broken is not None:
         fixed_columns["broken_promise"] = broken
-    fixed = sum(fixed_columns.values(), np.full(len(net), costs.split_penalty))
+    fixed = _fixed(fixed_columns, costs.split_penalty)
     return Problem(
         index=index,
         network_rows=net,
@@ -241,6 +241,16 @@ def _fixed_columns(
                 busy[row] = costs.capacity_load * utilisation(index.locations[net[row]], taken)
         columns["capacity_load"] = busy
     return columns
+
+
+def _fixed(columns: dict[str, FloatArray], split: float) -> FloatArray:
+    """Per location, the sum of the fixed parts and the split penalty (there is always
+    a handling part)."""
+    parts = iter(columns.values())
+    total: FloatArray = next(parts) + split
+    for part in parts:
+        total += part
+    return total
 
 
 def _default_weight(costs: Costs) -> float:

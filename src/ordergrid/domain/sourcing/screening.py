@@ -253,7 +253,11 @@ def serves_nowhere(
     policy's sets of constraints (its own, each strategy's): every request so made is
     screened to no eligible location, whatever its SKUs and destination."""
     constraints = (policy.constraints, *(s.constraints for s in policy.strategies))
-    return not any(_fits(index, c, channel, method).any() for c in constraints)
+    # Asked for every option of every quote: the answer is kept with the index.
+    return index.remembered(
+        ("serves_nowhere", constraints, channel, method),
+        lambda: not any(_fits(index, c, channel, method).any() for c in constraints),
+    )
 
 
 def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:

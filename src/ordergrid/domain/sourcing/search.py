@@ -258,8 +258,9 @@ def _allowed_rows(p: Problem) -> BoolArray:
 def search(p: Problem) -> Outcome:
     """The best plan: exactly, or with the rows the MIP must decide between (and the
     problem it must solve: units nowhere to be had are left out of it)."""
-    placeable = np.minimum(p.demand, p.available.sum(axis=0))
-    if (placeable < p.demand).any():
+    held = p.available.sum(axis=0)
+    if (held < p.demand).any():
+        placeable = np.minimum(p.demand, held)
         # The most units are those that are to be had somewhere; a plan placing all of
         # them within the budget is the best there is, and the search looks for it.
         reduced = replace(p, demand=placeable, total=int(placeable.sum()))
@@ -276,12 +277,15 @@ def search(p: Problem) -> Outcome:
 def _search(p: Problem, *, whole: bool = True) -> Outcome:
     alone = singles(p)
     allowed = _allowed_rows(p)
-    complete = where((alone.units == p.total) & allowed)
-    bound = float(alone.cost.take(complete).min()) if len(complete) else inf
+    covers = alone.units == p.total
+    # With room for one more location (the usual case) every row is allowed.
+    complete = where(covers if p.budget >= 1 else covers & allowed)
+    costs = alone.cost.take(complete)
+    bound = float(costs.min()) if len(complete) else inf
     # One unit, or room for one location only: no plan has two shipments.
     no_split = p.total < 2 or min(p.max_shipments, len(p)) < 2 or p.budget < 1
     if len(complete) and (no_split or not _split_can_help(p, bound)):
-        return _one_location(p, alone, allowed, complete)
+        return _one_location(p, alone, allowed, complete, costs)
     plans = _best_singles(p, alone, allowed)
     if no_split:
         return _done(plans)
@@ -320,10 +324,13 @@ def _best_singles(p: Problem, alone: Singles, allowed: BoolArray) -> list[Found]
     return [alone.plan(p, int(r)) for r in alone.ranked(allowed, top=KEPT + 1)[: KEPT + 1]]
 
 
-def _one_location(p: Problem, alone: Singles, allowed: BoolArray, complete: IntArray) -> Outcome:
+def _one_location(
+    p: Problem, alone: Singles, allowed: BoolArray, complete: IntArray, costs: FloatArray
+) -> Outcome:
     """One location covers the order and no split can cost less: the cheapest of them
-    (to the micro-unit, then by id); the runner-ups only if the explanation asks."""
-    micro = np.rint(alone.cost.take(complete) * 1e6)
+    (`costs`, to the micro-unit, then by id); the runner-ups only if the explanation
+    asks."""
+    micro = np.rint(costs * 1e6)
     best = alone.plan(p, int(complete[int(micro.argmin())]))
 
     def later() -> list[Found]:
@@ -378,7 +385,9 @@ def _split_can_help(p: Problem, bound: float) -> bool:
     cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None]) if p.protects else p.unit
     lowest = np.where(p.available > 0, cheapest, inf).min(axis=0)
     least = float(lowest @ p.demand) if np.isfinite(lowest).all() else _least(lowest, p.demand)
-    least += float(np.partition(p.fixed, 1)[:2].sum()) - p.split
+    two = p.fixed.copy()  # the array's own partition: `np.partition` wraps it dearly
+    two.partition(1)
+    least += float(two[0] + two[1]) - p.split
     return least < bound - EPS
 
 

@@ -40,6 +40,8 @@ class SourcingRequest:
     facts: OrderFacts | None = None
     #: The day the customer was promised delivery by, if the shop showed a promise.
     promised_by: datetime | None = None
+    #: `skus`, once asked for: a quote reads it for every store, transfer and screen.
+    _skus: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def for_order(cls, order: Order) -> SourcingRequest:
@@ -70,7 +72,11 @@ class SourcingRequest:
 
     @property
     def skus(self) -> frozenset[str]:
-        return frozenset(u.sku for u in self.lines)
+        found = self._skus
+        if found is None:
+            found = frozenset(u.sku for u in self.lines)
+            object.__setattr__(self, "_skus", found)  # the lines never change
+        return found
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -119,18 +125,25 @@ class StockColumns:
     def _of_sku_stock(
         cls, by_sku: Mapping[str, SkuStock], index: NetworkIndex, order: tuple[str, ...]
     ) -> tuple[StockColumns, BoolArray]:
-        """`laid_out` from each SKU's arrays (each SKU's column is kept with it)."""
-        shape = (len(index), len(order))
+        """`laid_out` from each SKU's arrays (each SKU's column is kept with it): the
+        holders marked over the network, then each column placed at its holders' rows."""
+        found = [
+            (j, stock.columns(index))
+            for j, sku in enumerate(order)
+            if (stock := by_sku.get(sku)) is not None
+        ]
+        held_somewhere = np.zeros(len(index), dtype=bool)
+        for _, (rows, _available) in found:
+            held_somewhere[rows] = True
+        holders = where(held_somewhere)
+        shape = (len(holders), len(order))
         every = np.zeros(shape, dtype=np.int64)
         on_hand: BoolArray = np.zeros(shape, dtype=bool)
-        for j, sku in enumerate(order):
-            stock = by_sku.get(sku)
-            if stock is not None:
-                rows, available = stock.columns(index)
-                every[rows, j] = available
-                on_hand[rows, j] = True
-        holders = where(on_hand.sum(axis=1) > 0)
-        return cls(order, holders, every[holders]), on_hand[holders]
+        for j, (rows, available) in found:
+            at = holders.searchsorted(rows)
+            every[at, j] = available
+            on_hand[at, j] = True
+        return cls(order, holders, every), on_hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +168,21 @@ class SourcingView:
     _built: dict[
         frozenset[str], tuple[Mapping[tuple[str, str], Position], NetworkIndex, StockColumns]
     ] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_columns(self, columns: StockColumns) -> SourcingView:
+        """The view with its stock prepared as `columns`: `replace`, made directly (a
+        quote makes one per set of SKUs it sources, and `replace` reads every field by
+        name first)."""
+        return SourcingView(
+            self.locations,
+            self.positions,
+            self.product_tags,
+            self.load,
+            self.shadow_prices,
+            self.weights,
+            columns,
+            self._built,
+        )
 
     def stock_columns(self, index: NetworkIndex, skus: frozenset[str]) -> StockColumns:
         """The stock of these SKUs as columns (prepared by the caller, or built here)."""
