@@ -3,6 +3,7 @@ transit tables."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -251,3 +252,18 @@ def test_calendars_alike_but_for_their_holidays_open_apart() -> None:
     assert OFFICE.windows(MONDAY + timedelta(days=5)) == ()  # Saturday
     assert OFFICE.is_working_day(MONDAY)
     assert not holiday.is_working_day(MONDAY)
+
+
+def test_equal_calendars_hash_alike_and_an_unpickled_calendar_is_still_found() -> None:
+    shop = LocationCalendar(
+        timezone="America/New_York",
+        hours=weekly_hours({"mon": [(540, 1080)], "sat": [(600, 960)]}),
+        holidays=frozenset({date(2025, 12, 25)}),
+    )
+    twin = calendar_from_document(calendar_document(shop))  # built anew from its document
+    other = LocationCalendar(shop.timezone, shop.hours, frozenset())
+    assert twin == shop
+    assert hash(twin) == hash(shop)
+    assert other != shop
+    kept = {shop: "kept"}
+    assert kept[pickle.loads(pickle.dumps(shop))] == "kept"

@@ -10,7 +10,7 @@ working day.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -45,6 +45,21 @@ class LocationCalendar:
     #: day, per service (`standard`, `express`, `next_day`, `same_day`, `pickup`,
     #: `curbside`) or `default`; none: the day's closing time.
     cutoffs: Mapping[str, time] = field(default_factory=dict, hash=False)
+    #: The hash of the fields above, worked out once: every date a quote works out looks
+    #: up the calendar's days (`_windows`), and the weekly hours are tuples of tuples.
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.timezone, self.hours, self.holidays)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __setstate__(self, state: Sequence[Any]) -> None:
+        # Unpickled: the hash kept was of another process's strings, so it is made anew.
+        for f, value in zip(fields(self), state, strict=True):
+            object.__setattr__(self, f.name, value)
+        self.__post_init__()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -98,11 +98,12 @@ class Problem:
         return len(self.network_rows)
 
 
-def demand_of(req: SourcingRequest, skus: tuple[str, ...]) -> IntArray:
+def _wanted(req: SourcingRequest, skus: tuple[str, ...]) -> list[int]:
+    """Units wanted of each SKU, in the order of `skus`."""
     wanted = dict.fromkeys(skus, 0)
     for units in req.lines:
         wanted[units.sku] += units.quantity
-    return np.array([wanted[s] for s in skus], dtype=np.int64)
+    return [wanted[s] for s in skus]
 
 
 def service_level_of(req: SourcingRequest) -> str:
@@ -125,11 +126,12 @@ def build_problem(
     weights = np.array(
         [view.weights.get(s, _default_weight(costs)) for s in skus], dtype=np.float64
     )
-    ship_alone = np.array([SHIP_ALONE in view.product_tags.get(s, ()) for s in skus], dtype=bool)
+    alone = [SHIP_ALONE in view.product_tags.get(s, ()) for s in skus]
+    ship_alone = np.array(alone, dtype=bool)
     # Column-major, as the screen's: see `screen`.
     available = np.asfortranarray(screen.available.take(rows, axis=0))
     shadow = _shadow(view, index, net, skus, costs.scarcity_weight)
-    unit = _unit_costs(costs, km, weights, ship_alone, level)
+    unit = _unit_costs(costs, km, weights, alone, level)
     if shadow is not None:
         unit += shadow
     keep = costs.protect_last_units if costs.last_units_penalty > 0 else 0
@@ -143,7 +145,8 @@ def build_problem(
     used = np.zeros(len(rows), dtype=bool)
     for loc_id in req.used_locations:
         used |= net == index.position.get(loc_id, -1)
-    demand = demand_of(req, skus)
+    wanted = _wanted(req, skus)
+    demand = np.array(wanted, dtype=np.int64)
     broken = None
     if req.promised_by is not None:
         broken = _broken_promise(policy, index, net, km, req, req.promised_by, now)
@@ -157,7 +160,7 @@ def build_problem(
         distance=distance,
         skus=skus,
         demand=demand,
-        total=int(demand.sum()),
+        total=sum(wanted),
         available=available,
         base=base,
         unit=unit,
@@ -258,21 +261,28 @@ def _default_weight(costs: Costs) -> float:
 
 
 def _unit_costs(
-    costs: Costs, km: FloatArray, weights: FloatArray, ship_alone: BoolArray, level: str
+    costs: Costs, km: FloatArray, weights: FloatArray, ship_alone: list[bool], level: str
 ) -> FloatArray:
     """Per unit: handling of the unit, transport by distance, and a parcel of its own for
     a ship-alone item (priced like any parcel: per shipment, or by the rate card).
     Column-major, as the stock (see `screen`)."""
     n, s = len(km), len(weights)
     card = costs.rate_card
-    unit: FloatArray = np.empty((n, s), dtype=np.float64, order="F")
+    alone = [col for col, flag in enumerate(ship_alone) if flag]
     if card is None:
-        unit[:] = (costs.per_unit + costs.per_unit_km * km)[:, None]
-        for col in where(ship_alone).tolist():
+        by_km = costs.per_unit_km * km
+        by_km += costs.per_unit
+        if s == 1 and not alone:  # one SKU: the column is the array (either order)
+            one: FloatArray = by_km.reshape(n, 1)
+            return one
+        unit: FloatArray = np.empty((n, s), dtype=np.float64, order="F")
+        unit[:] = by_km[:, None]
+        for col in alone:
             unit[:, col] += costs.per_shipment
         return unit
+    unit = np.empty((n, s), dtype=np.float64, order="F")
     unit.fill(costs.per_unit)
-    for col in where(ship_alone).tolist():
+    for col in alone:
         unit[:, col] += [card.price(level, float(k), float(weights[col])) for k in km]
     return unit
 

@@ -94,6 +94,7 @@ def fill(p: Problem, group: tuple[int, ...]) -> Found:
     base = p.base.take(rows, axis=0).tolist() if p.protects else available
     unit = p.unit.take(rows, axis=0).tolist()
     extra = p.extra.take(rows).tolist()
+    fixed = dict(zip(group, p.fixed.take(rows).tolist(), strict=True))
     take: dict[tuple[int, int], int] = {}
     cost = 0.0
     for col, wanted in enumerate(p.demand.tolist()):
@@ -120,7 +121,7 @@ def fill(p: Problem, group: tuple[int, ...]) -> Found:
         return found(p, take)
     shipping = tuple(sorted({r for r, _ in take}))
     if shipping:
-        cost += float(p.fixed.take(np.array(shipping)).sum()) - p.split
+        cost += sum(fixed[r] for r in shipping) - p.split
     return Found(shipping, take, sum(take.values()), cost)
 
 
@@ -166,8 +167,12 @@ def singles(p: Problem) -> Singles:
         taken = first + rest
     else:
         taken = np.minimum(p.available, p.demand)
-    units = taken.sum(axis=1)
-    cost = (taken * p.unit).sum(axis=1)
+    if taken.shape[1] == 1:  # one SKU: a location's units are its column (no sums to make)
+        units = taken[:, 0]
+        cost = units * p.unit[:, 0]
+    else:
+        units = taken.sum(axis=1)
+        cost = (taken * p.unit).sum(axis=1)
     cost += p.fixed
     cost -= p.split
     if rest is not None:
@@ -410,16 +415,19 @@ def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _
     anchors = where(held[:, scarcest])
     if len(anchors) * len(rows) > MAX_PAIRS:
         return False
-    a = np.repeat(anchors, len(rows))
-    b = np.tile(np.arange(len(rows)), len(anchors))
-    keep = (a != b) & ~(held[b, scarcest] & (b < a))  # each unordered pair once
-    i, j = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    fixed, away = p.fixed[rows], detour[rows]
+    # Each anchor against every row (the array methods: `np.repeat` and `np.tile` wrap
+    # them at a cost above the work on these arrays).
+    a = anchors.repeat(len(rows))
+    b = np.arange(len(rows))[None, :].repeat(len(anchors), axis=0).ravel()
+    keep = where((a != b) & ~(held[b, scarcest] & (b < a)))  # each unordered pair once
+    a, b = a.take(keep), b.take(keep)
+    i, j = np.minimum(a, b), np.maximum(a, b)
+    fixed, away = p.fixed.take(rows), detour.take(rows)
     bound = fixed[i] + fixed[j] + floor + np.maximum(away[i], away[j]) - p.split
-    under = bound < best.bound - EPS
-    i, j, bound = i[under], j[under], bound[under]
-    covers = (np.minimum(capped[i] + capped[j], p.demand) == p.demand).all(axis=1)
-    i, j, bound = i[covers], j[covers], bound[covers]
+    under = where(bound < best.bound - EPS)
+    i, j, bound = i.take(under), j.take(under), bound.take(under)
+    covers = where(np.logical_and.reduce(capped[i] + capped[j] >= p.demand, axis=1))
+    i, j, bound = i.take(covers), j.take(covers), bound.take(covers)
     if len(i) > MAX_FILLS:
         return False
     for n in np.argsort(bound, kind="stable").tolist():
