@@ -136,11 +136,15 @@ class StockColumns:
         for _, (rows, _available) in found:
             held_somewhere[rows] = True
         holders = where(held_somewhere)
+        # Each network row's place among the holders (a running count: cheaper than a
+        # binary search per holder of every SKU).
+        place = held_somewhere.cumsum()
+        place -= 1
         shape = (len(holders), len(order))
         every = np.zeros(shape, dtype=np.int64)
         on_hand: BoolArray = np.zeros(shape, dtype=bool)
         for j, (rows, available) in found:
-            at = holders.searchsorted(rows)
+            at = place.take(rows)
             every[at, j] = available
             on_hand[at, j] = True
         return cls(order, holders, every), on_hand
