@@ -280,7 +280,8 @@ def screen(req: SourcingRequest, view: SourcingView, policy: Policy) -> Screen:
             eligible &= distance <= c.max_distance_km
     rules = _rules_by_sku(req, view, policy)
     available = _apply_product_rules(available, candidates, stock.skus, rules, index)
-    eligible &= available.any(axis=1)
+    # One SKU: its column as it is (a reduction over one column costs several times more).
+    eligible &= available[:, 0] > 0 if available.shape[1] == 1 else available.any(axis=1)
     return Screen(index, stock.skus, candidates, distance, available, eligible, rules)
 
 

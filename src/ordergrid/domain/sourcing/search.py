@@ -151,7 +151,9 @@ class Singles:
         key += (most - units) * 1e15
         key[units == 0] = inf
         if top is not None and len(key) > top:
-            cut = np.partition(key, top - 1)[top - 1]
+            part = key.copy()  # the array's own partition: `np.partition` wraps it dearly
+            part.partition(top - 1)
+            cut = part[top - 1]
             rows = where(key <= cut)
         else:
             rows = where(key < inf)
@@ -221,16 +223,20 @@ def _tiers(p: Problem, col: int) -> tuple[FloatArray, IntArray]:
 
 def _detour(p: Problem, marginal: FloatArray) -> FloatArray:
     """Per location, the least a plan pays above `floor` for it to ship one unit."""
-    cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None])
-    useful = (p.available > 0) & (p.demand > 0)[None, :]
+    # Without protected units a location's cheapest unit is its only price.
+    cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None]) if p.protects else p.unit
+    useful = p.available > 0
+    if not p.demand.all():
+        useful &= (p.demand > 0)[None, :]
     over = np.where(useful, np.maximum(cheapest - marginal[None, :], 0.0), inf)
     result: FloatArray = over.min(axis=1)
     return result
 
 
-def _others(fixed: FloatArray, k: int) -> FloatArray:
-    """Per location, the least the other k-1 locations of a set of k add in fixed cost."""
-    smallest = np.sort(fixed)[:k]
+def _others(fixed: FloatArray, k: int, ordered: FloatArray | None = None) -> FloatArray:
+    """Per location, the least the other k-1 locations of a set of k add in fixed cost
+    (`ordered`: the fixed costs sorted, when the caller has them)."""
+    smallest = (np.sort(fixed) if ordered is None else ordered)[:k]
     with_self = smallest.sum() - fixed
     without = smallest[: k - 1].sum()
     result: FloatArray = np.where(fixed <= smallest[-1], with_self, without)
@@ -307,8 +313,9 @@ def _splits(p: Problem, best: _Best, *, whole: bool) -> Outcome:
             best.offer(fill(p, covering))
     floor, marginal = _floor(p)
     detour = _detour(p, marginal)
+    ordered = np.sort(p.fixed)
     for k in range(2, min(p.max_shipments, len(p)) + 1):
-        bounds = p.fixed + _others(p.fixed, k) + floor + detour - p.split
+        bounds = p.fixed + _others(p.fixed, k, ordered) + floor + detour - p.split
         rows = where(bounds < best.bound - EPS)
         if len(rows) < k:
             break
@@ -372,9 +379,10 @@ def _greedy_cover(p: Problem) -> tuple[int, ...] | None:
         gain[chosen] = 0
         if new >= p.budget:
             gain[~p.used] = 0
-        if gain.max() <= 0:
+        top = gain.max()
+        if top <= 0:
             return None
-        best = where(gain == gain.max())
+        best = where(gain == top)
         row = int(best[p.fixed[best].argmin()])
         chosen.append(row)
         new += int(not p.used[row])
