@@ -19,7 +19,7 @@ from ordergrid.domain.network import Capability, Location
 from ordergrid.domain.orders import DeliveryMethod
 from ordergrid.domain.promise.carrier_calendar import DeliveryArea
 from ordergrid.domain.promise.dates import ShipmentDates, calendar_of, shipment_dates
-from ordergrid.domain.promise.quote import PROMISE_ORDER_ID, Cart, PromiseView
+from ordergrid.domain.promise.quote import DELIVERY_METHODS, PROMISE_ORDER_ID, Cart, PromiseView
 from ordergrid.domain.promise.rules import PromiseRules
 from ordergrid.domain.promise.shortcuts import (
     placed_at_store,
@@ -162,7 +162,7 @@ def _at_store(
     req = SourcingRequest(
         order_id=PROMISE_ORDER_ID,
         channel=cart.channel,
-        method=DeliveryMethod(how.method),
+        method=DELIVERY_METHODS[how.method],
         lines=cart.units(),
         destination=None,
         pickup_location_id=store.id,
