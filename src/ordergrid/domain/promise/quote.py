@@ -147,9 +147,9 @@ class PromiseView:
     incoming: IncomingBySku = field(default_factory=dict)
     #: Shipment dates worked out for this quote, with the location and rules they are
     #: for (see `dates`).
-    _dates: dict[tuple[object, ...], tuple[Location, PromiseRules, ShipmentDates | None]] = field(
-        default_factory=dict
-    )
+    _dates: dict[
+        tuple[object, ...], tuple[Location, PromiseRules, DeliveryArea, ShipmentDates | None]
+    ] = field(default_factory=dict)
 
     def rules(self, policy: Policy, service: str | None) -> Policy:
         """`for_quote(policy, service)` (see `quote_rules`)."""
@@ -181,17 +181,17 @@ class PromiseView:
     ) -> ShipmentDates | None:
         """`shipment_dates`, once per quote for each location, transit band, start,
         rules and destination zone and area: the distance counts only through its band,
-        and transfers to nearby stores often leave from the same location. Locations and
-        rules are told apart by identity (they are immutable, and hashing them would
-        cost more than the dates); each entry holds the two, so no other object takes
-        their ids while it lives."""
+        and transfers to nearby stores often leave from the same location. Locations,
+        rules (and their bands) and areas are told apart by identity (they are
+        immutable, and hashing them costs more than the lookup); each entry holds them,
+        so no other object takes their ids while it lives."""
         band = rules.band(service, km)
-        key = (id(loc), band, service, start, id(rules), destination_tz, area)
+        key = (id(loc), id(band), service, start, id(rules), destination_tz, id(area))
         found = self._dates.get(key)
         if found is None:
             dates = shipment_dates(loc, km, service, start, rules, destination_tz, area)
-            found = self._dates[key] = (loc, rules, dates)
-        return found[2]
+            found = self._dates[key] = (loc, rules, area, dates)
+        return found[3]
 
     def for_skus(self, skus: frozenset[str]) -> SourcingView:
         """The view with its stock columns ready for a request of these SKUs."""
