@@ -16,6 +16,7 @@ from ordergrid.domain.sourcing.network_index import (
     half_chord_within,
     km_of_half_chords,
     row_in,
+    take_rows,
 )
 
 latitudes = st.floats(-80.0, 80.0)
@@ -160,3 +161,20 @@ def test_an_answer_remembered_under_a_key_is_worked_out_once() -> None:
     assert index.remembered(("k", 1), lambda: answer(True)) is False
     assert index.remembered(("k", 2), lambda: answer(True)) is True
     assert asked == ["x", "x"]
+
+
+@given(
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 4)),
+    order=st.sampled_from(["C", "F"]),
+    data=st.data(),
+)
+def test_rows_taken_are_numpys_rows_in_the_matrixs_own_layout(
+    shape: tuple[int, int], order: str, data: st.DataObject
+) -> None:
+    matrix = np.asarray(np.arange(shape[0] * shape[1]).reshape(shape), order=order)
+    rows = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), max_size=8)), dtype=np.int64)
+    taken = take_rows(matrix, rows)
+    assert taken.tolist() == matrix.take(rows, axis=0).tolist()
+    assert taken.shape == (len(rows), shape[1])
+    if not matrix.flags.c_contiguous:  # column-major only: stays so
+        assert taken.flags.f_contiguous

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ordergrid.domain.inventory import Position
-from ordergrid.domain.sourcing.network_index import BoolArray, NetworkIndex, row_in, where
+from ordergrid.domain.sourcing.network_index import (
+    BoolArray,
+    NetworkIndex,
+    row_in,
+    take_rows,
+    where,
+)
 from ordergrid.domain.sourcing.view import StockColumns
 
 
@@ -48,7 +54,7 @@ class CartStock:
             rows = where(self.held[:, cols[0]])
         else:
             rows = where(np.logical_or.reduce(self.held[:, cols], axis=1))
-        available = full.available.take(rows, axis=0)[:, cols]
+        available = take_rows(full.available, rows)[:, cols]
         return StockColumns(order, full.holders.take(rows), available)
 
     def at(self, location_id: str) -> Mapping[str, int]:

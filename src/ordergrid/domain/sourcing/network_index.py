@@ -41,6 +41,17 @@ def where(mask: BoolArray) -> IntArray:
     return found
 
 
+def take_rows(matrix: npt.NDArray[Any], rows: IntArray) -> npt.NDArray[Any]:
+    """The rows of a matrix, in its own layout. numpy's `take` along the first axis
+    copies a column-major matrix whole into row order first (ten times the cost for a
+    few rows of the engine's matrices), so those are read as the columns of its
+    transpose."""
+    if matrix.flags.f_contiguous and not matrix.flags.c_contiguous:
+        taken: npt.NDArray[Any] = matrix.T.take(rows, axis=1).T
+        return taken
+    return matrix.take(rows, axis=0)
+
+
 def row_in(positions: IntArray, position: int) -> int | None:
     """Where a network position is in an ascending array of positions (None: absent).
     The array's own `searchsorted`: `np.searchsorted` costs four times as much."""
@@ -53,8 +64,10 @@ class NetworkIndex:
     ids: tuple[str, ...]
     locations: tuple[Location, ...]
     position: dict[str, int]
-    #: Unit vectors of the locations (rows x, y, z): a great-circle distance is then
-    #: one product and one arcsin per location, not the haversine's five transcendentals.
+    #: Unit vectors of the locations, as three rows x, y and z (a location per column,
+    #: so picking locations copies eight bytes at a time): a great-circle distance is
+    #: then one product and one arcsin per location, not the haversine's five
+    #: transcendentals.
     xyz: FloatArray
     _memo: dict[Any, Any] = field(default_factory=dict)
     _to_point: dict[tuple[float, float], FloatArray] = field(default_factory=dict)
@@ -64,12 +77,12 @@ class NetworkIndex:
         ordered = tuple(locations[k] for k in sorted(locations))
         lat = np.radians(np.array([loc.lat for loc in ordered], dtype=np.float64))
         lon = np.radians(np.array([loc.lon for loc in ordered], dtype=np.float64))
-        xyz = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+        xyz = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
         return cls(
             ids=tuple(loc.id for loc in ordered),
             locations=ordered,
             position={loc.id: i for i, loc in enumerate(ordered)},
-            xyz=xyz.reshape(len(ordered), 3),
+            xyz=xyz.reshape(3, len(ordered)),
         )
 
     def __len__(self) -> int:
@@ -88,10 +101,11 @@ class NetworkIndex:
         `half_chord_within` picks the locations near a point without an arcsin each."""
         lat, lon = math.radians(destination[0]), math.radians(destination[1])
         cos_lat = math.cos(lat)
-        apart = self.xyz.take(idx, axis=0)
-        apart -= (cos_lat * math.cos(lon), cos_lat * math.sin(lon), math.sin(lat))
+        apart = self.xyz.take(idx, axis=1)
+        point = np.array([[cos_lat * math.cos(lon)], [cos_lat * math.sin(lon)], [math.sin(lat)]])
+        apart -= point
         apart *= apart
-        quarter: FloatArray = apart @ _QUARTERS
+        quarter: FloatArray = _QUARTERS @ apart
         return quarter
 
     def distances_to(self, point: tuple[float, float]) -> FloatArray:

@@ -25,6 +25,7 @@ from ordergrid.domain.sourcing.network_index import (
     FloatArray,
     IntArray,
     NetworkIndex,
+    take_rows,
     where,
 )
 from ordergrid.domain.sourcing.policy import Costs, Policy
@@ -129,7 +130,7 @@ def build_problem(
     alone = [SHIP_ALONE in view.product_tags.get(s, ()) for s in skus]
     ship_alone = np.array(alone, dtype=bool)
     # Column-major, as the screen's: see `screen`.
-    available = np.asfortranarray(screen.available.take(rows, axis=0))
+    available = np.asfortranarray(take_rows(screen.available, rows))
     shadow = _shadow(view, index, net, skus, costs.scarcity_weight)
     unit = _unit_costs(costs, km, weights, alone, level)
     if shadow is not None:

@@ -26,7 +26,13 @@ from math import inf
 import numpy as np
 
 from ordergrid.domain.sourcing.coverage import best_coverages
-from ordergrid.domain.sourcing.network_index import BoolArray, FloatArray, IntArray, where
+from ordergrid.domain.sourcing.network_index import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    take_rows,
+    where,
+)
 from ordergrid.domain.sourcing.pricing import Problem, parcel_price
 
 EPS = 1e-9
@@ -90,9 +96,9 @@ def fill(p: Problem, group: tuple[int, ...]) -> Found:
     """The cheapest assignment of the wanted units to a fixed set of locations: each
     SKU from its cheapest units first (ordinary before protected, then nearer)."""
     rows = np.array(group)
-    available = p.available.take(rows, axis=0).tolist()
-    base = p.base.take(rows, axis=0).tolist() if p.protects else available
-    unit = p.unit.take(rows, axis=0).tolist()
+    available = take_rows(p.available, rows).tolist()
+    base = take_rows(p.base, rows).tolist() if p.protects else available
+    unit = take_rows(p.unit, rows).tolist()
     extra = p.extra.take(rows).tolist()
     fixed = dict(zip(group, p.fixed.take(rows).tolist(), strict=True))
     take: dict[tuple[int, int], int] = {}

@@ -141,7 +141,8 @@ class StockColumns:
         place = held_somewhere.cumsum()
         place -= 1
         shape = (len(holders), len(order))
-        every = np.zeros(shape, dtype=np.int64)
+        # Column-major, as the engine reads them (see `screen`), each SKU a column.
+        every = np.zeros(shape, dtype=np.int64, order="F")
         on_hand: BoolArray = np.zeros(shape, dtype=bool)
         for j, (rows, available) in found:
             at = place.take(rows)
