@@ -49,12 +49,13 @@ class CartStock:
             return full
         order = tuple(sorted(skus))
         cols = [full.skus.index(s) for s in order]
-        # One SKU (a store's usual shortfall) is a column of `held` as it is.
-        if len(cols) == 1:  # a store's usual shortfall: a column of `held` as it is
-            rows = where(self.held[:, cols[0]])
+        if len(cols) == 1:  # a store's usual shortfall: the SKU's columns as they are
+            col = cols[0]
+            rows = where(self.held[:, col])
+            available = full.available[:, col].take(rows)[:, None]
         else:
             rows = where(np.logical_or.reduce(self.held[:, cols], axis=1))
-        available = take_rows(full.available, rows)[:, cols]
+            available = take_rows(full.available, rows)[:, cols]
         return StockColumns(order, full.holders.take(rows), available)
 
     def at(self, location_id: str) -> Mapping[str, int]:

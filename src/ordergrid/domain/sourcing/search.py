@@ -422,25 +422,27 @@ def _pairs(p: Problem, rows: IntArray, floor: float, detour: FloatArray, best: _
     A pair covering the order holds its scarcest SKU, so one of the two is among that
     SKU's few holders: only those pairs are formed. Their bound (both fixed costs, the
     floor, the larger detour) is checked first, covering only for the pairs it leaves."""
-    capped = np.minimum(p.available[rows], p.demand)
+    capped = np.minimum(take_rows(p.available, rows), p.demand)
     held = capped > 0
     wanted = where(p.demand > 0)
     scarcest = wanted[held[:, wanted].sum(axis=0).argmin()]
-    anchors = where(held[:, scarcest])
+    holds_scarcest = held[:, scarcest]
+    anchors = where(holds_scarcest)
     if len(anchors) * len(rows) > MAX_PAIRS:
         return False
     # Each anchor against every row (the array methods: `np.repeat` and `np.tile` wrap
     # them at a cost above the work on these arrays).
     a = anchors.repeat(len(rows))
     b = np.arange(len(rows))[None, :].repeat(len(anchors), axis=0).ravel()
-    keep = where((a != b) & ~(held[b, scarcest] & (b < a)))  # each unordered pair once
+    keep = where((a != b) & ~(holds_scarcest.take(b) & (b < a)))  # each unordered pair once
     a, b = a.take(keep), b.take(keep)
     i, j = np.minimum(a, b), np.maximum(a, b)
     fixed, away = p.fixed.take(rows), detour.take(rows)
-    bound = fixed[i] + fixed[j] + floor + np.maximum(away[i], away[j]) - p.split
+    bound = fixed.take(i) + fixed.take(j) + floor + np.maximum(away.take(i), away.take(j)) - p.split
     under = where(bound < best.bound - EPS)
     i, j, bound = i.take(under), j.take(under), bound.take(under)
-    covers = where(np.logical_and.reduce(capped[i] + capped[j] >= p.demand, axis=1))
+    together = take_rows(capped, i) + take_rows(capped, j)
+    covers = where(np.logical_and.reduce(together >= p.demand, axis=1))
     i, j, bound = i.take(covers), j.take(covers), bound.take(covers)
     if len(i) > MAX_FILLS:
         return False
