@@ -3,7 +3,7 @@ positions, and never taken over by a copy of the view with other positions."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from tests.unit.factories import location
 
@@ -35,3 +35,19 @@ def test_a_copy_with_other_positions_lays_out_its_own() -> None:
     moved = replace(view, positions=_view(A=1).positions)
     assert moved.stock_columns(index, frozenset({"S"})).available.tolist() == [[1]]
     assert view.stock_columns(index, frozenset({"S"})).available.tolist() == [[3], [5]]
+
+
+def test_a_view_with_its_columns_prepared_keeps_every_other_field() -> None:
+    view = SourcingView(
+        LOCATIONS,
+        _view(A=3, B=5).positions,
+        product_tags={"S": frozenset({"fragile"})},
+        load={"A": (1, 2)},
+        shadow_prices={("A", "S"): 0.5},
+        weights={"S": 2.0},
+    )
+    columns = view.stock_columns(index_of(LOCATIONS), frozenset({"S"}))
+    prepared = view.with_columns(columns)
+    expected = replace(view, columns=columns)
+    for f in fields(SourcingView):
+        assert getattr(prepared, f.name) is getattr(expected, f.name), f.name
