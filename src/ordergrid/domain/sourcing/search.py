@@ -157,9 +157,7 @@ class Singles:
         key += (most - units) * 1e15
         key[units == 0] = inf
         if top is not None and len(key) > top:
-            part = key.copy()  # the array's own partition: `np.partition` wraps it dearly
-            part.partition(top - 1)
-            cut = part[top - 1]
+            cut = _partitioned(key, top - 1)[top - 1]
             rows = where(key <= cut)
         else:
             rows = where(key < inf)
@@ -239,10 +237,18 @@ def _detour(p: Problem, marginal: FloatArray) -> FloatArray:
     return result
 
 
-def _others(fixed: FloatArray, k: int, ordered: FloatArray | None = None) -> FloatArray:
+def _partitioned(values: FloatArray, kth: int) -> FloatArray:
+    """A copy of `values` with the k-th smallest in place and the smaller before it: the
+    array's own `partition`, which `np.partition` wraps at a cost above the work."""
+    found = values.copy()
+    found.partition(kth)
+    return found
+
+
+def _others(fixed: FloatArray, k: int, ordered: FloatArray) -> FloatArray:
     """Per location, the least the other k-1 locations of a set of k add in fixed cost
-    (`ordered`: the fixed costs sorted, when the caller has them)."""
-    smallest = (np.sort(fixed) if ordered is None else ordered)[:k]
+    (`ordered`: the fixed costs sorted)."""
+    smallest = ordered[:k]
     with_self = smallest.sum() - fixed
     without = smallest[: k - 1].sum()
     result: FloatArray = np.where(fixed <= smallest[-1], with_self, without)
@@ -404,8 +410,7 @@ def _split_can_help(p: Problem, bound: float) -> bool:
     cheapest = np.where(p.base > 0, p.unit, p.unit + p.extra[:, None]) if p.protects else p.unit
     lowest = np.where(p.available > 0, cheapest, inf).min(axis=0)
     least = float(lowest @ p.demand) if np.isfinite(lowest).all() else _least(lowest, p.demand)
-    two = p.fixed.copy()  # the array's own partition: `np.partition` wraps it dearly
-    two.partition(1)
+    two = _partitioned(p.fixed, 1)
     least += float(two[0] + two[1]) - p.split
     return least < bound - EPS
 
@@ -535,7 +540,7 @@ def _sets(
 def _mip_rows(p: Problem, best: _Best, floor: float, detour: FloatArray) -> tuple[int, ...]:
     """Locations that can be part of a plan better than the best found: the others'
     bound already reaches it. The plans found so far stay on the table."""
-    bound = p.fixed + _others(p.fixed, 2) + floor + detour - p.split
+    bound = p.fixed + _others(p.fixed, 2, np.sort(p.fixed)) + floor + detour - p.split
     keep: BoolArray = bound < best.bound - EPS
     for f in best.plans[:1]:
         keep[list(f.rows)] = True
